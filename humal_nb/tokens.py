@@ -1,0 +1,142 @@
+"""Word-to-token alignment of human attention (paper sec. III) and its inverse.
+
+A word's human value is copied to every sub-word token of that word; special tokens and
+padding get 0; the token vector is renormalized to sum 1 after truncation (eq. 5). The
+inverse sums each word's sub-word values back to the word. Works with any fast tokenizer
+(WordPiece, byte-level BPE, SentencePiece), through `word_ids()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from humal_nb.attention import Family
+from humal_nb.errors import DataFormatError, ModelError
+
+
+@dataclass
+class EncodedText:
+    """One text, tokenized: ids, the word of each token (None for special tokens)."""
+
+    input_ids: list[int]
+    word_ids: list[int | None]
+    human: list[float]  # human attention per token, sums to 1 (or all 0)
+    n_words: int
+
+
+def check_fast(tokenizer) -> None:
+    if not getattr(tokenizer, "is_fast", False):
+        raise ModelError(
+            f"tokenizer {type(tokenizer).__name__} is not a fast tokenizer; humal_nb needs "
+            "word_ids() to copy human attention onto sub-words. Load it with use_fast=True."
+        )
+
+
+def words_to_tokens(word_values: Sequence[float], word_ids: Sequence[int | None]) -> np.ndarray:
+    """Copy each word's value to its sub-words, 0 on special tokens, renormalize to 1.
+
+    Args:
+        word_values: [words] human attention per word.
+        word_ids: [tokens] the word index of each token, None for special tokens/padding.
+    Returns:
+        [tokens] float array summing to 1, or all zeros when no highlighted word survived.
+    """
+    values = np.asarray(word_values, dtype=np.float64)
+    out = np.zeros(len(word_ids), dtype=np.float64)
+    for i, w in enumerate(word_ids):
+        if w is not None:
+            if w >= len(values):
+                raise DataFormatError(
+                    f"token {i} belongs to word {w}, but only {len(values)} word values were given."
+                )
+            out[i] = values[w]
+    total = out.sum()
+    return out / total if total > 0 else out
+
+
+def tokens_to_words(token_values: Sequence[float], word_ids: Sequence[int | None], n_words: int) -> np.ndarray:
+    """Sum sub-word values back to words, renormalized over the text's words (SPEC 5).
+
+    Args:
+        token_values: [tokens] attention per token.
+        word_ids: [tokens] word index per token, None for special tokens/padding.
+        n_words: number of words of the text; words cut off by truncation get 0.
+    Returns:
+        [n_words] float array summing to 1 (all zeros if no word has any attention).
+    """
+    values = np.asarray(token_values, dtype=np.float64)
+    out = np.zeros(n_words, dtype=np.float64)
+    for i, w in enumerate(word_ids):
+        if w is not None and i < len(values):
+            out[w] += values[i]
+    total = out.sum()
+    return out / total if total > 0 else out
+
+
+def encode_texts(
+    tokenizer,
+    family: Family,
+    words: Sequence[Sequence[str]],
+    human: Sequence[Sequence[float]] | None = None,
+    max_length: int = 256,
+) -> list[EncodedText]:
+    """Tokenize word lists (is_split_into_words) and align human attention to tokens.
+
+    GPT-2: a BOS token is prepended (paper sec. V-F). Truncation keeps the family's
+    special tokens and renormalizes the human vector over what is left.
+    """
+    check_fast(tokenizer)
+    for j, ws in enumerate(words):
+        if len(ws) == 0:
+            raise DataFormatError(f"text {j} has no words: empty texts cannot be classified.")
+    limit = max_length - 1 if family.prepend_bos else max_length
+    batch = tokenizer(
+        [list(ws) for ws in words],
+        is_split_into_words=True,
+        truncation=True,
+        max_length=limit,
+        padding=False,
+    )
+    encoded = []
+    for j in range(len(words)):
+        ids = list(batch["input_ids"][j])
+        wids = list(batch.word_ids(j))
+        if family.prepend_bos:
+            bos = tokenizer.bos_token_id
+            if bos is None:
+                raise ModelError("the GPT-2 tokenizer has no BOS token to prepend.")
+            ids, wids = [bos, *ids], [None, *wids]
+        values = human[j] if human is not None else [0.0] * len(words[j])
+        if len(values) != len(words[j]):
+            raise DataFormatError(
+                f"text {j}: {len(values)} human attention values for {len(words[j])} words."
+            )
+        encoded.append(EncodedText(ids, wids, words_to_tokens(values, wids).tolist(), len(words[j])))
+    return encoded
+
+
+def collate(encoded: Sequence[EncodedText], pad_id: int, padding_side: str) -> dict[str, torch.Tensor]:
+    """Pad a batch to its longest text (dynamic padding) on the family's side."""
+    length = max(len(e.input_ids) for e in encoded)
+    ids = torch.full((len(encoded), length), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(encoded), length), dtype=torch.long)
+    human = torch.zeros((len(encoded), length), dtype=torch.float32)
+    for row, e in enumerate(encoded):
+        n = len(e.input_ids)
+        span = slice(length - n, length) if padding_side == "left" else slice(0, n)
+        ids[row, span] = torch.tensor(e.input_ids, dtype=torch.long)
+        mask[row, span] = 1
+        human[row, span] = torch.tensor(e.human, dtype=torch.float32)
+    return {"input_ids": ids, "attention_mask": mask, "human_attention": human}
+
+
+def unpad(values: torch.Tensor, attention_mask: torch.Tensor) -> list[np.ndarray]:
+    """Per-text arrays of the real (non-padding) tokens' values, in token order."""
+    out = []
+    for row, mask in zip(values.detach().float().cpu().numpy(), attention_mask.bool().cpu().numpy()):
+        out.append(row[mask])
+    return out
