@@ -1,0 +1,99 @@
+"""Command line: `humal-nb run | grid | report | data-info | bench` (SPEC 6).
+
+Only parses arguments and calls the library function that a notebook or a test would call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from humal_nb.errors import HumalError
+
+
+def _run(args: argparse.Namespace) -> int:
+    from humal_nb.execute import run_job
+
+    run_job(args.params, overrides=args.p or [], out_dir=args.out, progress=True)
+    return 0
+
+
+def _grid(args: argparse.Namespace) -> int:
+    from humal_nb.grid import run_grid
+
+    summary = run_grid(args.grid, workers=args.workers, executor=args.executor, out_dir=args.out)
+    return 0 if summary.get("failed", 0) == 0 else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    from humal_nb.report import build_report
+
+    path = build_report(args.dir)
+    print(f"report: {path}")
+    return 0
+
+
+def _data_info(args: argparse.Namespace) -> int:
+    from humal_nb.data import data_info, format_data_info
+
+    print(format_data_info(data_info(args.data_dir)))
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from humal_nb.bench import run_bench
+
+    run_bench(repeats=args.repeats, device=args.device, trainer=not args.no_trainer)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="humal-nb",
+        description="HuMAL notebooks: train with human attention, run grids, build reports.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute the training notebook for one parameter file")
+    run.add_argument("params", help="YAML parameter file (e.g. parameters/quickstart.yaml)")
+    run.add_argument("-p", action="append", metavar="KEY=VALUE", help="override one parameter")
+    run.add_argument("--out", help="output folder (default outputs/<file name>)")
+    run.set_defaults(func=_run)
+
+    grid = sub.add_parser("grid", help="run every cell of a grid, resumably, then report")
+    grid.add_argument("grid", help="YAML grid file (e.g. parameters/table3_yelp.yaml)")
+    grid.add_argument("--workers", type=int, default=1, help="cells run in parallel")
+    grid.add_argument("--executor", choices=["local", "ray"], default="local")
+    grid.add_argument("--out", help="output folder (default outputs/<grid name>)")
+    grid.set_defaults(func=_grid)
+
+    report = sub.add_parser("report", help="rebuild a grid's tables, figures and HTML report")
+    report.add_argument("dir", help="a grid's output folder")
+    report.set_defaults(func=_report)
+
+    info = sub.add_parser("data-info", help="print the data set's facts")
+    info.add_argument("--data-dir", help="folder of the Yelp-HAT CSV files")
+    info.set_defaults(func=_data_info)
+
+    bench = sub.add_parser("bench", help="time training steps: baseline vs HuMAL-AL")
+    bench.add_argument("--repeats", type=int, default=7, help="timed rounds per variant")
+    bench.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    bench.add_argument("--no-trainer", action="store_true", help="skip the Trainer reference")
+    bench.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except HumalError as exc:
+        print(f"humal-nb {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"humal-nb {args.command}: interrupted; finished results are kept.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,314 @@
+"""One run of the experiment (paper sec. IV): split, fine-tune one strategy, evaluate.
+
+`run_experiment(config)` is what the training notebook, the command line and the grid
+call; it returns exactly what `metrics.json` holds (SPEC 6).
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+from tqdm.auto import tqdm
+
+import humal_nb
+from humal_nb import analysis, data, runs
+from humal_nb.config import RunConfig
+from humal_nb.errors import ParameterError
+from humal_nb.models import HumalForSequenceClassification, build_model, load_tokenizer
+from humal_nb.tokens import EncodedText, collate, encode_texts, tokens_to_words, unpad
+
+
+# ---------------------------------------------------------------------- set-up
+def resolve_device(name: str = "auto") -> torch.device:
+    """CUDA when available (or asked for), else CPU."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ParameterError("device 'cuda' was asked for, but no CUDA GPU is available; use 'auto' or 'cpu'.")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch so a CPU run repeats to the last digit."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def autocast(device: torch.device):
+    """bf16 autocast on CUDA, nothing on CPU."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def load_reviews(config: RunConfig) -> pd.DataFrame:
+    """The run's data set: Yelp-HAT from `data_dir`, or a generic JSONL/CSV `data_file`."""
+    if config.data_file:
+        return data.load_generic(
+            config.data_file,
+            label_by=config.label_by,
+            min_highlight=config.min_highlight,
+            human_attention=config.human_attention,
+        )
+    return data.load_yelp_hat(
+        config.data_dir or None, agreement=config.agreement, human_attention=config.human_attention
+    )
+
+
+def split(config: RunConfig, reviews: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return data.make_split(
+        reviews,
+        config.data_size,
+        config.imbalance_ratio,
+        minority_label=config.minority_label,
+        n_test=config.n_test,
+        seed=config.seed,
+        test_seed=config.test_seed,
+        bootstrap=config.bootstrap,
+        length_group=config.length_group or None,
+    )
+
+
+def encode_frame(tokenizer, model: HumalForSequenceClassification, frame: pd.DataFrame, max_length: int):
+    return encode_texts(
+        tokenizer, model.family, list(frame["words"]), list(frame["human_attention"]), max_length=max_length
+    )
+
+
+def _batches(order: list[int], batch_size: int):
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
+def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+# ---------------------------------------------------------------------- training
+def train_model(
+    model: HumalForSequenceClassification,
+    tokenizer,
+    encoded: list[EncodedText],
+    labels: list[int],
+    config: RunConfig,
+    device: torch.device,
+    progress: bool = True,
+) -> list[dict[str, float]]:
+    """Fine-tune all parameters with AdamW; return the per-epoch mean losses (paper Fig. 5)."""
+    model.to(device).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    generator = torch.Generator().manual_seed(config.model_seed())
+    label_tensor = torch.tensor(labels, dtype=torch.long)
+    history = []
+    n_batches = (len(encoded) + config.batch_size - 1) // config.batch_size
+    bar = tqdm(total=config.epochs * n_batches, desc=f"train {config.strategy}", disable=not progress)
+    for epoch in range(config.epochs):
+        started = time.perf_counter()
+        order = torch.randperm(len(encoded), generator=generator).tolist()
+        ce_sum = att_sum = 0.0
+        att_batches = 0
+        for index in _batches(order, config.batch_size):
+            batch = _to(collate([encoded[i] for i in index], tokenizer.pad_token_id, tokenizer.padding_side), device)
+            with autocast(device):
+                out = model(**batch, labels=label_tensor[index].to(device))
+            optimizer.zero_grad(set_to_none=True)
+            out.loss.backward()
+            optimizer.step()
+            ce_sum += out.ce_loss.item() * len(index)
+            if out.attention_loss is not None:
+                att_sum += out.attention_loss.item() * len(index)
+                att_batches += len(index)
+            bar.update(1)
+            bar.set_postfix(epoch=epoch + 1, ce=f"{out.ce_loss.item():.3f}")
+        history.append({
+            "epoch": epoch + 1,
+            "ce_loss": ce_sum / len(encoded),
+            "attention_loss": att_sum / att_batches if att_batches else None,
+            "seconds": time.perf_counter() - started,
+        })
+    bar.close()
+    return history
+
+
+@torch.no_grad()
+def predict(
+    model: HumalForSequenceClassification,
+    tokenizer,
+    encoded: list[EncodedText],
+    device: torch.device,
+    batch_size: int = 64,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Probabilities of label 1 and the last layer's token attention per text (no human input)."""
+    model.to(device).eval()
+    probs, rows = [], []
+    for index in _batches(list(range(len(encoded))), batch_size):
+        batch = collate([encoded[i] for i in index], tokenizer.pad_token_id, tokenizer.padding_side)
+        batch = _to(batch, device)
+        with autocast(device):
+            out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], return_attention=True)
+        probs.append(torch.softmax(out.logits.float(), dim=-1)[:, 1].cpu().numpy())
+        rows.extend(unpad(out.machine_attention, batch["attention_mask"]))
+    return np.concatenate(probs) if probs else np.zeros(0), rows
+
+
+def evaluate(
+    model: HumalForSequenceClassification,
+    tokenizer,
+    test: pd.DataFrame,
+    config: RunConfig,
+    device: torch.device,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Test metrics (AUC, accuracy, F1) and the attention analysis, plus per-review records."""
+    encoded = encode_frame(tokenizer, model, test, config.max_length)
+    probs, token_rows = predict(model, tokenizer, encoded, device)
+    labels = test["label"].to_numpy()
+    preds = (probs >= 0.5).astype(int)
+    metrics = {
+        "auc": float(roc_auc_score(labels, probs)) if len(set(labels)) == 2 else float("nan"),
+        "accuracy": float(accuracy_score(labels, preds)),
+        "f1": float(f1_score(labels, preds, pos_label=config.minority_label, zero_division=0)),
+    }
+    machine_words = [
+        tokens_to_words(row, enc.word_ids, enc.n_words) for row, enc in zip(token_rows, encoded)
+    ]
+    human_words = [np.asarray(h, dtype=float) for h in test["human_attention"]]
+    cosines = [analysis.cosine_similarity(h, m) for h, m in zip(human_words, machine_words)]
+    metrics["attention"] = {
+        "layer": "last",
+        "cosine_to_human": float(np.mean(cosines)),
+        "cosine_to_human_std": float(np.std(cosines)),
+        "high_attention_rate": float(analysis.high_attention_rate(machine_words, rule="std")),
+        "human_high_attention_rate": float(analysis.high_attention_rate(human_words, rule="std")),
+        "human_highlight_rate": float(analysis.human_highlight_rate(
+            [m for maps in test["maps"] for m in maps]
+        )),
+    }
+    records = [
+        {
+            "review_id": str(row.review_id),
+            "label": int(row.label),
+            "prob": float(p),
+            "length_group": row.length_group,
+            "words": list(row.words),
+            "human": [float(v) for v in h],
+            "machine": [float(v) for v in m],
+            "maps": [list(map(int, mp)) for mp in row.maps],
+        }
+        for row, p, h, m in zip(test.itertuples(), probs, human_words, machine_words)
+    ]
+    return metrics, records
+
+
+# ---------------------------------------------------------------------- one run
+@dataclass
+class RunResult:
+    """Everything one run produced: metrics (metrics.json), per-review records, the model."""
+
+    metrics: dict[str, Any]
+    records: list[dict[str, Any]]
+    model: HumalForSequenceClassification
+    tokenizer: Any
+
+
+def train_and_evaluate(
+    config: RunConfig | dict,
+    progress: bool = True,
+    reviews: pd.DataFrame | None = None,
+) -> RunResult:
+    """Split, train and evaluate one strategy, in memory. Bad parameters fail before training."""
+    if isinstance(config, dict):
+        config = RunConfig.from_dict(config)
+    device = resolve_device(config.device)
+    reviews = load_reviews(config) if reviews is None else reviews
+    train, test = split(config, reviews)
+
+    seed_everything(config.model_seed())
+    tokenizer = load_tokenizer(config.model)
+    model = build_model(
+        config.model,
+        strategy=config.strategy,
+        alpha=config.alpha,
+        attention_loss=config.attention_loss,
+        an_inference=config.an_inference,
+        attention_path=config.attention_path,
+    )
+    encoded = encode_frame(tokenizer, model, train, config.max_length)
+
+    started = time.perf_counter()
+    history = train_model(model, tokenizer, encoded, list(train["label"]), config, device, progress)
+    train_seconds = time.perf_counter() - started
+    scores, records = evaluate(model, tokenizer, test, config, device)
+
+    metrics: dict[str, Any] = {
+        "strategy": config.strategy,
+        "model": config.model,
+        "data_size": config.data_size,
+        "imbalance_ratio": config.imbalance_ratio,
+        "minority_label": config.minority_label,
+        "length_group": config.length_group,
+        "bootstrap": config.bootstrap,
+        "seed": config.seed,
+        "test_seed": config.test_seed,
+        "auc": scores["auc"],
+        "accuracy": scores["accuracy"],
+        "f1": scores["f1"],
+        "n_train": int(len(train)),
+        "n_train_minority": int((train["label"] == config.minority_label).sum()),
+        "n_test": int(len(test)),
+        "epochs": config.epochs,
+        "alpha": config.alpha,
+        "attention_loss": config.attention_loss,
+        "train_seconds": train_seconds,
+        "device": device.type,
+        "history": history,
+        "attention": scores["attention"],
+        "parameters": config.to_dict(),
+        "versions": {
+            "humal_nb": humal_nb.__version__,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+        },
+    }
+    return RunResult(metrics, records, model, tokenizer)
+
+
+def save_run(result: RunResult, out_dir: str | Path, save_model: bool = True) -> Path:
+    """Write a run folder: attention.json, model/ (optional), then metrics.json atomically."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runs.write_json(out / runs.ATTENTION_FILE, {"strategy": result.metrics["strategy"], "reviews": result.records})
+    if save_model:
+        result.model.save_pretrained(out / runs.MODEL_DIR)
+        result.tokenizer.save_pretrained(out / runs.MODEL_DIR)
+    runs.write_json(out / runs.METRICS_FILE, result.metrics)  # last: marks the run finished
+    return out
+
+
+def run_experiment(
+    config: RunConfig | dict,
+    out_dir: str | Path | None = None,
+    progress: bool = True,
+    reviews: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """One run as a function: returns exactly what `metrics.json` holds (SPEC 6).
+
+    Writes the run folder when `out_dir` (or `config.out_dir`) is set.
+    """
+    if isinstance(config, dict):
+        config = RunConfig.from_dict(config)
+    result = train_and_evaluate(config, progress=progress, reviews=reviews)
+    out = out_dir or config.out_dir
+    if out:
+        save_run(result, out, save_model=config.save_model)
+    return result.metrics
