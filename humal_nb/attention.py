@@ -15,9 +15,9 @@ attention has no fused kernel, so both ways read its eager attention probabiliti
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 from torch import nn

@@ -8,8 +8,8 @@ inverse sums each word's sub-word values back to the word. Works with any fast t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch

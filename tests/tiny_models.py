@@ -1,0 +1,98 @@
+"""Tiny randomly initialized models and offline tokenizers for the three model families."""
+
+from __future__ import annotations
+
+import torch
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+from tokenizers import decoders as tk_decoders
+from transformers import (
+    BertConfig,
+    BertTokenizerFast,
+    GPT2Config,
+    GPT2TokenizerFast,
+    XLNetConfig,
+    XLNetTokenizerFast,
+)
+
+from humal_nb.models import HumalConfig, HumalForSequenceClassification
+
+CORPUS = [
+    "the food was great and the staff friendly",
+    "terrible service never going back again",
+    "will definitely be going back to this place",
+    "unbelievably overpriced pasta with cold sauce",
+] * 5
+
+
+def base_config(family: str, init: float = 0.5):
+    if family == "bert":
+        return BertConfig(
+            vocab_size=120, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+            intermediate_size=64, initializer_range=init, max_position_embeddings=64,
+        )
+    if family == "gpt2":
+        return GPT2Config(
+            vocab_size=300, n_embd=32, n_layer=2, n_head=4, n_positions=64,
+            bos_token_id=0, eos_token_id=0, initializer_range=init,
+        )
+    return XLNetConfig(vocab_size=120, d_model=32, n_layer=2, n_head=4, d_inner=64, initializer_range=init)
+
+
+def tiny_model(family: str, strategy: str = "al", seed: int = 0, **kwargs) -> HumalForSequenceClassification:
+    torch.manual_seed(seed)
+    config = HumalConfig(base_config=base_config(family).to_dict(), strategy=strategy, **kwargs)
+    return HumalForSequenceClassification(config).eval()
+
+
+def wordpiece_tokenizer() -> BertTokenizerFast:
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=120, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    )
+    tok.train_from_iterator(CORPUS, trainer)
+    from tokenizers.processors import TemplateProcessing
+
+    tok.post_processor = TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))]
+    )
+    return BertTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                             sep_token="[SEP]", mask_token="[MASK]")
+
+
+def bpe_tokenizer() -> GPT2TokenizerFast:
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    tok.decoder = tk_decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=300, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tok.train_from_iterator(CORPUS, trainer)
+    out = GPT2TokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
+                            unk_token="<|endoftext|>", add_prefix_space=True)
+    out.pad_token = out.eos_token
+    return out
+
+
+def sentencepiece_tokenizer() -> XLNetTokenizerFast:
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.Sequence([normalizers.Replace("``", '"'), normalizers.Replace("''", '"')])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    trainer = trainers.UnigramTrainer(
+        vocab_size=120, special_tokens=["<pad>", "<unk>", "<sep>", "<cls>", "<mask>"], unk_token="<unk>"
+    )
+    tok.train_from_iterator(CORPUS, trainer)
+    from tokenizers.processors import TemplateProcessing
+
+    tok.post_processor = TemplateProcessing(
+        single="$A <sep> <cls>",
+        special_tokens=[("<sep>", tok.token_to_id("<sep>")), ("<cls>", tok.token_to_id("<cls>"))],
+    )
+    out = XLNetTokenizerFast(tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>", sep_token="<sep>",
+                             cls_token="<cls>", mask_token="<mask>")
+    out.padding_side = "left"
+    return out
+
+
+TOKENIZERS = {"bert": wordpiece_tokenizer, "gpt2": bpe_tokenizer, "xlnet": sentencepiece_tokenizer}
