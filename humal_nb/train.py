@@ -234,7 +234,6 @@ def train_and_evaluate(
     train, test = split(config, reviews)
 
     seed_everything(config.model_seed())
-    tokenizer = load_tokenizer(config.model)
     model = build_model(
         config.model,
         strategy=config.strategy,
@@ -243,6 +242,7 @@ def train_and_evaluate(
         an_inference=config.an_inference,
         attention_path=config.attention_path,
     )
+    tokenizer = load_tokenizer(config.model)
     encoded = encode_frame(tokenizer, model, train, config.max_length)
 
     started = time.perf_counter()

@@ -1,0 +1,92 @@
+"""One run end to end on real Yelp-HAT with the default model, and bad parameters."""
+
+import math
+
+import pytest
+
+from humal_nb.config import RunConfig
+from humal_nb.errors import ModelError, ParameterError
+from humal_nb.runs import REQUIRED_METRICS, is_complete, read_json
+from humal_nb.train import run_experiment
+
+TINY = dict(data_size=24, imbalance_ratio=0.25, n_test=20, epochs=2, batch_size=8, max_length=48)
+
+
+def _finite(value):
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+@pytest.fixture(scope="module")
+def al_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("al")
+    return out, run_experiment(RunConfig(strategy="al", **TINY), out_dir=out, progress=False)
+
+
+def test_short_real_run_writes_complete_metrics(al_run):
+    out, metrics = al_run
+    assert is_complete(out)
+    saved = read_json(out / "metrics.json")
+    assert saved == metrics
+    for key in REQUIRED_METRICS:
+        assert key in metrics
+    for key in ("auc", "accuracy", "f1", "alpha", "train_seconds"):
+        assert _finite(metrics[key]), key
+    assert metrics["n_train"] == 24 and metrics["n_test"] == 20 and metrics["n_train_minority"] == 6
+    assert len(metrics["history"]) == 2
+    for epoch in metrics["history"]:
+        assert _finite(epoch["ce_loss"]) and _finite(epoch["attention_loss"])
+    for key in ("cosine_to_human", "high_attention_rate"):
+        assert _finite(metrics["attention"][key])
+    reviews = read_json(out / "attention.json")["reviews"]
+    assert len(reviews) == 20
+    assert all(len(r["words"]) == len(r["human"]) == len(r["machine"]) for r in reviews)
+    assert (out / "model" / "config.json").is_file() and (out / "model" / "tokenizer.json").is_file()
+
+
+def test_same_seed_same_numbers_on_cpu(al_run):
+    _, first = al_run
+    again = run_experiment(RunConfig(strategy="al", save_model=False, **TINY), progress=False)
+    assert again["auc"] == first["auc"]
+    assert again["history"][-1]["ce_loss"] == first["history"][-1]["ce_loss"]
+    assert again["attention"] == first["attention"]
+
+
+def test_saved_model_predicts_new_text_without_human_attention(al_run):
+    import torch
+    from transformers import AutoTokenizer
+
+    from humal_nb.models import HumalForSequenceClassification
+
+    out, _ = al_run
+    model = HumalForSequenceClassification.from_pretrained(out / "model").eval()
+    tokenizer = AutoTokenizer.from_pretrained(out / "model")
+    batch = tokenizer(["Best tacos in town!", "Cold food, rude staff."], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    assert logits.shape == (2, 2) and torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"strategy": "humal"}, "strategy"),
+        ({"alpha": -1.0}, "alpha"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"imbalance_ratio": 1.5}, "imbalance_ratio"),
+        ({"data_size": "many"}, "data_size"),
+        ({"learnig_rate": 0.1}, "learnig_rate"),
+    ],
+)
+def test_bad_parameters_fail_before_training(change, key):
+    with pytest.raises(ParameterError, match=key):
+        run_experiment({**TINY, **change}, progress=False)
+
+
+def test_model_whose_attention_cannot_be_read_fails_before_training(tmp_path, monkeypatch):
+    import json
+
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "distilbert", "dim": 32}))
+    monkeypatch.setattr("humal_nb.train.train_model", lambda *a, **k: pytest.fail("training started"))
+    with pytest.raises(ModelError, match="not supported"):
+        run_experiment(RunConfig(model=str(tmp_path), **TINY), progress=False)
