@@ -1,7 +1,7 @@
 """One run of the experiment (paper sec. IV): split, fine-tune one strategy, evaluate.
 
 `run_experiment(config)` is what the training notebook, the command line and the grid
-call; it returns exactly what `metrics.json` holds (SPEC 6).
+call; it returns exactly what `metrics.json` holds.
 """
 
 from __future__ import annotations
@@ -301,7 +301,7 @@ def run_experiment(
     progress: bool = True,
     reviews: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """One run as a function: returns exactly what `metrics.json` holds (SPEC 6).
+    """One run as a function: returns exactly what `metrics.json` holds.
 
     Writes the run folder when `out_dir` (or `config.out_dir`) is set.
     """
