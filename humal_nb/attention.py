@@ -9,8 +9,10 @@ token i, averaged over the heads of layer l. Two ways to read it:
 - `naive`: ask the model for `output_attentions`, which forces the eager kernel in every
   layer and keeps every layer's full attention matrices.
 
-Both give the same numbers (pre-dropout softmax; tests compare them). XLNet's relative
-attention has no fused kernel, so both ways read its eager attention probabilities.
+Both give the same numbers in eval mode (tests compare them). In training mode the
+efficient row is the softmax before attention dropout, while `naive` reads what the model
+returns, which is after attention dropout. XLNet's relative attention has no fused
+kernel, so both ways read its eager attention probabilities.
 """
 
 from __future__ import annotations
@@ -81,12 +83,19 @@ def attention_layers(backbone: nn.Module) -> list[nn.Module]:
 
 
 def cls_index(family: Family, attention_mask: torch.Tensor) -> torch.Tensor:
-    """[batch] position of the classification token (first token, or last real token)."""
+    """[batch] position of the classification token (first or last real token).
+
+    BERT family: the first real token (position 0 with right padding, after the padding
+    with left padding); GPT-2 / XLNet: the last real token. A row without real tokens
+    falls back to position 0 (first) or the last position (last).
+    """
     batch, length = attention_mask.shape
-    if not family.cls_last:
-        return torch.zeros(batch, dtype=torch.long, device=attention_mask.device)
     positions = torch.arange(length, device=attention_mask.device).expand(batch, length)
-    return torch.where(attention_mask.bool(), positions, -1).max(dim=-1).values
+    real = attention_mask.bool()
+    if family.cls_last:
+        return torch.where(real, positions, -1).max(dim=-1).values
+    first = torch.where(real, positions, length).min(dim=-1).values
+    return first.masked_fill(first == length, 0)
 
 
 def key_mask(family: Family, attention_mask: torch.Tensor, cls: torch.Tensor) -> torch.Tensor:
@@ -172,9 +181,10 @@ class AttentionRecorder:
             embed = self.module.embed_dim
             query, key = self._captured["qkv"][..., :embed], self._captured["qkv"][..., embed : 2 * embed]
         b, t, width = key.shape
-        q = query[batch, cls].view(b, heads, width // heads)
-        k = key.view(b, t, heads, width // heads)
-        scores = torch.einsum("bhd,bthd->bht", q.float(), k.float()) * _scaling(self.module, width // heads)
+        dtype = torch.promote_types(key.dtype, torch.float32)  # bf16 -> fp32; fp32/fp64 as they are
+        q = query[batch, cls].view(b, heads, width // heads).to(dtype)
+        k = key.view(b, t, heads, width // heads).to(dtype)
+        scores = torch.einsum("bhd,bthd->bht", q, k) * _scaling(self.module, width // heads)
         allowed = key_mask(self.family, mask, cls)
         scores = scores.masked_fill(~allowed.unsqueeze(1), float("-inf"))
         return torch.softmax(scores, dim=-1).mean(dim=1)

@@ -1,0 +1,465 @@
+"""`humal-nb bench`: what HuMAL-AL's attention loss costs per training step.
+
+In one process, on the default model (MiniLM-L6) and one batch of 32 real Yelp-HAT
+reviews padded/truncated to 128 tokens, warm training steps (forward + backward + AdamW
+step, exactly as `humal_nb.train` does them) are timed for:
+
+- `baseline`: plain fine-tuning (cross-entropy only, no attention read at all);
+- `al_naive`: HuMAL-AL reading attention through `output_attentions` (eager attention
+  in every layer, all attention matrices kept);
+- `al_efficient`: HuMAL-AL reading only the classification token's row from the last
+  layer's query/key projections (fused attention kept; `humal_nb.attention`);
+- `trainer`: the Hugging Face `Trainer` fine-tuning the same base model
+  (`AutoModelForSequenceClassification`, sdpa) on the same batch, as a reference.
+
+All variants start from the same weights. After warm-up steps, the variants take turns
+(round-robin, the starting variant rotating each round) so that a slow spell of a shared
+machine hits them alike; each reports the median of its step times. CPU always (unless
+`device="cuda"`), and CUDA too when there is one (with bf16 autocast, as training does).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+from transformers import TrainerCallback
+
+from humal_nb.config import DEFAULT_MODEL
+from humal_nb.models import HumalForSequenceClassification
+from humal_nb.train import autocast, resolve_device
+
+BATCH_SIZE = 32
+SEQ_LEN = 128
+LEARNING_RATE = 5e-5
+VARIANTS = ("baseline", "al_naive", "al_efficient")
+NOISY = 1.5  # a step this many times slower than its variant's fastest step counts as disturbed
+LABELS = {
+    "baseline": "baseline (plain fine-tuning)",
+    "al_naive": "HuMAL-AL naive (output_attentions, eager)",
+    "al_efficient": "HuMAL-AL efficient (q/k hooks, sdpa)",
+    "trainer": "HF Trainer (plain fine-tuning, sdpa)",
+}
+
+
+class Runner(Protocol):
+    """Something that can take `n` timed training steps and return their durations (s)."""
+
+    def run(self, n: int) -> list[float]: ...
+
+
+# ---------------------------------------------------------------------- set-up
+def machine_cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def pad_to(batch: dict[str, torch.Tensor], length: int, pad_id: int, side: str) -> dict[str, torch.Tensor]:
+    """Pad (never truncate) every [batch, tokens] tensor to `length` tokens on `side`."""
+    out = {}
+    for key, value in batch.items():
+        missing = length - value.shape[1]
+        if missing < 0:
+            raise ValueError(f"{key} has {value.shape[1]} tokens, more than {length}.")
+        fill = pad_id if key == "input_ids" else 0
+        pad = torch.full((value.shape[0], missing), fill, dtype=value.dtype)
+        out[key] = torch.cat([pad, value] if side == "left" else [value, pad], dim=1)
+    return out
+
+
+def review_batch(
+    tokenizer,
+    family,
+    words: list[list[str]],
+    human: list[list[float]],
+    labels: list[int],
+    seq_len: int = SEQ_LEN,
+) -> dict[str, torch.Tensor]:
+    """A training batch of exactly `seq_len` tokens: encode_texts + collate, then padded."""
+    from humal_nb.tokens import collate, encode_texts
+
+    encoded = encode_texts(tokenizer, family, words, human, max_length=seq_len)
+    batch = collate(encoded, tokenizer.pad_token_id, tokenizer.padding_side)
+    batch = pad_to(batch, seq_len, tokenizer.pad_token_id, tokenizer.padding_side)
+    batch["labels"] = torch.tensor(labels, dtype=torch.long)
+    return batch
+
+
+def yelp_batch(tokenizer, family, batch_size: int = BATCH_SIZE, seq_len: int = SEQ_LEN, seed: int = 0):
+    """`batch_size` real Yelp-HAT reviews (a seeded sample), as a `seq_len`-token batch."""
+    from humal_nb.data import load_yelp_hat
+
+    reviews = load_yelp_hat().sample(n=batch_size, random_state=seed)
+    return review_batch(
+        tokenizer,
+        family,
+        [list(w) for w in reviews["words"]],
+        [list(h) for h in reviews["human_attention"]],
+        [int(v) for v in reviews["label"]],
+        seq_len,
+    )
+
+
+def make_variants(model: HumalForSequenceClassification) -> dict[str, HumalForSequenceClassification]:
+    """Baseline, AL naive and AL efficient copies of one model (same weights, deep copies)."""
+    baseline = copy.deepcopy(model)
+    baseline.config.strategy = "baseline"
+    efficient = copy.deepcopy(model)
+    efficient.config.strategy = "al"
+    efficient.config.attention_path = "efficient"
+    naive = copy.deepcopy(efficient)
+    naive.config.attention_path = "naive"
+    if naive.backbone.config._attn_implementation != "eager":
+        naive.backbone.set_attn_implementation("eager")
+    return {"baseline": baseline, "al_naive": naive, "al_efficient": efficient}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+# ---------------------------------------------------------------------- runners
+class StepRunner:
+    """humal_nb's training step (as in `train.train_model`) on a fixed batch."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        batch: dict[str, torch.Tensor],
+        device: torch.device,
+        forward_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.device = device
+        self.model = model.to(device).train()
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=LEARNING_RATE)
+        self.batch = {k: v.to(device) for k, v in batch.items()}
+        self.forward_kwargs = forward_kwargs or {}
+
+    def step(self) -> float:
+        """One forward + backward + AdamW step; its wall time in seconds."""
+        _sync(self.device)
+        started = time.perf_counter()
+        with autocast(self.device):
+            out = self.model(**self.batch, **self.forward_kwargs)
+        self.optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        self.optimizer.step()
+        out.ce_loss.item()  # the training loop reads the losses every step
+        _sync(self.device)
+        return time.perf_counter() - started
+
+    def run(self, n: int) -> list[float]:
+        return [self.step() for _ in range(n)]
+
+
+class StepTimer(TrainerCallback):
+    """Times each `Trainer` optimizer step, from on_step_begin to on_step_end."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.times: list[float] = []
+        self._started = 0.0
+
+    def on_step_begin(self, args, state, control, **kwargs) -> None:
+        _sync(self.device)
+        self._started = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs) -> None:
+        _sync(self.device)
+        self.times.append(time.perf_counter() - self._started)
+
+
+class TrainerRunner:
+    """The Hugging Face `Trainer` fine-tuning a plain classifier on the same batch.
+
+    Each `run(n)` calls `trainer.train()` for `n + discard` steps and returns the times
+    of the last `n`. The set-up of a `train()` call happens before its first step's
+    on_step_begin, and the optimizer (with its state) persists across calls, so after the
+    warm-up no step needs discarding (`discard=0`).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        batch: dict[str, torch.Tensor],
+        device: torch.device,
+        discard: int = 0,
+    ) -> None:
+        from transformers import Trainer, TrainingArguments
+        from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+        rows = [
+            {"input_ids": batch["input_ids"][i], "attention_mask": batch["attention_mask"][i],
+             "labels": batch["labels"][i]}
+            for i in range(batch["input_ids"].shape[0])
+        ]
+        self._dir = tempfile.TemporaryDirectory(prefix="humal-bench-")
+        args = TrainingArguments(
+            output_dir=self._dir.name,
+            per_device_train_batch_size=len(rows),
+            learning_rate=LEARNING_RATE,
+            max_steps=1,
+            eval_strategy="no",
+            save_strategy="no",
+            logging_strategy="no",
+            report_to="none",
+            disable_tqdm=True,
+            dataloader_num_workers=0,
+            use_cpu=device.type == "cpu",
+            bf16=device.type == "cuda",
+            log_level="error",
+        )
+        self.timer = StepTimer(device)
+        self.trainer = Trainer(model=model, args=args, train_dataset=_ListDataset(rows), callbacks=[self.timer])
+        for callback in (PrinterCallback, ProgressCallback):
+            self.trainer.remove_callback(callback)
+        self.discard = discard
+
+    def run(self, n: int) -> list[float]:
+        self.timer.times = []
+        self.trainer.args.max_steps = n + self.discard
+        self.trainer.train()
+        return self.timer.times[self.discard :]
+
+    def close(self) -> None:
+        self._dir.cleanup()
+
+
+class _ListDataset(torch.utils.data.Dataset):
+    def __init__(self, rows: list[dict[str, torch.Tensor]]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return self.rows[index]
+
+
+# ---------------------------------------------------------------------- timing
+def bench_steps(
+    runners: dict[str, Runner],
+    repeats: int = 7,
+    steps_per_round: int = 2,
+    warmup: int = 2,
+) -> dict[str, list[float]]:
+    """Warm every runner up, then `repeats` round-robin rounds; step times (s) per runner."""
+    if repeats < 1 or steps_per_round < 1 or warmup < 0:
+        raise ValueError("repeats and steps_per_round must be >= 1, warmup >= 0.")
+    names = list(runners)
+    for name in names:
+        if warmup:
+            runners[name].run(warmup)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_index in range(repeats):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].extend(runners[name].run(steps_per_round))
+    return times
+
+
+def summarize(times: dict[str, list[float]]) -> dict[str, Any]:
+    """Median ms per step of each variant and their ratios."""
+    medians = {name: 1000.0 * statistics.median(values) for name, values in times.items() if values}
+    slow = sum(v > NOISY * min(values) for values in times.values() for v in values)
+    result: dict[str, Any] = {
+        "median_ms": medians,
+        "min_ms": {name: 1000.0 * min(values) for name, values in times.items() if values},
+        "noisy_steps": slow,
+        "steps_ms": {name: [1000.0 * v for v in values] for name, values in times.items()},
+        "ratio_al_vs_baseline": medians["al_efficient"] / medians["baseline"],
+        "ratio_naive_vs_baseline": medians["al_naive"] / medians["baseline"],
+        "ratio_baseline_vs_trainer": (
+            medians["baseline"] / medians["trainer"] if "trainer" in medians else float("nan")
+        ),
+    }
+    return result
+
+
+def bench_device(
+    model: HumalForSequenceClassification,
+    batch: dict[str, torch.Tensor],
+    device: torch.device,
+    reference_factory: Callable[[], nn.Module] | None = None,
+    repeats: int = 7,
+    steps_per_round: int = 2,
+    warmup: int = 2,
+) -> dict[str, Any]:
+    """Time the three variants (copies of `model`) and the optional Trainer reference on one device.
+
+    Args:
+        model: a HuMAL classifier; its weights start every variant (it is not trained).
+        batch: `input_ids`, `attention_mask`, `human_attention`, `labels` on the CPU.
+        device: where to train.
+        reference_factory: builds the plain Hugging Face classifier for the Trainer, or None.
+    Returns:
+        `summarize` of the step times, plus `device`.
+    """
+    variants = make_variants(model)
+    runners: dict[str, Runner] = {
+        name: StepRunner(m, batch, device, {"monitor_attention": False} if name == "baseline" else {})
+        for name, m in variants.items()
+    }
+    trainer_runner = None
+    if reference_factory is not None:
+        trainer_runner = TrainerRunner(reference_factory(), batch, device)
+        runners["trainer"] = trainer_runner
+    try:
+        times = bench_steps(runners, repeats=repeats, steps_per_round=steps_per_round, warmup=warmup)
+    finally:
+        if trainer_runner is not None:
+            trainer_runner.close()
+    result = summarize(times)
+    result["device"] = device.type
+    return result
+
+
+# ---------------------------------------------------------------------- report
+def report_lines(results: dict[str, dict[str, Any]], primary: str) -> list[str]:
+    """A readable table per device, then the three ratios of `primary` (last: AL vs baseline)."""
+    lines = []
+    for device, res in results.items():
+        medians = res["median_ms"]
+        base = medians["baseline"]
+        lines.append(f"[{device}] median ms per training step (forward + backward + AdamW step)")
+        lines.append(f"  {'variant':<44} {'median':>9} {'vs baseline':>12} {'fastest':>9} {'steps':>6}")
+        for name in (*VARIANTS, "trainer"):
+            if name in medians:
+                lines.append(
+                    f"  {LABELS[name]:<44} {medians[name]:>9.1f} {medians[name] / base:>11.3f}x"
+                    f" {res['min_ms'][name]:>9.1f} {len(res['steps_ms'][name]):>6}"
+                )
+        lines.append(
+            f"  AL efficient / baseline = {res['ratio_al_vs_baseline']:.3f}   "
+            f"AL naive / baseline = {res['ratio_naive_vs_baseline']:.3f}   "
+            f"baseline / Trainer = {res['ratio_baseline_vs_trainer']:.3f}"
+        )
+        total = sum(len(v) for v in res["steps_ms"].values())
+        if res["noisy_steps"]:
+            lines.append(
+                f"  note: {res['noisy_steps']} of {total} steps took over {NOISY}x their variant's fastest "
+                "step (other load on the machine); medians absorb some of that, a quiet machine gives firmer ratios."
+            )
+        lines.append("")
+    res = results[primary]
+    lines.append(f"ratio_naive_vs_baseline={res['ratio_naive_vs_baseline']:.4f}")
+    lines.append(f"ratio_baseline_vs_trainer={res['ratio_baseline_vs_trainer']:.4f}")
+    lines.append(f"ratio_al_vs_baseline={res['ratio_al_vs_baseline']:.4f}")
+    return lines
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """No loading bars or warnings from transformers while benchmarking."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _devices(device: str) -> list[torch.device]:
+    if device == "auto":
+        return [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    return [resolve_device(device)]
+
+
+def run_bench(
+    repeats: int = 7,
+    device: str = "auto",
+    trainer: bool = True,
+    steps_per_round: int = 2,
+    warmup: int = 2,
+    model_name: str = DEFAULT_MODEL,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The benchmark of `humal-nb bench`: prints a table, last line `ratio_al_vs_baseline=<float>`.
+
+    Args:
+        repeats: round-robin rounds; each variant takes `steps_per_round` timed steps per round.
+        device: "auto" (CPU, and CUDA too when available), "cpu" or "cuda".
+        trainer: also time the Hugging Face `Trainer` reference.
+    Returns:
+        `{"devices": {device: summary}, "primary": device, <primary's ratios>, set-up facts}`;
+        the primary device is the CPU when it was measured.
+    """
+    from transformers import AutoModelForSequenceClassification
+
+    from humal_nb.models import build_model, load_tokenizer, resolve_model
+
+    threads = machine_cores()
+    # torch's default already is the core count; calling set_num_threads anyway (even with the same
+    # number) made small ops stall for milliseconds under CPU contention on a shared 2-core machine.
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    devices = _devices(device)
+    results: dict[str, dict[str, Any]] = {}
+    with _quiet_transformers():
+        torch.manual_seed(seed)
+        model = build_model(model_name, strategy="al")
+        tokenizer = load_tokenizer(model_name)
+        batch = yelp_batch(tokenizer, model.family, BATCH_SIZE, SEQ_LEN, seed=seed)
+        path, _ = resolve_model(model_name)
+
+        def reference() -> nn.Module:
+            torch.manual_seed(seed)
+            return AutoModelForSequenceClassification.from_pretrained(
+                path, local_files_only=True, num_labels=2, attn_implementation="sdpa"
+            )
+
+        real = batch["attention_mask"].sum(-1).float()
+        print(
+            f"humal-nb bench: {model_name} ({model.backbone.config.num_hidden_layers} layers), batch "
+            f"{BATCH_SIZE} x {SEQ_LEN} tokens of real Yelp-HAT reviews (real tokens: mean "
+            f"{real.mean():.0f}, max {real.max():.0f}); torch {torch.__version__}, {threads} CPU threads; "
+            f"{warmup} warm-up steps, then {repeats} round-robin rounds x {steps_per_round} steps"
+        )
+        for dev in devices:
+            results[dev.type] = bench_device(
+                model,
+                batch,
+                dev,
+                reference_factory=reference if trainer else None,
+                repeats=repeats,
+                steps_per_round=steps_per_round,
+                warmup=warmup,
+            )
+            if dev.type == "cuda":
+                results[dev.type]["autocast"] = "bf16"
+    primary = "cpu" if "cpu" in results else devices[0].type
+    for line in report_lines(results, primary):
+        print(line)
+    out = {
+        "model": model_name,
+        "batch_size": BATCH_SIZE,
+        "seq_len": SEQ_LEN,
+        "threads": threads,
+        "repeats": repeats,
+        "steps_per_round": steps_per_round,
+        "warmup": warmup,
+        "devices": results,
+        "primary": primary,
+    }
+    for key in ("ratio_al_vs_baseline", "ratio_naive_vs_baseline", "ratio_baseline_vs_trainer"):
+        out[key] = results[primary][key]
+    out["median_ms"] = results[primary]["median_ms"]
+    return out
