@@ -1,4 +1,4 @@
-"""Command line: `humal-nb run | grid | report | data-info | bench` (SPEC 6).
+"""Command line: `humal-nb run | grid | report | data-info | bench`.
 
 Only parses arguments and calls the library function that a notebook or a test would call.
 """

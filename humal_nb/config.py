@@ -32,7 +32,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 @dataclass
 class RunConfig:
-    """Parameters of one training run (paper sec. IV; defaults from SPEC 3, 4 and 7)."""
+    """Parameters of one training run (paper sec. III and IV; the defaults are the paper's)."""
 
     # what to train
     strategy: str = "al"

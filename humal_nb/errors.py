@@ -25,3 +25,7 @@ class ParameterError(HumalError, ValueError):
 
 class ModelError(HumalError, ValueError):
     """A base model that cannot be found offline, or whose attention cannot be read."""
+
+
+class NotebookError(HumalError, RuntimeError):
+    """A notebook executed by papermill failed: names the cell and where the partial notebook is."""

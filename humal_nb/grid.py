@@ -1,0 +1,487 @@
+"""Experiment grids (paper sec. IV): many runs of the training notebook, resumable, in parallel.
+
+Grid file format (YAML)::
+
+    name: table3_yelp        # output folder outputs/<name>/ (default: the file's stem)
+    description: free text   # optional
+    bootstraps: 20           # every cell is repeated with bootstrap = 0..19 (default: once)
+    vary:                    # the cross product of these lists: one cell per combination
+      data_size: [250, 500, 1000, 2000]
+      imbalance_ratio: [0.01, 0.02, 0.05, 0.10, 0.20, 0.50]
+      strategy: [baseline, al, an, ap]
+    fixed:                   # the same for every cell: only what differs from the defaults
+      epochs: 10
+    max_length: 256          # top-level parameters are fixed values too
+    cell_reports: false      # also export each cell's report.html (default false: ~5 MB each)
+
+`vary` may also be a list of such mappings; the cells are then the union of their cross
+products (Table IV: sizes 250-2000 for yelp50 and yelp100, but 50 and 100 for yelp200).
+Every key of `vary`, `fixed` and the top level is a `RunConfig` parameter, and every cell
+is validated before anything runs (the error names the key and the cell). Grids do not
+save models unless they set `save_model: true`; `out_dir` is set per cell and cannot be
+given. A value given twice (in `fixed` and `vary`, or twice at the top) is refused.
+
+A grid's folder holds `grid.json` (the cells), one folder per cell named by
+`RunConfig.cell_name()` (plus any other varied parameter), `summary.csv`, and the
+aggregate `report.html`. A cell is finished only when `runs.is_complete(cell)`;
+a rerun skips finished cells and redoes the others from a clean folder. A cell the data
+cannot fill is found up front (`data.make_split`, no training; `find_unfillable`) and recorded as
+`not_enough_data` in its `error.json`; a failing cell is recorded as `failed` with its
+error and traceback tail; the grid goes on in both cases.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from humal_nb import runs
+from humal_nb.config import PARAMETER_NAMES, RunConfig, read_yaml
+from humal_nb.errors import HumalError, NotebookError, NotEnoughDataError, ParameterError
+from humal_nb.paths import outputs_dir
+
+GRID_KEYS = ("name", "description", "vary", "fixed", "bootstraps", "cell_reports")
+MANIFEST_FILE = "grid.json"
+SUMMARY_FILE = "summary.csv"
+# the paper's axes: always columns of summary.csv and part of every cell's name
+AXES = ("strategy", "data_size", "imbalance_ratio", "bootstrap")
+NAMED_AXES = (*AXES, "length_group")
+GRID_DEFAULTS = {"save_model": False}
+DATA_KEYS = ("data_dir", "data_file", "agreement", "human_attention", "label_by", "min_highlight")
+
+STATUS_FINISHED = "finished"
+STATUS_NOT_ENOUGH_DATA = "not_enough_data"
+STATUS_FAILED = "failed"
+STATUS_INTERRUPTED = "interrupted"
+
+
+@dataclass
+class Grid:
+    """An expanded grid: its name, the cells' configs, the parameters that vary."""
+
+    name: str
+    cells: list[RunConfig]
+    varying: list[str]
+    cell_reports: bool = False
+
+    def cell_names(self) -> list[str]:
+        return [cell_dir_name(c, self.varying) for c in self.cells]
+
+
+# ---------------------------------------------------------------------- reading a grid file
+def load_grid(path_or_dict: str | Path | dict[str, Any]) -> Grid:
+    """Read and validate a grid (file or mapping) into its cells; nothing runs."""
+    if isinstance(path_or_dict, dict):
+        spec, where, default_name = dict(path_or_dict), "grid", "grid"
+    else:
+        spec, where, default_name = read_yaml(path_or_dict), str(path_or_dict), Path(path_or_dict).stem
+    unknown = sorted(k for k in spec if k not in GRID_KEYS and k not in PARAMETER_NAMES)
+    if unknown:
+        raise ParameterError(
+            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}. A grid file has {', '.join(GRID_KEYS)} "
+            f"and run parameters: {', '.join(PARAMETER_NAMES)}."
+        )
+    name = str(spec.get("name") or default_name)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise ParameterError(f"{where}: 'name' {name!r} must be a folder name (letters, digits, _ . -).")
+
+    fixed = spec.get("fixed") or {}
+    if not isinstance(fixed, dict):
+        raise ParameterError(f"{where}: 'fixed' must be a mapping of parameter: value.")
+    top = {k: v for k, v in spec.items() if k in PARAMETER_NAMES}
+    twice = sorted(set(fixed) & set(top))
+    if twice:
+        raise ParameterError(f"{where}: {', '.join(map(repr, twice))} given both in 'fixed' and at the top level.")
+    fixed = {**GRID_DEFAULTS, **top, **fixed}
+    if fixed.get("out_dir"):
+        raise ParameterError(f"{where}: 'out_dir' is set per cell in a grid; give the grid's folder with --out.")
+
+    bootstraps = spec.get("bootstraps")
+    if bootstraps is not None and (isinstance(bootstraps, bool) or not isinstance(bootstraps, int) or bootstraps < 1):
+        raise ParameterError(f"{where}: 'bootstraps' must be a whole number >= 1, got {bootstraps!r}.")
+    if bootstraps is not None and "bootstrap" in {**top, **(spec.get("fixed") or {})}:
+        raise ParameterError(f"{where}: give either 'bootstraps: N' or a fixed 'bootstrap', not both.")
+    cell_reports = spec.get("cell_reports", False)
+    if not isinstance(cell_reports, bool):
+        raise ParameterError(f"{where}: 'cell_reports' must be true or false, got {cell_reports!r}.")
+
+    blocks = spec.get("vary") or {}
+    blocks = blocks if isinstance(blocks, list) else [blocks]
+    combos: list[dict[str, Any]] = []
+    for i, block in enumerate(blocks):
+        label = f"{where}: vary" + (f"[{i}]" if len(blocks) > 1 else "")
+        if not isinstance(block, dict):
+            raise ParameterError(f"{label} must be a mapping of parameter: [values].")
+        for key, values in block.items():
+            if key not in PARAMETER_NAMES:
+                raise ParameterError(f"{label}: unknown parameter {key!r}. Valid parameters: {', '.join(PARAMETER_NAMES)}.")
+            if key in fixed and key not in GRID_DEFAULTS:
+                raise ParameterError(f"{label}: {key!r} is both varied and fixed.")
+            if key == "out_dir":
+                raise ParameterError(f"{label}: 'out_dir' is set per cell in a grid.")
+            if key == "bootstrap" and bootstraps is not None:
+                raise ParameterError(f"{label}: give either 'bootstraps: N' or vary 'bootstrap', not both.")
+            if not isinstance(values, list) or not values:
+                raise ParameterError(f"{label}: {key!r} must be a non-empty list of values, got {values!r}.")
+        keys = list(block)
+        for values in itertools.product(*(block[k] for k in keys)):
+            combos.append(dict(zip(keys, values)))
+    combos = combos or [{}]
+    if bootstraps is not None:
+        combos = [{**combo, "bootstrap": b} for combo in combos for b in range(bootstraps)]
+
+    cells: list[RunConfig] = []
+    seen: set[str] = set()
+    for combo in combos:
+        try:
+            config = RunConfig.from_dict({**fixed, **combo})
+        except ParameterError as exc:
+            shown = ", ".join(f"{k}={v}" for k, v in combo.items())
+            raise ParameterError(f"{where}: cell ({shown}): {exc}") from exc
+        key = json.dumps(config.to_dict(), sort_keys=True)
+        if key not in seen:  # the union of blocks may repeat a cell
+            seen.add(key)
+            cells.append(config)
+    varying = varying_keys(cells)
+    grid = Grid(name, cells, varying, cell_reports)
+    names = grid.cell_names()
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:  # pragma: no cover - cell_dir_name includes every varied key
+        raise ParameterError(f"{where}: cells share the folder name(s) {', '.join(duplicates)}.")
+    return grid
+
+
+def varying_keys(cells: list[RunConfig]) -> list[str]:
+    """The paper's axes (always), then every other parameter whose value differs across cells."""
+    dicts = [c.to_dict() for c in cells]
+    differ = [k for k in PARAMETER_NAMES if len({json.dumps(d[k]) for d in dicts}) > 1]
+    extra = [k for k in differ if k not in AXES]
+    if any(d["length_group"] for d in dicts) and "length_group" not in extra:
+        extra.insert(0, "length_group")
+    return [*AXES, *extra]
+
+
+def expand_grid(path_or_dict: str | Path | dict[str, Any]) -> tuple[str, list[RunConfig]]:
+    """(grid name, one validated RunConfig per cell) of a grid file or mapping."""
+    grid = load_grid(path_or_dict)
+    return grid.name, grid.cells
+
+
+def _short(value: Any) -> str:
+    text = Path(value).name if isinstance(value, str) and os.sep in value else f"{value:g}" if isinstance(value, float) else str(value)
+    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-") or "none"
+
+
+def cell_dir_name(config: RunConfig, varying: list[str] | tuple[str, ...] = ()) -> str:
+    """`config.cell_name()`, plus `key-value` for each other parameter the grid varies."""
+    parts = [config.cell_name()]
+    for key in varying:
+        if key not in NAMED_AXES:
+            parts.append(f"{key}-{_short(getattr(config, key))}")
+    return "_".join(parts)
+
+
+# ---------------------------------------------------------------------- one cell (in a worker)
+def _run_cell(config_dict: dict[str, Any], cell_dir: str, threads: int, html: bool) -> dict[str, Any]:
+    """Execute one cell's notebook; record a failure in error.json. Runs in a worker process."""
+    from humal_nb import execute
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)  # the notebook's kernel inherits them: torch threads
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    started = time.perf_counter()
+    config = RunConfig.from_dict(config_dict)
+    try:
+        execute.run_notebook(config, cell_dir, progress=False, html=html)
+        return {"status": STATUS_FINISHED, "seconds": time.perf_counter() - started}
+    except NotebookError as exc:
+        ename = getattr(exc, "ename", type(exc).__name__)
+        status = {
+            "NotEnoughDataError": STATUS_NOT_ENOUGH_DATA,
+            "KeyboardInterrupt": STATUS_INTERRUPTED,
+        }.get(ename, STATUS_FAILED)
+        record = error_record(status, config, f"{ename}: {getattr(exc, 'evalue', exc)}", str(exc),
+                              getattr(exc, "traceback_text", ""))
+    except Exception as exc:  # anything else still must not stop the grid
+        record = error_record(STATUS_FAILED, config, f"{type(exc).__name__}: {exc}", str(exc), traceback.format_exc())
+    runs.write_json(Path(cell_dir) / runs.ERROR_FILE, record)
+    return {"status": record["status"], "seconds": time.perf_counter() - started, "error": record["error"]}
+
+
+def error_record(
+    status: str, config: RunConfig, error: str, message: str | None = None, tb: str = ""
+) -> dict[str, Any]:
+    """What `error.json` holds for a cell that did not finish: status, a one-line error, the
+    full message, the traceback's last lines and the cell's parameters."""
+    return {
+        "status": status,
+        "error": error,
+        "message": message or error,
+        "traceback_tail": "\n".join(tb.strip().splitlines()[-15:]),
+        "parameters": config.to_dict(),
+    }
+
+
+# ---------------------------------------------------------------------- the grid
+def find_unfillable(grid: Grid, todo: list[int]) -> dict[int, NotEnoughDataError]:
+    """The cells (by index) the data cannot fill, found with `make_split` alone (no training).
+
+    A data set that cannot be read at all stops the grid here, before anything runs."""
+    from humal_nb import train
+
+    pools: dict[tuple, Any] = {}
+    unfillable = {}
+    for i in todo:
+        config = grid.cells[i]
+        key = tuple(getattr(config, k) for k in DATA_KEYS)
+        if key not in pools:
+            pools[key] = train.load_reviews(config)
+        try:
+            train.split(config, pools[key])
+        except NotEnoughDataError as exc:
+            unfillable[i] = exc
+    return unfillable
+
+
+def _reset_cell(cell_dir: Path) -> None:
+    """A clean folder for a cell that is (re)run: nothing half-written survives."""
+    if cell_dir.exists():
+        shutil.rmtree(cell_dir)
+    cell_dir.mkdir(parents=True)
+
+
+def write_manifest(grid: Grid, grid_dir: Path, source: str) -> None:
+    names = grid.cell_names()
+    runs.write_json(grid_dir / MANIFEST_FILE, {
+        "name": grid.name,
+        "source": source,
+        "varying": grid.varying,
+        "cells": [
+            {"cell": name, "parameters": {k: getattr(c, k) for k in grid.varying}, "config": c.to_dict()}
+            for name, c in zip(names, grid.cells)
+        ],
+    })
+
+
+def run_grid(
+    path: str | Path | dict[str, Any],
+    workers: int = 1,
+    executor: str = "local",
+    out_dir: str | Path | None = None,
+    progress: bool = True,
+    report: bool = True,
+) -> dict[str, Any]:
+    """Run every unfinished cell of a grid, then write `summary.csv` and the aggregate report.
+
+    `workers` cells run at once (each a papermill run in its own process, with
+    cores // workers torch threads); `executor="ray"` hands the cells to Ray instead.
+    Finished cells (from an earlier, possibly interrupted, run) are skipped. Returns the
+    counts `finished` (this time), `skipped`, `not_enough_data`, `failed`, `interrupted`,
+    `seconds`, and the paths `grid_dir`, `summary`, `report`. On Ctrl-C no new cell
+    starts, running ones stop, finished ones are kept (and KeyboardInterrupt is re-raised
+    after `summary.csv` is written).
+    """
+    started = time.perf_counter()
+    if executor not in ("local", "ray"):
+        raise ParameterError(f"executor {executor!r} is not one of 'local', 'ray'.")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ParameterError(f"workers must be a whole number >= 1, got {workers!r}.")
+    if executor == "ray":
+        _import_ray()
+    grid = load_grid(path)
+    grid_dir = Path(out_dir or outputs_dir() / grid.name).expanduser().resolve()
+    names = grid.cell_names()
+    done_before = {i for i, name in enumerate(names) if runs.is_complete(grid_dir / name)}
+    todo = [i for i in range(len(names)) if i not in done_before]
+    unfillable = find_unfillable(grid, todo)
+
+    grid_dir.mkdir(parents=True, exist_ok=True)
+    write_manifest(grid, grid_dir, str(path) if not isinstance(path, dict) else "<dict>")
+    for i, exc in unfillable.items():
+        _reset_cell(grid_dir / names[i])
+        runs.write_json(grid_dir / names[i] / runs.ERROR_FILE,
+                        error_record(STATUS_NOT_ENOUGH_DATA, grid.cells[i], str(exc)))
+    runnable = [i for i in todo if i not in unfillable]
+    counts = {
+        "cells": len(names),
+        STATUS_FINISHED: 0,
+        "skipped": len(done_before),
+        STATUS_NOT_ENOUGH_DATA: len(todo) - len(runnable),
+        STATUS_FAILED: 0,
+        STATUS_INTERRUPTED: 0,
+    }
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(names), initial=len(names) - len(runnable), desc=f"grid {grid.name}", unit="cell",
+               disable=not progress)
+
+    def show_counts() -> None:
+        bar.set_postfix(done=counts[STATUS_FINISHED], skipped=counts["skipped"], failed=counts[STATUS_FAILED],
+                        not_enough_data=counts[STATUS_NOT_ENOUGH_DATA])
+
+    def on_done(i: int, outcome: dict[str, Any]) -> None:
+        status = outcome["status"]
+        counts[status] = counts.get(status, 0) + 1
+        bar.update(1)
+        show_counts()
+        if status == STATUS_FAILED and progress:
+            bar.write(f"cell {names[i]} failed: {outcome.get('error', '')}")
+
+    show_counts()
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    tasks = []
+    for i in runnable:
+        _reset_cell(grid_dir / names[i])
+        tasks.append((i, (grid.cells[i].to_dict(), str(grid_dir / names[i]), threads, grid.cell_reports)))
+    interrupted = False
+    try:
+        if executor == "ray":
+            _run_ray(tasks, workers, threads, on_done)
+        else:
+            _run_local(tasks, workers, on_done)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+
+    from humal_nb import report as report_module
+
+    summary_path = report_module.write_summary(grid_dir)
+    result = {
+        "name": grid.name,
+        **counts,
+        "seconds": time.perf_counter() - started,
+        "grid_dir": str(grid_dir),
+        "summary": str(summary_path),
+        "report": None,
+    }
+    if interrupted:
+        kept = sum(runs.is_complete(grid_dir / name) for name in names)
+        print(f"grid {grid.name}: interrupted; {kept} finished cells of {len(names)} are kept in {grid_dir}. "
+              "Run the same command again to resume.")
+        raise KeyboardInterrupt
+    if report:
+        result["report"] = str(report_module.build_report(grid_dir))
+        result["seconds"] = time.perf_counter() - started
+    if progress:
+        print(
+            f"grid {grid.name}: {counts[STATUS_FINISHED]} finished, {counts['skipped']} skipped (done before), "
+            f"{counts[STATUS_NOT_ENOUGH_DATA]} not enough data, {counts[STATUS_FAILED]} failed "
+            f"in {result['seconds']:.0f} s\nsummary: {summary_path}\nreport: {result['report']}"
+        )
+    return result
+
+
+def _run_local(tasks: list[tuple[int, tuple]], workers: int, on_done) -> None:
+    """Cells in a pool of `workers` processes, at most `workers` submitted at a time."""
+    if not tasks:
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context)
+    args_of = dict(tasks)
+    pending = list(reversed(tasks))
+    running: dict[Future, int] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                i, args = pending.pop()
+                running[pool.submit(_run_cell, *args)] = i
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                i = running.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # the worker process died (killed, out of memory)
+                    outcome = _worker_died(args_of[i], exc)
+                on_done(i, outcome)
+    except BaseException:
+        _stop_pool(pool)  # no new cell; running ones stop now and are redone on resume
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's workers and their notebook kernels (which run in their own sessions,
+    so Ctrl-C does not reach them; left alone they would exit about a second after their worker)."""
+    workers = list(getattr(pool, "_processes", {}).values())
+    kernels = []
+    try:
+        import psutil  # an ipykernel dependency
+
+        for worker in workers:
+            try:
+                kernels += psutil.Process(worker.pid).children(recursive=True)
+            except psutil.Error:
+                pass
+    except ImportError:  # pragma: no cover
+        psutil = None
+    for kernel in kernels:
+        try:
+            kernel.terminate()
+        except Exception:  # already gone
+            pass
+    for worker in workers:
+        worker.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _worker_died(args: tuple, exc: BaseException) -> dict[str, Any]:
+    """Record a cell whose worker process died before it could record anything itself."""
+    config_dict, cell_dir = args[0], Path(args[1])
+    error = f"the worker process running this cell died: {type(exc).__name__}: {exc}"
+    runs.write_json(cell_dir / runs.ERROR_FILE,
+                    error_record(STATUS_FAILED, RunConfig.from_dict(config_dict), error, error))
+    return {"status": STATUS_FAILED, "error": error}
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError as exc:
+        raise HumalError(
+            "executor 'ray' needs Ray, which is not installed: pip install ray "
+            "(or use the default --executor local)."
+        ) from exc
+    return ray
+
+
+def _run_ray(tasks: list[tuple[int, tuple]], workers: int, threads: int, on_done) -> None:
+    """Cells as Ray tasks of `threads` CPUs each, at most `workers` in flight."""
+    if not tasks:
+        return
+    ray = _import_ray()
+    ray.init(ignore_reinit_error=True)
+    remote = ray.remote(num_cpus=threads)(_run_cell)
+    args_of = dict(tasks)
+    pending = list(reversed(tasks))
+    running: dict[Any, int] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                i, args = pending.pop()
+                running[remote.remote(*args)] = i
+            ready, _ = ray.wait(list(running), num_returns=1)
+            for ref in ready:
+                i = running.pop(ref)
+                try:
+                    outcome = ray.get(ref)
+                except Exception as exc:
+                    outcome = _worker_died(args_of[i], exc)
+                on_done(i, outcome)
+    except BaseException:
+        for ref in running:
+            ray.cancel(ref, force=True)
+        raise
+
+
+__all__ = ["Grid", "cell_dir_name", "expand_grid", "find_unfillable", "load_grid", "run_grid", "varying_keys"]

@@ -1,0 +1,268 @@
+"""Reports: a grid's `summary.csv` and aggregate HTML, and the tables of one run's report.
+
+`build_report(grid_dir)` re-reads every cell of a grid (its `metrics.json` when finished,
+else its `error.json`), rewrites `summary.csv` atomically, executes
+`notebooks/grid_report.ipynb` on it and exports `report.html` into the grid folder.
+A cell is read as finished only when `runs.is_complete` says so, so a cell that was
+interrupted half-way never enters a table.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from humal_nb import runs
+from humal_nb.config import RunConfig
+from humal_nb.stats import NOT_ENOUGH_DATA, STRATEGY_LABELS, format_ratio
+
+GRID_NOTEBOOK_NAME = "grid_report.ipynb"
+REPORT_FILE = "report.html"
+MANIFEST_FILE = "grid.json"
+SUMMARY_FILE = "summary.csv"
+AXES = ("strategy", "data_size", "imbalance_ratio", "bootstrap")
+RESULT_COLUMNS = ("status", "auc", "accuracy", "f1", "cosine_to_human", "high_attention_rate", "train_seconds", "error")
+
+
+# ---------------------------------------------------------------------- a grid's cells
+def _cells(grid_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The grid's cells [{cell, parameters}] and varying keys: from grid.json, else the folders."""
+    manifest = grid_dir / MANIFEST_FILE
+    if manifest.is_file():
+        data = runs.read_json(manifest)
+        return data["cells"], list(data["varying"])
+    cells = []
+    for folder in sorted(p for p in grid_dir.iterdir() if p.is_dir()):
+        source = folder / runs.METRICS_FILE if runs.is_complete(folder) else folder / runs.ERROR_FILE
+        if source.is_file():
+            try:
+                params = runs.read_json(source).get("parameters") or {}
+            except (OSError, ValueError):
+                continue
+            cells.append({"cell": folder.name, "parameters": params})
+    dicts = [c["parameters"] for c in cells]
+    varying = list(AXES)
+    for key in RunConfig.__dataclass_fields__:
+        if key not in varying and len({json.dumps(d.get(key)) for d in dicts}) > 1:
+            varying.append(key)
+    if any(d.get("length_group") for d in dicts) and "length_group" not in varying:
+        varying.append("length_group")
+    return cells, varying
+
+
+def _read_cell(cell_dir: Path) -> dict[str, Any]:
+    """status and results of one cell folder."""
+    if runs.is_complete(cell_dir):
+        m = runs.read_metrics(cell_dir)
+        attention = m.get("attention") or {}
+        return {
+            "status": "finished",
+            "auc": m.get("auc"),
+            "accuracy": m.get("accuracy"),
+            "f1": m.get("f1"),
+            "cosine_to_human": attention.get("cosine_to_human"),
+            "high_attention_rate": attention.get("high_attention_rate"),
+            "train_seconds": m.get("train_seconds"),
+            "error": "",
+        }
+    error_file = cell_dir / runs.ERROR_FILE
+    if error_file.is_file():
+        try:
+            record = runs.read_json(error_file)
+            return {"status": record.get("status", "failed"), "error": record.get("error", "")}
+        except (OSError, ValueError):
+            return {"status": "failed", "error": "error.json cannot be read"}
+    return {"status": "incomplete" if cell_dir.is_dir() else "pending", "error": ""}
+
+
+def collect(grid_dir: str | Path) -> pd.DataFrame:
+    """One row per grid cell: `cell`, the varying parameters, `status`, the results, `error`.
+
+    status: `finished`, `not_enough_data`, `failed`, `interrupted`, `incomplete` (started,
+    not finished) or `pending` (not started).
+    """
+    grid_dir = Path(grid_dir)
+    cells, varying = _cells(grid_dir)
+    rows = []
+    for cell in cells:
+        params = cell["parameters"]
+        row = {"cell": cell["cell"], **{k: params.get(k) for k in varying}}
+        row.update({k: None for k in RESULT_COLUMNS})
+        row.update(_read_cell(grid_dir / cell["cell"]))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["cell", *varying, *RESULT_COLUMNS])
+
+
+def write_summary(grid_dir: str | Path) -> Path:
+    """Re-read the cells and write `summary.csv` atomically; returns its path."""
+    grid_dir = Path(grid_dir)
+    path = grid_dir / SUMMARY_FILE
+    runs.atomic_write_text(path, collect(grid_dir).to_csv(index=False))
+    return path
+
+
+def read_summary(grid_dir: str | Path) -> pd.DataFrame:
+    """A grid's `summary.csv` (text columns as text, empty length group as "")."""
+    frame = pd.read_csv(Path(grid_dir) / SUMMARY_FILE, keep_default_na=True)
+    for column in ("length_group", "error", "status"):
+        if column in frame.columns:
+            frame[column] = frame[column].fillna("").astype(str)
+    return frame
+
+
+def build_report(grid_dir: str | Path, progress: bool = False) -> Path:
+    """Rewrite `summary.csv`, execute the grid report notebook, export `report.html`."""
+    from humal_nb import execute
+
+    grid_dir = Path(grid_dir).expanduser().resolve()
+    if not grid_dir.is_dir():
+        from humal_nb.errors import ParameterError
+
+        raise ParameterError(f"{str(grid_dir)!r} is not a grid's output folder.")
+    write_summary(grid_dir)
+    notebook = execute.execute_notebook(
+        execute.NOTEBOOKS_DIR / GRID_NOTEBOOK_NAME,
+        grid_dir / GRID_NOTEBOOK_NAME,
+        {"grid_dir": str(grid_dir)},
+        progress=progress,
+    )
+    return execute.export_html(notebook, grid_dir / REPORT_FILE, title=f"HuMAL grid report: {grid_dir.name}")
+
+
+# ---------------------------------------------------------------------- pieces of the grid report
+def split_by_length(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs on the whole data set, runs restricted to a length group)."""
+    if "length_group" not in summary.columns:
+        return summary, summary.iloc[0:0]
+    groups = summary["length_group"].fillna("").astype(str)
+    return summary[groups == ""], summary[groups != ""]
+
+
+def status_counts(summary: pd.DataFrame) -> pd.DataFrame:
+    """How many cells have each status."""
+    counts = summary["status"].value_counts()
+    return counts.rename_axis("status").reset_index(name="cells")
+
+
+def unfinished_cells(summary: pd.DataFrame) -> pd.DataFrame:
+    """Cells that did not finish, with their status and error: failed first, not enough data last."""
+    order = {"failed": 0, "interrupted": 1, "incomplete": 2, "pending": 3, NOT_ENOUGH_DATA: 5}
+    rest = summary[summary["status"] != "finished"].copy()
+    rest["_order"] = rest["status"].map(order).fillna(4)
+    rest = rest.sort_values(["_order", "cell"]).drop(columns="_order")
+    return rest[["cell", "status", "error"]].reset_index(drop=True)
+
+
+def attention_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Mean (std) cosine similarity to human attention and high-attention rate, per
+    strategy and imbalance ratio over the finished cells (the paper's Table V form)."""
+    done = summary[summary["status"] == "finished"]
+    if done.empty:
+        return pd.DataFrame()
+
+    def text(values: pd.Series) -> str:
+        values = pd.to_numeric(values, errors="coerce").dropna()
+        if values.empty:
+            return ""
+        std = values.std(ddof=1) if len(values) > 1 else float("nan")
+        return f"{values.mean():.2f} ({std:.2f})" if math.isfinite(std) else f"{values.mean():.2f}"
+
+    table = done.groupby(["strategy", "imbalance_ratio"]).agg(
+        cosine_to_human=("cosine_to_human", text), high_attention_rate=("high_attention_rate", text)
+    )
+    table = table.unstack("imbalance_ratio")
+    table.columns = [f"{name} @ {format_ratio(r)}" for name, r in table.columns]
+    order = [s for s in STRATEGY_LABELS if s in table.index]
+    table = table.reindex(order + [s for s in table.index if s not in order])
+    table.index = [STRATEGY_LABELS.get(s, s) for s in table.index]
+    return table
+
+
+def sizes_per_ratio(summary: pd.DataFrame, minimum: int = 3) -> list[float]:
+    """Imbalance ratios with at least `minimum` training sizes among finished runs (Fig. 4)."""
+    done = summary[summary["status"] == "finished"]
+    counts = done.groupby("imbalance_ratio")["data_size"].nunique()
+    return [float(r) for r, n in counts.items() if n >= minimum]
+
+
+def note_html(text: str) -> str:
+    """A short paragraph of escaped text for a notebook's output (line breaks kept)."""
+    return '<p style="font-family:sans-serif;">' + "<br>".join(html.escape(line) for line in text.splitlines()) + "</p>"
+
+
+def heading_html(text: str, level: int = 3) -> str:
+    """An escaped heading (for headings that depend on the data)."""
+    return f"<h{level}>{html.escape(text)}</h{level}>"
+
+
+def grid_header_html(grid_dir: str | Path, summary: pd.DataFrame) -> str:
+    """The grid's name, folder and how many cells have each status, escaped."""
+    counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in summary["status"].value_counts().items())
+    return (
+        f"{heading_html('Grid ' + Path(grid_dir).name, 2)}"
+        f"{note_html(f'{len(summary)} cells: {counts}. Folder: {grid_dir}')}"
+    )
+
+
+# ---------------------------------------------------------------------- one run's report
+def run_header_html(config: RunConfig) -> str:
+    """One run's set-up in a sentence or two, escaped."""
+    data = config.data_file or config.data_dir or "Yelp-HAT (default location)"
+    group = f", length group {config.length_group}" if config.length_group else ""
+    text = (
+        f"Strategy {STRATEGY_LABELS.get(config.strategy, config.strategy)} on model {config.model}; "
+        f"{config.data_size} training reviews with {format_ratio(config.imbalance_ratio)} of label "
+        f"{config.minority_label}{group}, bootstrap {config.bootstrap}, seed {config.seed}; "
+        f"{config.n_test} test reviews; {config.epochs} epoch(s), alpha {config.alpha:g}, "
+        f"max_length {config.max_length}. Data: {data}."
+    )
+    return note_html(text)
+
+
+def metrics_table(metrics: dict[str, Any], baseline: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Test metrics of a run (and of its baseline, with the difference), one row per model."""
+    rows = {}
+    for m in ([baseline] if baseline else []) + [metrics]:
+        attention = m.get("attention") or {}
+        rows[STRATEGY_LABELS.get(m["strategy"], m["strategy"])] = {
+            "AUC": m["auc"],
+            "accuracy": m["accuracy"],
+            "F1": m["f1"],
+            "cosine to human": attention.get("cosine_to_human"),
+            "high-attention rate": attention.get("high_attention_rate"),
+            "human high-attention rate": attention.get("human_high_attention_rate"),
+            "train seconds": m["train_seconds"],
+            "training reviews": m["n_train"],
+            "minority reviews": m.get("n_train_minority"),
+            "test reviews": m["n_test"],
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if baseline and len(table) == 2:
+        diff = table.iloc[1, :5].astype(float) - table.iloc[0, :5].astype(float)
+        table.loc[f"{table.index[1]} - Baseline", diff.index] = diff.to_numpy()
+    counts = ["training reviews", "minority reviews", "test reviews"]
+    table[counts] = table[counts].astype("Int64")
+    return table.round(4)
+
+
+__all__ = [
+    "attention_table",
+    "build_report",
+    "collect",
+    "grid_header_html",
+    "heading_html",
+    "metrics_table",
+    "note_html",
+    "read_summary",
+    "run_header_html",
+    "sizes_per_ratio",
+    "split_by_length",
+    "status_counts",
+    "unfinished_cells",
+    "write_summary",
+]

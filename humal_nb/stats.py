@@ -1,0 +1,336 @@
+"""Significance and the paper's result tables over a grid's `summary.csv` (paper sec. V).
+
+- `paired_test`: one-sided paired t-test that a strategy beats the baseline over the
+  matched bootstraps (same bootstrap index = same training subset).
+- `table3`: Table III / Table IV form: "mean (std)" AUC per strategy and cell, starred
+  with its p-value where the strategy beats the baseline at p < 0.05.
+- `lowess_curve`, `smoothed_auc`, `data_requirement`: Fig. 4, AUC against training size
+  smoothed with lowess (frac 0.2), and how many labeled reviews the baseline needs to
+  match HuMAL-AL.
+
+Every function takes a plain summary DataFrame, one row per grid cell, with at least
+`strategy`, `data_size`, `imbalance_ratio`, `bootstrap`, `status` and `auc`
+(`length_group` optional): exactly what `humal_nb.grid` writes to `summary.csv`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+
+ALPHA = 0.05
+STRATEGY_ORDER = ("baseline", "al", "an", "ap")
+STRATEGY_LABELS = {"baseline": "Baseline", "al": "HuMAL-AL", "an": "HuMAL-AN", "ap": "HuMAL-AP"}
+NOT_ENOUGH_DATA = "not_enough_data"  # the status in summary.csv
+NOT_ENOUGH_DATA_TEXT = "not enough data"  # what a table cell reads
+FINISHED = "finished"
+
+
+def paired_test(baseline_aucs: list[float] | np.ndarray, strategy_aucs: list[float] | np.ndarray) -> tuple[float, float]:
+    """(t statistic, one-sided p) that the strategy's AUC is greater than the baseline's.
+
+    The two sequences are matched by bootstrap (element i of each saw the same training
+    subset); pairs with a missing value on either side are dropped. A paired t-test
+    (`scipy.stats.ttest_rel(strategy, baseline, alternative="greater")`) is used, as the
+    bootstraps' AUC differences are roughly normal; with fewer than 2 pairs, or when every
+    difference is the same, the p-value is NaN.
+    """
+    base = np.asarray(baseline_aucs, dtype=float)
+    strat = np.asarray(strategy_aucs, dtype=float)
+    if base.shape != strat.shape:
+        raise ValueError(f"paired_test needs matched sequences, got {base.shape} and {strat.shape}.")
+    keep = np.isfinite(base) & np.isfinite(strat)
+    base, strat = base[keep], strat[keep]
+    if len(base) < 2:
+        return float("nan"), float("nan")
+    diff = strat - base
+    if np.allclose(diff, diff[0]):
+        return float("nan"), float("nan")  # no variance: the t statistic is undefined
+    result = scipy_stats.ttest_rel(strat, base, alternative="greater")
+    return float(result.statistic), float(result.pvalue)
+
+
+def format_ratio(ratio: float) -> str:
+    """0.05 -> '5%', 0.005 -> '0.5%'."""
+    return f"{ratio * 100:g}%"
+
+
+def format_cell(mean: float, std: float, p: float | None = None, alpha: float = ALPHA) -> str:
+    """'0.93 (0.02)'; with a star and the p-value where p < alpha: '0.96* (0.02) p=0.003'."""
+    if mean is None or not math.isfinite(mean):
+        return ""
+    std_text = f"{std:.2f}" if std is not None and math.isfinite(std) else "-"
+    if p is not None and math.isfinite(p) and p < alpha:
+        return f"{mean:.2f}* ({std_text}) p={_format_p(p)}"
+    return f"{mean:.2f} ({std_text})"
+
+
+def _format_p(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+# summary.csv columns that are not parameters of a cell
+RESULT_COLUMNS = ("cell", "status", "auc", "accuracy", "f1", "cosine_to_human", "high_attention_rate",
+                  "train_seconds", "error")
+TABLE_AXES = ("strategy", "data_size", "imbalance_ratio", "bootstrap", "length_group")
+
+
+def extra_keys(summary: pd.DataFrame) -> list[str]:
+    """Parameters besides the paper's axes that take several values in the summary (e.g. alpha,
+    model): tables keep them apart instead of averaging over them."""
+    return [
+        c for c in summary.columns
+        if c not in RESULT_COLUMNS and c not in TABLE_AXES and summary[c].astype(str).nunique() > 1
+    ]
+
+
+def _group_keys(summary: pd.DataFrame, by: list[str] | None) -> list[str]:
+    """Table axes besides strategy and ratio: other varied parameters, length group (when the
+    grid has one) and size."""
+    keys = list(extra_keys(summary) if by is None else by)
+    if "length_group" in summary.columns and summary["length_group"].fillna("").astype(str).ne("").any():
+        keys.append("length_group")
+    return [*keys, "data_size"]
+
+
+def _prepare(summary: pd.DataFrame) -> pd.DataFrame:
+    frame = summary.copy()
+    if "length_group" in frame.columns:
+        frame["length_group"] = frame["length_group"].fillna("").astype(str)
+    if "status" not in frame.columns:
+        frame["status"] = np.where(frame["auc"].notna(), FINISHED, "missing")
+    frame["status"] = frame["status"].fillna("missing").astype(str)
+    frame["auc"] = pd.to_numeric(frame["auc"], errors="coerce")
+    return frame
+
+
+def _strategies(frame: pd.DataFrame) -> list[str]:
+    present = list(dict.fromkeys(frame["strategy"].astype(str)))
+    return [s for s in STRATEGY_ORDER if s in present] + [s for s in present if s not in STRATEGY_ORDER]
+
+
+class Table3(NamedTuple):
+    """`table`: the formatted table (rows: [length group,] size, strategy; columns: ratio).
+    `long`: one row per (cell, strategy) with n, mean, std, statistic, p, significant, status."""
+
+    table: pd.DataFrame
+    long: pd.DataFrame
+
+
+def table3(summary: pd.DataFrame, alpha: float = ALPHA, by: list[str] | None = None) -> Table3:
+    """Table III (and Table IV when the grid has length groups) from a grid summary.
+
+    Each cell is the mean (std) AUC over the finished bootstraps; a strategy is starred
+    with its p-value where it beats the baseline in `paired_test` at p < alpha. A cell the
+    data cannot fill (status `not_enough_data`) reads "not enough data"; one whose every run failed reads "failed";
+    one with no run yet is empty. Rows are kept apart by `by` (default: `extra_keys`, the
+    other parameters the grid varies).
+    """
+    frame = _prepare(summary)
+    keys = _group_keys(frame, by)
+    strategies = _strategies(frame)
+    rows = []
+    for group_values, group in frame.groupby([*keys, "imbalance_ratio"], sort=True, dropna=False):
+        group_values = group_values if isinstance(group_values, tuple) else (group_values,)
+        base = group[(group["strategy"] == "baseline") & (group["status"] == FINISHED)]
+        base_by_boot = base.groupby("bootstrap")["auc"].mean()
+        for strategy in strategies:
+            runs = group[group["strategy"] == strategy]
+            done = runs[runs["status"] == FINISHED]
+            aucs = done["auc"].dropna()
+            row = dict(zip([*keys, "imbalance_ratio"], group_values))
+            row.update(
+                strategy=strategy,
+                n=int(len(aucs)),
+                n_failed=int((runs["status"] == "failed").sum()),
+                mean_auc=float(aucs.mean()) if len(aucs) else float("nan"),
+                std_auc=float(aucs.std(ddof=1)) if len(aucs) > 1 else float("nan"),
+                statistic=float("nan"),
+                p_value=float("nan"),
+                n_pairs=0,
+            )
+            if strategy != "baseline" and len(done):
+                strat_by_boot = done.groupby("bootstrap")["auc"].mean()
+                common = base_by_boot.index.intersection(strat_by_boot.index)
+                statistic, p = paired_test(base_by_boot[common].to_numpy(), strat_by_boot[common].to_numpy())
+                row.update(statistic=statistic, p_value=p, n_pairs=int(len(common)))
+            if (runs["status"] == NOT_ENOUGH_DATA).any() or (
+                runs.empty and (group["status"] == NOT_ENOUGH_DATA).any()
+            ):
+                row["status"] = NOT_ENOUGH_DATA
+            elif row["n"]:
+                row["status"] = FINISHED
+            elif row["n_failed"]:
+                row["status"] = "failed"
+            else:
+                row["status"] = "missing"
+            row["significant"] = bool(math.isfinite(row["p_value"]) and row["p_value"] < alpha)
+            rows.append(row)
+    columns = [*keys, "imbalance_ratio", "strategy", "n", "n_failed", "mean_auc", "std_auc",
+               "statistic", "p_value", "n_pairs", "significant", "status"]
+    long = pd.DataFrame(rows, columns=columns)
+    return Table3(_format_table(long, keys, strategies, alpha), long)
+
+
+def _format_table(long: pd.DataFrame, keys: list[str], strategies: list[str], alpha: float) -> pd.DataFrame:
+    if long.empty:
+        return pd.DataFrame()
+    ratios = sorted(long["imbalance_ratio"].unique())
+
+    def text(row: pd.Series) -> str:
+        if row["status"] == NOT_ENOUGH_DATA:
+            return NOT_ENOUGH_DATA_TEXT
+        if row["status"] == "failed":
+            return "failed"
+        return format_cell(row["mean_auc"], row["std_auc"], row["p_value"], alpha)
+
+    long = long.assign(text=long.apply(text, axis=1), label=long["strategy"].map(lambda s: STRATEGY_LABELS.get(s, s)))
+    table = long.pivot_table(index=[*keys, "strategy"], columns="imbalance_ratio", values="text", aggfunc="first")
+    order = {s: i for i, s in enumerate(strategies)}
+    table = table.reset_index()
+    table["_order"] = table["strategy"].map(order)
+    table = table.sort_values([*keys, "_order"]).drop(columns="_order")
+    table["strategy"] = table["strategy"].map(lambda s: STRATEGY_LABELS.get(s, s))
+    table = table.set_index([*keys, "strategy"])
+    table = table.reindex(columns=ratios).fillna("")
+    table.columns = [format_ratio(r) for r in ratios]
+    table.columns.name = "imbalance ratio"
+    table.index = table.index.set_names(
+        [{"length_group": "length group", "data_size": "data size"}.get(k, k) for k in table.index.names]
+    )
+    return table
+
+
+# ---------------------------------------------------------------------- Fig. 4
+def lowess_curve(x: list[float] | np.ndarray, y: list[float] | np.ndarray, frac: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """Lowess-smoothed y at each distinct x, sorted by x (statsmodels, `frac` of the points).
+
+    Points with a missing value are dropped. With fewer than 3 points, or a neighbourhood of
+    fewer than 2 points, the smoothing degenerates and the mean y per x is returned instead.
+    """
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    xs = np.asarray(x, dtype=float)
+    ys = np.asarray(y, dtype=float)
+    keep = np.isfinite(xs) & np.isfinite(ys)
+    xs, ys = xs[keep], ys[keep]
+    if len(xs) == 0:
+        return np.zeros(0), np.zeros(0)
+    unique = np.unique(xs)
+    if len(xs) < 3 or frac * len(xs) < 2 or len(unique) < 2:
+        return unique, np.array([ys[xs == u].mean() for u in unique])
+    with np.errstate(divide="ignore", invalid="ignore"):  # exact fits have zero residual spread
+        fitted = lowess(ys, xs, frac=frac, return_sorted=True)
+        if not np.isfinite(fitted[:, 1]).all():
+            fitted = lowess(ys, xs, frac=frac, it=0, return_sorted=True)
+    return unique, np.array([fitted[fitted[:, 0] == u, 1].mean() for u in unique])
+
+
+def smoothed_auc(
+    summary: pd.DataFrame,
+    ratio: float,
+    strategies: tuple[str, ...] = ("baseline", "al"),
+    frac: float = 0.2,
+) -> pd.DataFrame:
+    """AUC against training size at one imbalance ratio: per strategy and size, the mean and
+    std over bootstraps and the lowess curve over every bootstrap's AUC (Fig. 4)."""
+    frame = _prepare(summary)
+    frame = frame[np.isclose(frame["imbalance_ratio"].astype(float), ratio) & (frame["status"] == FINISHED)]
+    rows = []
+    for strategy in strategies:
+        runs = frame[frame["strategy"] == strategy].dropna(subset=["auc"])
+        if runs.empty:
+            continue
+        sizes, smooth = lowess_curve(runs["data_size"], runs["auc"], frac=frac)
+        stats_by_size = runs.groupby("data_size")["auc"].agg(["mean", "std", "count"])
+        for size, value in zip(sizes, smooth):
+            s = stats_by_size.loc[size]
+            rows.append({
+                "strategy": strategy,
+                "data_size": int(size),
+                "auc_lowess": float(value),
+                "mean_auc": float(s["mean"]),
+                "std_auc": float(s["std"]) if s["count"] > 1 else float("nan"),
+                "n": int(s["count"]),
+            })
+    return pd.DataFrame(rows, columns=["strategy", "data_size", "auc_lowess", "mean_auc", "std_auc", "n"])
+
+
+def size_to_reach(sizes: np.ndarray, aucs: np.ndarray, target: float) -> float:
+    """Smallest training size where the piecewise-linear curve (sizes, aucs) reaches `target`.
+
+    Returns the first size when the curve starts at or above the target, and NaN when it
+    never reaches it within the sizes given.
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    aucs = np.asarray(aucs, dtype=float)
+    if len(sizes) == 0 or not math.isfinite(target):
+        return float("nan")
+    if aucs[0] >= target:
+        return float(sizes[0])
+    for i in range(1, len(sizes)):
+        if aucs[i] >= target:
+            x0, x1, y0, y1 = sizes[i - 1], sizes[i], aucs[i - 1], aucs[i]
+            return float(x0 + (target - y0) * (x1 - x0) / (y1 - y0))
+    return float("nan")
+
+
+def data_requirement(
+    summary: pd.DataFrame, ratio: float, strategy: str = "al", frac: float = 0.2
+) -> pd.DataFrame:
+    """How many labeled reviews the baseline needs to match `strategy` at each size (Fig. 4).
+
+    Both AUC-vs-size curves are lowess-smoothed (`smoothed_auc`); for each size, the
+    strategy's smoothed AUC is looked up on the baseline's smoothed curve (linear
+    interpolation between sizes). Columns: `data_size`, `baseline_auc`, `<strategy>_auc`,
+    `baseline_size_needed` (NaN when the baseline never gets there: more than the largest
+    size), `labels_saved` (needed - size) and `note`.
+    """
+    curves = smoothed_auc(summary, ratio, strategies=("baseline", strategy), frac=frac)
+    base = curves[curves["strategy"] == "baseline"].sort_values("data_size")
+    other = curves[curves["strategy"] == strategy].sort_values("data_size")
+    columns = ["data_size", "baseline_auc", f"{strategy}_auc", "baseline_size_needed", "labels_saved", "note"]
+    if base.empty or other.empty:
+        return pd.DataFrame(columns=columns)
+    base_sizes, base_aucs = base["data_size"].to_numpy(float), base["auc_lowess"].to_numpy(float)
+    rows = []
+    for size, target in zip(other["data_size"], other["auc_lowess"]):
+        needed = size_to_reach(base_sizes, base_aucs, target)
+        if math.isnan(needed):
+            note = f"more than the largest size ({int(base_sizes[-1])})"
+        elif needed == base_sizes[0] and base_aucs[0] >= target:
+            note = f"at most the smallest size ({int(base_sizes[0])})"
+        else:
+            note = ""
+        match = base[base["data_size"] == size]["auc_lowess"]
+        rows.append({
+            "data_size": int(size),
+            "baseline_auc": float(match.iloc[0]) if len(match) else float("nan"),
+            f"{strategy}_auc": float(target),
+            "baseline_size_needed": needed,
+            "labels_saved": needed - size if math.isfinite(needed) else float("nan"),
+            "note": note,
+        })
+    return pd.DataFrame(rows, columns=columns)
+
+
+__all__ = [
+    "ALPHA",
+    "NOT_ENOUGH_DATA",
+    "NOT_ENOUGH_DATA_TEXT",
+    "STRATEGY_LABELS",
+    "Table3",
+    "data_requirement",
+    "extra_keys",
+    "format_cell",
+    "format_ratio",
+    "lowess_curve",
+    "paired_test",
+    "size_to_reach",
+    "smoothed_auc",
+    "table3",
+]

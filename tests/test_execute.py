@@ -1,0 +1,112 @@
+"""humal-nb run end to end: papermill executes the training notebook on real Yelp-HAT with the
+default model, the HTML report is self-contained, data-set text is escaped, failures are clear."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import nbformat
+import pytest
+
+from humal_nb import cli, execute, runs
+from humal_nb.errors import NotebookError
+
+pytestmark = pytest.mark.slow
+
+TINY = "data_size: 24\nimbalance_ratio: 0.25\nn_test: 20\nepochs: 1\nbatch_size: 8\nmax_length: 64\n"
+XSS = "<script>alert(1)</script>"
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+@pytest.fixture(scope="module")
+def yelp_run(tmp_path_factory, yelp_dir):
+    """One real run through the command line: HuMAL-AL, default model, real Yelp-HAT."""
+    tmp = tmp_path_factory.mktemp("run")
+    params = tmp / "tiny.yaml"
+    params.write_text(TINY + "strategy: al\ncompare_baseline: false\nsave_model: false\nn_examples: 2\n")
+    out = tmp / "out"
+    assert cli.main(["run", str(params), "--out", str(out)]) == 0
+    return out
+
+
+def test_run_writes_metrics(yelp_run):
+    assert runs.is_complete(yelp_run)
+    metrics = runs.read_metrics(yelp_run)
+    for key in runs.REQUIRED_METRICS:
+        assert key in metrics, key
+    for key in ("auc", "accuracy", "f1", "alpha", "train_seconds"):
+        assert _finite(metrics[key]), key
+    assert metrics["strategy"] == "al" and metrics["n_train"] == 24 and metrics["n_test"] == 20
+    assert metrics["model"] == "all-MiniLM-L6-v2" and metrics["epochs"] == 1
+    assert len(metrics["history"]) == 1 and _finite(metrics["history"][0]["attention_loss"])
+    for key in ("cosine_to_human", "high_attention_rate"):
+        assert _finite(metrics["attention"][key])
+    assert metrics["parameters"]["out_dir"] == str(yelp_run)
+    assert not (yelp_run / "baseline").exists() and not (yelp_run / "model").exists()
+
+
+def test_executed_notebook_has_the_parameters_and_no_error(yelp_run):
+    nb = nbformat.read(yelp_run / "train_strategy.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "data_size = 24" in injected[0].source
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs)  # Fig. 5
+
+
+def test_report_is_self_contained_and_shows_the_metrics(yelp_run):
+    html = (yelp_run / "report.html").read_text()
+    metrics = runs.read_metrics(yelp_run)
+    assert execute.remote_scripts(html) == []
+    assert "require.min.js" not in html
+    assert html.count("Plotly.newPlot") == 1 and html.count("* plotly.js v") == 1  # the library, inlined once
+    assert f"AUC {metrics['auc']:.3f}" in html
+    assert f"cosine to human {metrics['attention']['cosine_to_human']:.3f}" in html
+    assert "Loss per epoch" in html and "high-attention rate" in html
+    assert html.count('class="humal-heatmap"') == 2
+    assert "execute.train_run" not in html  # code hidden
+
+
+def _xss_data(path):
+    """A generic JSONL file: every text carries a script tag as one of its words."""
+    rows = []
+    for i in range(40):
+        label = i % 2
+        words = ["great" if label else "awful", "food", XSS, "and", "&amp;", "service", f"#{i}"]
+        rows.append({"text_id": f"t{i}", "text": " ".join(words), "label": label, "highlights": [0, 2]})
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+def test_review_markup_renders_as_text(tmp_path):
+    data = tmp_path / "xss.jsonl"
+    _xss_data(data)
+    params = tmp_path / "xss.yaml"
+    params.write_text(
+        f"data_file: {data}\ndata_size: 10\nimbalance_ratio: 0.5\nn_test: 20\nepochs: 1\nmax_length: 32\n"
+        "save_model: false\nn_examples: 20\n"
+    )
+    out = execute.run_job(params, out_dir=tmp_path / "out", progress=False)
+    html = (out / "report.html").read_text()
+    assert html.count('class="humal-heatmap"') == 20
+    assert XSS not in html and "alert(1)</script>" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 20
+    assert "&amp;amp;" in html  # the text "&amp;" shows as typed
+
+
+def test_failing_notebook_names_the_cell_and_keeps_nothing_stale(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    runs.write_json(out / "metrics.json", {k: 0 for k in runs.REQUIRED_METRICS})  # an older run's
+    params = tmp_path / "broken.yaml"
+    params.write_text(TINY + f"data_file: {tmp_path / 'missing.jsonl'}\n")
+    with pytest.raises(NotebookError) as info:
+        execute.run_job(params, out_dir=out, progress=False)
+    message = str(info.value)
+    assert "failed in cell" in message and "DataNotFoundError" in message and "missing.jsonl" in message
+    assert str(out / "train_strategy.ipynb") in message and (out / "train_strategy.ipynb").is_file()
+    assert not (out / "metrics.json").exists() and not runs.is_complete(out)
+    assert not (out / "report.html").exists()

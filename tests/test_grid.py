@@ -1,0 +1,122 @@
+"""humal-nb grid end to end on real Yelp-HAT with the default model: parallel workers, a cell the
+data cannot fill, a cell that fails, Ctrl-C, and a resume that redoes nothing finished."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+
+from humal_nb import execute, grid, runs
+from humal_nb.paths import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _grid_file(tmp_path):
+    broken = tmp_path / "broken_model"  # a local model folder whose config.json is cut short
+    broken.mkdir()
+    (broken / "config.json").write_text('{"model_type": "bert", "hidden_size": 3')
+    spec = {
+        "name": "tiny",
+        "bootstraps": 2,
+        "fixed": {"epochs": 1, "n_test": 20, "max_length": 48, "batch_size": 10, "n_examples": 1},
+        "vary": [
+            {"data_size": [20], "imbalance_ratio": [0.25, 0.5], "strategy": ["baseline", "al"]},
+            {"data_size": [2000], "length_group": ["yelp200"], "strategy": ["al"]},  # 177 reviews
+            {"data_size": [20], "imbalance_ratio": [0.5], "strategy": ["al"], "model": [str(broken)]},
+        ],
+    }
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def _interrupt_after_first_cell(path, grid_dir, names) -> int:
+    """Run `humal-nb grid` as a user would and press Ctrl-C once a cell has finished."""
+    log = open(grid_dir.parent / "interrupted.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "humal_nb", "grid", str(path), "--workers", "2", "--out", str(grid_dir)],
+        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.time() + 600
+    try:
+        while not any(runs.is_complete(grid_dir / n) for n in names):
+            assert proc.poll() is None, (grid_dir.parent / "interrupted.log").read_text()
+            assert time.time() < deadline, "no cell finished in 10 minutes"
+            time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+        return proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_grid_interrupted_then_resumed(tmp_path, yelp_dir):
+    path = _grid_file(tmp_path)
+    g = grid.load_grid(path)
+    names = g.cell_names()
+    assert len(names) == 12
+    trainable = [n for n, c in zip(names, g.cells) if c.data_size == 20 and c.model == "all-MiniLM-L6-v2"]
+    grid_dir = tmp_path / "tiny"
+
+    assert _interrupt_after_first_cell(path, grid_dir, names) == 130
+    done = [n for n in names if runs.is_complete(grid_dir / n)]
+    assert 1 <= len(done) < len(trainable)
+    mtimes = {n: (grid_dir / n / "metrics.json").stat().st_mtime_ns for n in done}
+    summary = pd.read_csv(grid_dir / "summary.csv")  # written on the way out
+    assert set(summary[summary.status == "finished"].cell) <= set(done)
+    assert not (grid_dir / "report.html").exists()
+    unfinished = next(n for n in trainable if n not in done)
+    (grid_dir / unfinished).mkdir(exist_ok=True)
+    (grid_dir / unfinished / "attention.json").write_text("{half")  # a half-written cell
+
+    result = grid.run_grid(path, workers=2, out_dir=grid_dir, progress=False)
+    assert result["skipped"] == len(done)
+    assert result["finished"] == len(trainable) - len(done)
+    assert result["not_enough_data"] == 2 and result["failed"] == 2
+    assert result["seconds"] > 0 and result["grid_dir"] == str(grid_dir)
+    assert {n: (grid_dir / n / "metrics.json").stat().st_mtime_ns for n in done} == mtimes  # none rerun
+
+    for name in trainable:
+        assert runs.is_complete(grid_dir / name)
+        assert (grid_dir / name / "train_strategy.ipynb").is_file()  # every cell's executed notebook
+        assert not (grid_dir / name / "model").exists()  # grids do not save models
+        assert not (grid_dir / name / "error.json").exists()
+    assert runs.read_json(grid_dir / unfinished / "attention.json")["reviews"]
+
+    summary = pd.read_csv(grid_dir / "summary.csv").set_index("cell")
+    assert len(summary) == 12
+    for column in ("strategy", "data_size", "imbalance_ratio", "bootstrap", "length_group", "model", "status",
+                   "auc", "accuracy", "f1", "cosine_to_human", "high_attention_rate", "train_seconds", "error"):
+        assert column in summary.columns, column
+    assert (summary.loc[trainable, "status"] == "finished").all() and summary.loc[trainable, "auc"].notna().all()
+
+    ned = summary[summary.status == "not_enough_data"]
+    assert len(ned) == 2 and (ned.length_group == "yelp200").all()
+    for name in ned.index:
+        record = runs.read_json(grid_dir / name / "error.json")
+        assert "not enough data" in record["message"] and "needs" in record["message"]
+        assert not (grid_dir / name / "train_strategy.ipynb").exists()  # found up front, nothing ran
+
+    failed = summary[summary.status == "failed"]
+    assert len(failed) == 2 and failed.model.str.endswith("broken_model").all()
+    for name in failed.index:
+        record = runs.read_json(grid_dir / name / "error.json")
+        assert record["status"] == "failed" and record["error"] and record["traceback_tail"]
+        assert "broken_model" in record["message"] and "failed in cell" in record["message"]
+        partial = nbformat.read(grid_dir / name / "train_strategy.ipynb", as_version=4)
+        assert any(o.output_type == "error" for c in partial.cells for o in c.get("outputs", []))
+
+    html = (grid_dir / "report.html").read_text()
+    assert result["report"] == str(grid_dir / "report.html")
+    assert execute.remote_scripts(html) == []
+    assert "not enough data" in html and "broken_model" in html and "Plotly.newPlot" in html
