@@ -1,0 +1,543 @@
+"""The interactive attention explorer: plotly figures and ipywidgets, bertviz-style.
+
+Every function takes plain data (words, lists of floats, DataFrames, a `Comparison`)
+and returns a figure, an HTML string or a widget; `notebooks/compare_attention.ipynb`
+only calls them.
+
+- `heatmap_figure(words, rows)`: one review's words as aligned heatmap rows (human,
+  baseline, HuMAL) on one shared colour scale, the value on hover.
+- `example_browser(comparison)`: pick a review (filtered by label, length group and
+  prediction error), a layer and a head; position curves, rate, cosine and plausibility
+  tables of the filtered reviews; bertviz head/model views of both models on demand.
+- `position_figure`, `table_html`, `figure_html`, `static_heatmaps_html`: static
+  versions for an exported report (no widget, no kernel needed).
+
+Figures inside the explorer are shown through `Output` widgets holding plotly JSON
+(JupyterLab's and Voila's plotly renderer draws them offline); static figures are HTML
+with plotly.js inlined. Text from the data set is escaped everywhere: plotly reads a
+pseudo-HTML subset in text, so words are passed HTML-escaped (plotly shows `&lt;` as
+`<`), and tables and static heatmaps are escaped HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from humal_nb import explorer
+from humal_nb.explorer import Comparison, ReviewAttention
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+COLORSCALE = "Blues"
+SOURCE_COLORS = {"human": "#ff7f0e", "baseline": "#636efa", "humal": "#ef553b"}
+# selector values meaning "no filter", "the saved last-layer head mean", "mean of the heads"
+ALL, SAVED, MEAN = "all", "saved", "mean"
+BERTVIZ_NOTE = (
+    "bertviz loads require.js, d3 and jQuery from cdnjs.cloudflare.com: its views render only "
+    "with internet access (everything else in the explorer works offline)."
+)
+
+
+# ---------------------------------------------------------------------- one review
+def _escape(text: Any) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def heatmap_figure(
+    words: Sequence[str],
+    rows: Mapping[str, Sequence[float]],
+    title: str = "",
+    words_per_line: int = 12,
+    zmax: float | None = None,
+) -> go.Figure:
+    """One review as heatmap rows that share one colour scale.
+
+    Args:
+        words: [n] the review's words.
+        rows: {row name: [n] word attention}, e.g. {"human": ..., "Baseline": ..., "HuMAL-AL": ...}.
+        title: figure title (escaped).
+        words_per_line: long reviews wrap; each line shows every row for the same words.
+        zmax: top of the colour scale; default the largest value of all rows.
+    Returns:
+        a plotly Figure with one Heatmap trace: cell text = the (escaped) word, hover =
+        row, word position, word and value; NaN cells (padding, gaps) are blank.
+    """
+    names = list(rows)
+    if not names:
+        raise ValueError("heatmap_figure needs at least one row of values.")
+    n = len(words)
+    values = {}
+    for name in names:
+        arr = np.asarray(rows[name], dtype=float)
+        if arr.shape != (n,):
+            raise ValueError(f"row {name!r} has {arr.size} values for {n} words.")
+        values[name] = arr
+    per_line = max(1, int(words_per_line))
+    lines = max(1, -(-n // per_line))
+    block = len(names) + 1  # a blank row between lines
+    total = lines * block - 1
+    z: list[list[float | None]] = [[None] * per_line for _ in range(total)]
+    text = [[""] * per_line for _ in range(total)]
+    hover = [[""] * per_line for _ in range(total)]
+    tickvals, ticktext = [], []
+    escaped = [_escape(w) for w in words]
+    for line in range(lines):
+        for r, name in enumerate(names):
+            y = line * block + r
+            tickvals.append(y)
+            ticktext.append(_escape(name))
+            for col in range(per_line):
+                i = line * per_line + col
+                if i >= n:
+                    break
+                v = values[name][i]
+                z[y][col] = float(v) if np.isfinite(v) else None
+                text[y][col] = escaped[i]
+                hover[y][col] = f"{_escape(name)}<br>word {i + 1}: {escaped[i]}<br>attention {v:.4f}"
+    finite = np.concatenate([v[np.isfinite(v)] for v in values.values()]) if n else np.zeros(0)
+    top = zmax if zmax is not None else (float(finite.max()) if finite.size and finite.max() > 0 else 1.0)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 11},
+            hovertext=hover,
+            hovertemplate="%{hovertext}<extra></extra>",
+            colorscale=COLORSCALE,
+            zmin=0.0,
+            zmax=top,
+            xgap=1,
+            ygap=1,
+            colorbar={"title": {"text": "attention"}, "thickness": 12},
+        )
+    )
+    fig.update_layout(
+        title={"text": _escape(title)} if title else None,
+        height=int(60 + (70 if title else 20) + 24 * total),
+        margin={"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
+        plot_bgcolor="white",
+        xaxis={"visible": False, "range": [-0.5, per_line - 0.5]},
+        yaxis={
+            "autorange": "reversed",
+            "tickvals": tickvals,
+            "ticktext": ticktext,
+            "showgrid": False,
+            "zeroline": False,
+        },
+    )
+    return fig
+
+
+def _review_title(comparison: Comparison, row: pd.Series) -> str:
+    names = comparison.names
+    verdict = {"none": "both right", "baseline": "baseline wrong", "humal": "HuMAL wrong", "both": "both wrong"}
+    return (
+        f"review {row['review_id']} | label {row['label']} | {row['n_words']} words | "
+        f"{names['baseline']} P(1)={row['baseline_prob']:.2f} | {names['humal']} P(1)={row['humal_prob']:.2f} | "
+        f"{verdict[row['errors']]}"
+    )
+
+
+# ---------------------------------------------------------------------- summaries
+def position_figure(curves: pd.DataFrame, title: str = "Mean attention by relative position (paper Fig. 6)") -> go.Figure:
+    """Position curves (`explorer.position_table` / `analysis.position_curves`): one line per
+    source, y = mean attention relative to uniform (1.0 = every word the same)."""
+    fig = go.Figure()
+    palette = list(SOURCE_COLORS.values())
+    for k, (source, part) in enumerate(curves.groupby("source", sort=False)):
+        fig.add_trace(go.Scatter(
+            x=part["position"], y=part["attention"], mode="lines+markers", name=_escape(source),
+            line={"color": palette[k % len(palette)], "dash": "dot" if source == "human" else "solid"},
+            hovertemplate="position %{x:.2f}: %{y:.2f} x uniform<extra>" + _escape(source) + "</extra>",
+        ))
+    fig.add_hline(y=1.0, line={"color": "grey", "width": 1, "dash": "dash"})
+    fig.update_layout(
+        title=_escape(title), height=380, xaxis_title="relative position in the review (0 = first word)",
+        yaxis_title="attention (1 = uniform)", legend_orientation="h", legend_y=-0.2,
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+    )
+    return fig
+
+
+PERCENT_COLUMNS = ("highlight_rate", "rate_std", "rate_iqr")
+HEADERS = {
+    "source": "attention of",
+    "highlight_rate": "highlighted by an annotator",
+    "rate_std": "high: mean + 1 std rule",
+    "rate_iqr": "high: IQR rule",
+    "paper": "paper",
+    "model": "model",
+    "cosine_mean": "cosine to human (mean)",
+    "cosine_std": "std",
+    "auprc": "AUPRC",
+    "token_f1": "token F1",
+    "n_scored": "reviews scored",
+}
+
+
+def table_html(
+    frame: pd.DataFrame,
+    percent: Sequence[str] = PERCENT_COLUMNS,
+    digits: int = 3,
+    caption: str = "",
+    headers: Mapping[str, str] | None = None,
+) -> str:
+    """A DataFrame as an escaped HTML table: `percent` columns as "12.3 %", other floats
+    with `digits` decimals, NaN blank; columns renamed by `headers` (default HEADERS)."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if column in percent:
+            shown[column] = [("" if pd.isna(v) else f"{100 * v:.1f} %") for v in frame[column]]
+        elif pd.api.types.is_float_dtype(frame[column]):
+            shown[column] = [("" if pd.isna(v) else f"{v:.{digits}f}") for v in frame[column]]
+    names = HEADERS if headers is None else headers
+    shown.columns = [names.get(c, c) for c in shown.columns]
+    body = shown.to_html(index=False, escape=True, na_rep="", border=0, classes="humal-table")
+    head = (f'<div class="humal-caption" style="font-weight:bold;margin:0.6em 0 0.2em;">{_escape(caption)}</div>'
+            if caption else "")
+    return f'<div class="humal-table-block" style="font-size:13px;">{head}{body}</div>'
+
+
+def figure_html(fig: go.Figure, include_plotlyjs: bool = False) -> str:
+    """A figure as static HTML; `include_plotlyjs=True` inlines plotly.js (do it once per page),
+    so the page renders offline."""
+    return fig.to_html(include_plotlyjs=include_plotlyjs, full_html=False, config={"responsive": True})
+
+
+def comparison_header_html(comparison: Comparison) -> str:
+    """Which runs are compared, with their test metrics (escaped HTML)."""
+    items = []
+    for which, name in comparison.names.items():
+        m = comparison.metrics.get(which, {})
+        facts = [f"{len(comparison)} test reviews"]
+        if m:
+            facts = [
+                f"AUC {m.get('auc', float('nan')):.3f}",
+                f"accuracy {m.get('accuracy', float('nan')):.3f}",
+                f"{m.get('n_train', '?')} training reviews (ratio {m.get('imbalance_ratio', '?')})",
+                f"{m.get('epochs', '?')} epochs",
+            ]
+        folder = comparison.run_dir(which)
+        items.append(f"<li><b>{_escape(name)}</b>: {_escape(', '.join(facts))} <code>{_escape(folder)}</code></li>")
+    return f'<ul class="humal-runs" style="font-size:13px;">{"".join(items)}</ul>'
+
+
+def summary_html(comparison: Comparison, reviews: pd.DataFrame | None = None) -> str:
+    """Rates, cosine (Table V) and plausibility tables of the reviews (default all), as HTML."""
+    frame = comparison.reviews if reviews is None else reviews
+    if frame.empty:
+        return "<p><em>No review matches these filters.</em></p>"
+    return "".join([
+        f'<p style="font-size:13px;">{len(frame)} of {len(comparison)} test reviews.</p>',
+        table_html(explorer.rates_table(comparison, frame),
+                   caption="High-attention rate (share of words; rule: above the review's mean + 1 std, or Tukey's IQR)"),
+        table_html(explorer.cosine_summary(comparison, frame), caption="Cosine similarity to human attention (Table V)"),
+        table_html(explorer.plausibility_summary(comparison, frame),
+                   caption="Plausibility against the annotators' consensus (AUPRC, token F1)"),
+    ])
+
+
+# ---------------------------------------------------------------------- static examples
+def _cell_color(value: float, top: float) -> str:
+    strength = 0.0 if not np.isfinite(value) or top <= 0 else max(0.0, min(1.0, value / top))
+    return f"rgba(8,81,156,{0.85 * strength:.2f})"  # the dark end of plotly's "Blues"
+
+
+def review_html(words: Sequence[str], rows: Mapping[str, Sequence[float]], title: str = "") -> str:
+    """One review as static HTML: a line of its words per row, coloured on one shared scale
+    (the largest value of all rows is the darkest); the value shows on hover."""
+    arrays = {name: np.asarray(v, dtype=float) for name, v in rows.items()}
+    for name, arr in arrays.items():
+        if arr.shape != (len(words),):
+            raise ValueError(f"row {name!r} has {arr.size} values for {len(words)} words.")
+    finite = [a[np.isfinite(a)] for a in arrays.values()]
+    top = max((float(a.max()) for a in finite if a.size), default=0.0)
+    parts = ['<div class="humal-review" style="font-family:sans-serif;font-size:13px;margin:1em 0;">']
+    if title:
+        parts.append(f'<div style="font-weight:bold;margin-bottom:0.3em;">{_escape(title)}</div>')
+    for name, arr in arrays.items():
+        spans = []
+        for word, value in zip(words, arr):
+            color = _cell_color(value, top)
+            text_color = "white" if np.isfinite(value) and top > 0 and value / top > 0.55 else "black"
+            spans.append(
+                f'<span title="{value:.4f}" style="background:{color};color:{text_color};padding:1px 2px;'
+                f'border-radius:2px;">{html.escape(str(word))}</span>'
+            )
+        parts.append(
+            '<div style="margin:0.15em 0;line-height:1.8;">'
+            f'<span style="display:inline-block;min-width:8em;font-weight:bold;">{_escape(name)}</span>'
+            + " ".join(spans) + "</div>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def static_heatmaps_html(comparison: Comparison, n: int = 5) -> str:
+    """`n` example reviews (`explorer.example_reviews`: taken in turn from the error groups)
+    as static HTML heatmaps of human, baseline and HuMAL word attention (no script)."""
+    blocks = [
+        '<p style="font-size:13px;">Darker = more of the review\'s attention (each row sums to 1; one '
+        "colour scale per review, shared by its rows). Hover a word for its value.</p>"
+    ]
+    for _, row in explorer.example_reviews(comparison, n).iterrows():
+        rows = {"human": row["human"], comparison.baseline_name: row["baseline"], comparison.humal_name: row["humal"]}
+        blocks.append(review_html(row["words"], rows, title=_review_title(comparison, row)))
+    return '<div class="humal-examples">' + "".join(blocks) + "</div>"
+
+
+# ---------------------------------------------------------------------- bertviz
+def bertviz_html(attention: ReviewAttention, view: str = "head", layer: int = -1) -> str:
+    """bertviz's head view (the chosen layer, all heads) or model view (every layer and head)
+    of one review through one model, as an HTML string (its scripts load d3 and jQuery from
+    a CDN, see BERTVIZ_NOTE).
+
+    Args:
+        attention: `explorer.review_attention(run_dir, words)`: [layers, heads, tokens, tokens].
+        view: "head" or "model".
+        layer: the head view's layer (-1 = last).
+    """
+    import torch
+    from bertviz import head_view, model_view
+
+    n_layers = attention.attentions.shape[0]
+    layer = layer % n_layers
+    # rounded float64: bertviz writes every value into the page as JSON
+    tensors = [torch.round(torch.from_numpy(a.astype(np.float64)), decimals=3).unsqueeze(0) for a in attention.attentions]
+    tokens = [str(t) for t in attention.tokens]
+    if view == "head":
+        result = head_view(attention=tensors, tokens=tokens, layer=layer, include_layers=[layer], html_action="return")
+    elif view == "model":
+        result = model_view(attention=tensors, tokens=tokens, display_mode="light", html_action="return")
+    else:
+        raise ValueError(f"view must be 'head' or 'model', got {view!r}.")
+    return _safe_script(result.data)
+
+
+_SCRIPT_OPEN = '<script type="text/javascript">'
+
+
+def _safe_script(page: str) -> str:
+    """bertviz writes the tokens as JSON into its last <script>; a token holding "</script>"
+    would end it early. bertviz's own JavaScript has no "</", so every "</" in that script
+    comes from the data and becomes the equivalent JSON escape "<\\/"."""
+    head, sep, tail = page.rpartition(_SCRIPT_OPEN)
+    if not sep:
+        return page
+    body, close, rest = tail.rpartition("</script>")
+    return head + sep + body.replace("</", "<\\/") + close + rest
+
+
+# ---------------------------------------------------------------------- the explorer widget
+def _plotly_output(fig: go.Figure) -> dict:
+    """An Output widget's display_data holding a figure as plotly JSON."""
+    return {
+        "output_type": "display_data",
+        "data": {PLOTLY_MIME: json.loads(fig.to_json()), "text/plain": "(plotly figure)"},
+        "metadata": {},
+    }
+
+
+def _html_output(text: str) -> dict:
+    return {"output_type": "display_data", "data": {"text/html": text, "text/plain": "(html)"}, "metadata": {}}
+
+
+class ExampleBrowser(widgets.VBox):
+    """The explorer widget (see `example_browser`). `figure` is the heatmap shown now."""
+
+    def __init__(self, comparison: Comparison, words_per_line: int = 12) -> None:
+        self.comparison = comparison
+        self.words_per_line = words_per_line
+        self._updating = False
+        frame = comparison.reviews
+        small = {"description_width": "initial"}
+        self.label = widgets.Dropdown(
+            options=[("all", ALL), ("0 (negative)", 0), ("1 (positive)", 1)], value=ALL,
+            description="label", style=small, layout={"width": "180px"},
+        )
+        groups = sorted(g for g in frame["length_group"].unique() if g)
+        self.length_group = widgets.Dropdown(
+            options=[("all", ALL)] + [(g, g) for g in groups], value=ALL,
+            description="length", style=small, layout={"width": "180px"},
+        )
+        self.errors = widgets.Dropdown(
+            options=[(text, key) for key, text in explorer.ERROR_FILTERS.items()], value="any",
+            description="predictions", style=small, layout={"width": "260px"},
+        )
+        self.review = widgets.Dropdown(description="review", style=small, layout={"width": "560px"})
+        self.review.add_class("humal-review")
+        shapes = [explorer.model_shape(comparison.run_dir(w)) for w in ("baseline", "humal")]
+        shape = shapes[0] if shapes[0] is not None and shapes[0] == shapes[1] else None
+        layers, heads = shape if shape else (0, 0)
+        self.layer = widgets.Dropdown(
+            options=[("last, saved (eq. 1)", SAVED)] + [(str(i), i) for i in range(layers)], value=SAVED,
+            description="layer", style=small, layout={"width": "220px"}, disabled=shape is None,
+        )
+        self.head = widgets.Dropdown(
+            options=[("mean of heads", MEAN)] + [(str(h), h) for h in range(heads)], value=MEAN,
+            description="head", style=small, layout={"width": "200px"}, disabled=shape is None,
+        )
+        self.info = widgets.HTML()
+        self.heatmap = widgets.Output(layout={"width": "100%"})
+        self.heatmap.add_class("humal-heatmap-output")
+        self.figure: go.Figure = go.Figure()
+        self.positions = widgets.Output(layout={"width": "100%"})
+        self.position_fig: go.Figure = go.Figure()
+        self.tables = widgets.HTML()
+        self.bertviz_view = widgets.ToggleButtons(options=[("head view", "head"), ("model view", "model")], value="head")
+        self.bertviz_button = widgets.Button(description="Show bertviz views",
+                                             disabled=shape is None, layout={"width": "200px"})
+        self.bertviz_out = {w: widgets.Output(layout={"width": "50%", "overflow": "auto"}) for w in ("baseline", "humal")}
+        note = BERTVIZ_NOTE if shape else "bertviz views need the runs' saved models (model/ folders)."
+        bertviz_box = widgets.VBox([
+            widgets.HTML(f'<p style="font-size:12px;"><em>{_escape(note)}</em></p>'),
+            widgets.HBox([self.bertviz_view, self.bertviz_button]),
+            widgets.HBox(list(self.bertviz_out.values())),
+        ])
+        tabs = widgets.Tab(children=[self.positions, self.tables, bertviz_box])
+        for k, title in enumerate(("Position (Fig. 6)", "Rates, cosine", "bertviz")):
+            tabs.set_title(k, title)
+        super().__init__([
+            widgets.HBox([self.label, self.length_group, self.errors]),
+            widgets.HBox([self.review]),
+            widgets.HBox([self.layer, self.head]),
+            self.info,
+            self.heatmap,
+            tabs,
+        ])
+        self.add_class("humal-explorer")
+        for control in (self.label, self.length_group, self.errors):
+            control.observe(self._on_filter, names="value")
+        for control in (self.review, self.layer, self.head):
+            control.observe(self._on_review, names="value")
+        self.bertviz_button.on_click(self._on_bertviz)
+        self._on_filter()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def filtered(self) -> pd.DataFrame:
+        """The reviews matching the current filters."""
+        label = None if self.label.value == ALL else self.label.value
+        group = None if self.length_group.value == ALL else self.length_group.value
+        return explorer.filter_reviews(self.comparison.reviews, label, group, self.errors.value)
+
+    def _option(self, row: pd.Series) -> tuple[str, str]:
+        verdict = {"none": "both right", "baseline": "baseline wrong", "humal": "HuMAL wrong", "both": "both wrong"}
+        preview = " ".join(row["words"][:8])
+        text = (f"{row['review_id']} | label {row['label']} | {row['n_words']} words | {verdict[row['errors']]} | "
+                f"{preview}")
+        return text[:140], row["review_id"]
+
+    # ------------------------------------------------------------------ callbacks
+    def _on_filter(self, change: Any = None) -> None:
+        frame = self.filtered
+        options = [self._option(row) for _, row in frame.iterrows()]
+        current = self.review.value
+        ids = [value for _, value in options]
+        self._updating = True  # one heatmap update below, not one per trait change
+        try:
+            self.review.options = options
+            self.review.value = current if current in ids else (ids[0] if ids else None)
+        finally:
+            self._updating = False
+        self._update_summaries(frame)
+        self._on_review()
+
+    def _machine_row(self, which: str, words: list[str], saved: list[float]) -> tuple[str, np.ndarray]:
+        name = self.comparison.names[which]
+        layer = None if self.layer.value == SAVED else self.layer.value
+        head = None if self.head.value == MEAN else self.head.value
+        if layer is None and head is None:
+            return name, np.asarray(saved, dtype=float)
+        values = explorer.layer_head_attention(self.comparison.run_dir(which), words, -1 if layer is None else layer,
+                                               head)
+        where = f"layer {'last' if layer is None else layer}, {'mean of heads' if head is None else f'head {head}'}"
+        return f"{name} ({where})", values
+
+    def _on_review(self, change: Any = None) -> None:
+        if self._updating:
+            return
+        for out in self.bertviz_out.values():
+            out.outputs = ()
+        if self.review.value is None:
+            self.info.value = "<p><em>No review matches these filters.</em></p>"
+            self.figure = go.Figure()
+            self.heatmap.outputs = ()
+            return
+        row = self.comparison.review(self.review.value)
+        words = list(row["words"])
+        if self.layer.value != SAVED or self.head.value != MEAN:
+            self.info.value = "<p><em>Computing the layer's attention (the first time loads both models)...</em></p>"
+        rows: dict[str, np.ndarray] = {"human": np.asarray(row["human"], dtype=float)}
+        message = ""
+        try:
+            for which in ("baseline", "humal"):
+                name, values = self._machine_row(which, words, row[which])
+                rows[name] = values
+        except Exception as exc:  # a missing model or an unreadable one: show the saved rows
+            message = f"<br><span style='color:#b00;'>{_escape(exc)}</span>"
+            rows = {"human": rows["human"], self.comparison.baseline_name: np.asarray(row["baseline"]),
+                    self.comparison.humal_name: np.asarray(row["humal"])}
+        self.info.value = f'<div style="font-size:13px;">{_escape(_review_title(self.comparison, row))}{message}</div>'
+        self.figure = heatmap_figure(words, rows, words_per_line=self.words_per_line)
+        self.heatmap.outputs = (_plotly_output(self.figure),)
+
+    def _update_summaries(self, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            self.position_fig = go.Figure()
+            self.positions.outputs = (_html_output("<p><em>No review matches these filters.</em></p>"),)
+        else:
+            title = f"Mean attention by relative position (paper Fig. 6), {len(frame)} reviews"
+            self.position_fig = position_figure(explorer.position_table(self.comparison, reviews=frame), title=title)
+            self.positions.outputs = (_plotly_output(self.position_fig),)
+        self.tables.value = summary_html(self.comparison, frame)
+
+    def _on_bertviz(self, button: Any = None) -> None:
+        if self.review.value is None:
+            return
+        words = list(self.comparison.review(self.review.value)["words"])
+        layer = -1 if self.layer.value == SAVED else self.layer.value
+        for which, out in self.bertviz_out.items():
+            name = self.comparison.names[which]
+            try:
+                attention = explorer.review_attention(self.comparison.run_dir(which), words)
+                view = bertviz_html(attention, self.bertviz_view.value, layer)
+                out.outputs = (_html_output(f"<h4>{_escape(name)}</h4>{view}"),)
+            except Exception as exc:
+                out.outputs = (_html_output(f"<h4>{_escape(name)}</h4><p>{_escape(exc)}</p>"),)
+
+
+def example_browser(comparison: Comparison, words_per_line: int = 12) -> ExampleBrowser:
+    """The attention explorer for two runs (`explorer.load_comparison`).
+
+    Filters (label, length group, prediction errors) narrow the review list; the chosen
+    review's words show as heatmap rows of human, baseline and HuMAL attention (the
+    saved last-layer head mean, or any layer/head from the saved models). Tabs: position
+    curves and rate/cosine/plausibility tables of the filtered reviews; bertviz views of
+    both models (rendered on demand; they need internet access, see BERTVIZ_NOTE).
+    """
+    return ExampleBrowser(comparison, words_per_line=words_per_line)
+
+
+__all__ = [
+    "BERTVIZ_NOTE",
+    "ExampleBrowser",
+    "bertviz_html",
+    "comparison_header_html",
+    "example_browser",
+    "figure_html",
+    "heatmap_figure",
+    "position_figure",
+    "review_html",
+    "static_heatmaps_html",
+    "summary_html",
+    "table_html",
+]
