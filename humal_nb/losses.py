@@ -1,7 +1,7 @@
 """Alignment losses between machine and human attention (paper eq. 2 and 4).
 
 The paper writes "+ alpha * cosine_similarity"; minimizing that would push attention away
-from humans, so the cosine *distance* 1 - cos is used (SPEC 3). `kl` and `mse` are the
+from humans, so the cosine *distance* 1 - cos is used. `kl` and `mse` are the
 alternatives used in later work.
 """
 

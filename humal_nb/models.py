@@ -278,8 +278,8 @@ def load_tokenizer(name: str = DEFAULT_MODEL):
         config = AutoConfig.from_pretrained(path, local_files_only=True)
         kwargs = {"add_prefix_space": True} if config.model_type in ("gpt2", "roberta") else {}
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, **kwargs)
-    except OSError as exc:
-        raise _not_found(name) from exc
+    except (OSError, ValueError) as exc:
+        raise _not_found(name, local, exc) from exc
     if config.model_type == "humal":
         config = HumalConfig.from_pretrained(path).base()
     family = family_of(config)
@@ -300,16 +300,19 @@ def build_model(
     attention_path: str = "efficient",
 ) -> HumalForSequenceClassification:
     """A HuMAL classifier on a pretrained base model (loaded offline, never downloaded)."""
-    path, _ = resolve_model(name)
+    path, local = resolve_model(name)
     attn = "eager" if attention_path == "naive" else "sdpa"
     try:
         base_config = AutoConfig.from_pretrained(path, local_files_only=True)
-    except OSError as exc:
-        raise _not_found(name) from exc
+    except (OSError, ValueError) as exc:
+        raise _not_found(name, local, exc) from exc
     family_of(base_config)  # unsupported families fail here, before any weights load
     if base_config.model_type == "xlnet":
         attn = "eager"
-    backbone = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation=attn)
+    try:
+        backbone = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation=attn)
+    except OSError as exc:
+        raise _not_found(name, local, exc) from exc
     pooler = getattr(backbone, "pooler", None)
     config = HumalConfig(
         base_config=backbone.config.to_dict(),
@@ -329,7 +332,12 @@ def build_model(
     return model
 
 
-def _not_found(name: str) -> ModelError:
+def _not_found(name: str, local: bool = False, exc: Exception | None = None) -> ModelError:
+    if local:
+        return ModelError(
+            f"model folder {name!r} exists but is not a loadable Hugging Face model ({exc}). "
+            f"It needs config.json, the weights and the tokenizer files (save_pretrained writes them)."
+        )
     return ModelError(
         f"model {name!r} cannot be loaded offline (it is neither a local folder nor in the "
         f"Hugging Face cache, and humal_nb never downloads). Available offline: "

@@ -18,7 +18,7 @@ def outputs_dir() -> Path:
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """Data directory per SPEC 7: argument, `$HUMAL_DATA_DIR`, `../shared/data/yelp_hat`."""
+    """Data directory: the argument, `$HUMAL_DATA_DIR`, `../shared/data/yelp_hat`."""
     if data_dir:
         path = Path(data_dir).expanduser()
         if not path.is_dir():

@@ -1,6 +1,6 @@
 """A run's folder on disk: atomic writes, and what counts as a finished run.
 
-A run folder holds `metrics.json` (SPEC 6), `attention.json` (per test review: words,
+A run folder holds `metrics.json` (parameters and results), `attention.json` (per test review: words,
 human and machine word attention, prediction; the explorer's cache), the executed
 notebook, `report.html` and `model/`. `metrics.json` is written last and atomically
 (temporary file + rename), so a folder with a complete `metrics.json` is a finished run

@@ -59,7 +59,7 @@ def words_to_tokens(word_values: Sequence[float], word_ids: Sequence[int | None]
 
 
 def tokens_to_words(token_values: Sequence[float], word_ids: Sequence[int | None], n_words: int) -> np.ndarray:
-    """Sum sub-word values back to words, renormalized over the text's words (SPEC 5).
+    """Sum sub-word values back to words, renormalized over the text's words.
 
     Args:
         token_values: [tokens] attention per token.

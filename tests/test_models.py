@@ -135,3 +135,12 @@ def test_model_whose_attention_cannot_be_read(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "t5", "d_model": 32}))
     with pytest.raises(ModelError, match="not supported"):
         build_model(str(tmp_path))
+
+
+def test_broken_local_model_folder_says_what_is_missing(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 32}))
+    with pytest.raises(ModelError, match="exists but is not a loadable"):
+        build_model(str(tmp_path))
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ModelError, match="exists but is not a loadable"):
+        load_tokenizer(str(tmp_path))
