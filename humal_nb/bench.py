@@ -35,7 +35,7 @@ from transformers import TrainerCallback
 
 from humal_nb.config import DEFAULT_MODEL
 from humal_nb.models import HumalForSequenceClassification
-from humal_nb.train import autocast, resolve_device
+from humal_nb.train import autocast, make_optimizer, resolve_device
 
 BATCH_SIZE = 32
 SEQ_LEN = 128
@@ -143,7 +143,7 @@ class StepRunner:
     ) -> None:
         self.device = device
         self.model = model.to(device).train()
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=LEARNING_RATE)
+        self.optimizer = make_optimizer(self.model, LEARNING_RATE)
         self.batch = {k: v.to(device) for k, v in batch.items()}
         self.forward_kwargs = forward_kwargs or {}
 

@@ -1,4 +1,4 @@
-"""Command line: `humal-nb run | grid | report | data-info | bench`.
+"""Command line: `humal-nb run | grid | report | compare | data-info | bench`.
 
 Only parses arguments and calls the library function that a notebook or a test would call.
 """
@@ -29,6 +29,15 @@ def _report(args: argparse.Namespace) -> int:
     from humal_nb.report import build_report
 
     path = build_report(args.dir)
+    print(f"report: {path}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from humal_nb.explorer import compare_report, resolve_runs
+
+    baseline, humal = resolve_runs(args.baseline or "", args.run)  # checks both folders before any kernel starts
+    path = compare_report(args.out or humal, {"humal_run": str(humal), "baseline_run": str(baseline)}, progress=True)
     print(f"report: {path}")
     return 0
 
@@ -70,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="rebuild a grid's tables, figures and HTML report")
     report.add_argument("dir", help="a grid's output folder")
     report.set_defaults(func=_report)
+
+    compare = sub.add_parser("compare", help="human vs baseline vs HuMAL attention report of finished runs")
+    compare.add_argument("run", help="a finished HuMAL run folder (its baseline/ is the baseline)")
+    compare.add_argument("--baseline", help="a finished baseline run folder (default RUN/baseline)")
+    compare.add_argument("--out", help="output folder (default: RUN)")
+    compare.set_defaults(func=_compare)
 
     info = sub.add_parser("data-info", help="print the data set's facts")
     info.add_argument("--data-dir", help="folder of the Yelp-HAT CSV files")

@@ -245,3 +245,20 @@ def test_strip_widgets_drops_widget_state_and_views():
     assert "widgets" not in plain.metadata and "widgets" in nb.metadata
     assert plain.cells[0].outputs[0]["data"]["text/html"] == "<p>note</p>"
     assert explorer.WIDGET_MIME not in json.dumps(plain)
+
+
+@pytest.mark.slow
+def test_compare_command_writes_the_report_of_two_finished_runs(pair, tmp_path, capsys):
+    from humal_nb import cli
+
+    baseline_dir, humal_dir = pair
+    out = tmp_path / "cmp"
+    assert cli.main(["compare", str(humal_dir), "--baseline", str(baseline_dir), "--out", str(out)]) == 0
+    report = out / explorer.COMPARE_REPORT
+    assert f"report: {report}" in capsys.readouterr().out
+    html = report.read_text()
+    assert "Cosine similarity to human attention" in html and html.count('class="humal-review"') == 5
+    assert (out / explorer.COMPARE_EXECUTED).is_file()
+    assert cli.main(["compare", str(tmp_path / "no-such-run")]) == 2  # no baseline/ beside it: a clear error
+    assert "has no baseline/ run beside it" in capsys.readouterr().err
+    assert not (tmp_path / "no-such-run").exists()
