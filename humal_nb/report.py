@@ -250,6 +250,14 @@ def metrics_table(metrics: dict[str, Any], baseline: dict[str, Any] | None = Non
     return table.round(4)
 
 
+def metrics_view(metrics: dict[str, Any], baseline: dict[str, Any] | None = None):
+    """`metrics_table` for display: 3 decimals, whole seconds, blanks where a value does not apply."""
+    table = metrics_table(metrics, baseline)
+    formats = {column: "{:.0f}" if column == "train seconds" else "{:.3f}" for column in table.columns}
+    formats.update({column: "{:d}" for column in ("training reviews", "minority reviews", "test reviews")})
+    return table.style.format(formats, na_rep="")
+
+
 __all__ = [
     "attention_table",
     "build_report",
@@ -257,6 +265,7 @@ __all__ = [
     "grid_header_html",
     "heading_html",
     "metrics_table",
+    "metrics_view",
     "note_html",
     "read_summary",
     "run_header_html",

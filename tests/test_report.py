@@ -227,3 +227,12 @@ def test_build_report_executes_the_grid_notebook(fake_grid):
     executed = nbformat.read(fake_grid / "grid_report.ipynb", as_version=4)
     assert not any(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
     assert math.isfinite(report.read_summary(fake_grid).auc.max())
+
+
+def test_metrics_view_blanks_what_does_not_apply():
+    al = {"strategy": "al", "auc": 0.91, "accuracy": 0.5, "f1": 0.0, "train_seconds": 107.79, "n_train": 250,
+          "n_test": 200, "attention": {"cosine_to_human": 0.62, "high_attention_rate": 0.1}}
+    base = {**al, "strategy": "baseline", "auc": 0.9, "attention": {"cosine_to_human": 0.35}}
+    html = report.metrics_view(al, base).to_html()
+    assert ">108<" in html and ">0.620<" in html and ">0.010<" in html
+    assert "nan" not in html.lower() and "&lt;NA&gt;" not in html
