@@ -58,11 +58,14 @@ def run_job(
     """Validate a parameter file, execute the training notebook, export `report.html`.
 
     The output folder is `out_dir`, else the file's `out_dir`, else `outputs/<yaml stem>`.
-    Returns the run folder; prints where the report is. Raises `ParameterError` before
-    anything runs, and `NotebookError` (naming the failed cell and the partial notebook)
+    Returns the run folder; prints where the report is. Raises `ParameterError` or
+    `ModelError` before anything runs, and `NotebookError` (naming the failed cell and the partial notebook)
     when the notebook fails.
     """
+    from humal_nb.models import check_model
+
     config = load_run_config(params_path, overrides)
+    check_model(config.model)  # offline and with readable attention, before any kernel starts
     out = Path(out_dir or config.out_dir or outputs_dir() / Path(params_path).stem)
     run_dir = run_notebook(config, out, progress=progress, html=True)
     if progress:
@@ -80,15 +83,28 @@ def run_notebook(
 ) -> Path:
     """Execute `train_strategy.ipynb` for one validated config into `out_dir`.
 
-    Relative paths (data, model folder) are made absolute first, the folder's previous
-    run outputs are removed, then the executed notebook is written to
-    `out_dir/train_strategy.ipynb` and, with `html`, exported to `out_dir/report.html`.
+    Relative paths (data, model folder) are made absolute first. A finished run already in
+    the folder is moved aside (`.previous_run/`) and put back if this run fails or is
+    interrupted, so a bad run never costs a good one; the failed notebook is then kept as
+    `train_strategy.failed.ipynb`. Otherwise the folder's previous outputs are removed.
+    The executed notebook is written to `out_dir/train_strategy.ipynb` and, with `html`,
+    exported to `out_dir/report.html`.
     """
     out = Path(out_dir).expanduser().resolve()
     config = absolute_paths(config).replace(out_dir=str(out))
-    clear_run_dir(out)
     out.mkdir(parents=True, exist_ok=True)
-    notebook = execute_notebook(TRAIN_NOTEBOOK, out / EXECUTED_NOTEBOOK, config.to_dict(), progress=progress)
+    kept = _set_aside_finished_run(out)
+    try:
+        notebook = execute_notebook(TRAIN_NOTEBOOK, out / EXECUTED_NOTEBOOK, config.to_dict(), progress=progress)
+    except BaseException as exc:
+        if kept is None:
+            raise
+        failed = _restore_finished_run(out, kept)
+        if isinstance(exc, NotebookError):
+            raise _moved(exc, failed, out) from None
+        raise
+    if kept is not None:
+        shutil.rmtree(kept)
     if html:
         export_html(notebook, out / REPORT_FILE, title=f"HuMAL run: {config.strategy}, {out.name}")
     return out
@@ -116,6 +132,59 @@ def clear_run_dir(run_dir: str | Path) -> None:
             shutil.rmtree(path)
         elif path.exists() or path.is_symlink():
             path.unlink()
+
+
+PREVIOUS_RUN = ".previous_run"
+FAILED_NOTEBOOK = "train_strategy.failed.ipynb"
+
+
+def _set_aside_finished_run(out: Path) -> Path | None:
+    """Move a finished run's outputs into `out/.previous_run/` (None when there is none);
+    clear whatever else a run writes. A set-aside left by a killed attempt is restored first."""
+    kept = out / PREVIOUS_RUN
+    if kept.is_dir():
+        if runs.is_complete(out):
+            shutil.rmtree(kept)  # the attempt had finished: its run stands
+        else:
+            clear_run_dir(out)
+            _move_outputs(kept, out)
+            kept.rmdir()
+    if not runs.is_complete(out):
+        clear_run_dir(out)
+        return None
+    kept.mkdir()
+    _move_outputs(out, kept)
+    return kept
+
+
+def _restore_finished_run(out: Path, kept: Path) -> Path | None:
+    """Put a set-aside run back after a failed attempt; the failed notebook, if any, is
+    renamed to `train_strategy.failed.ipynb` and returned."""
+    failed = None
+    partial = out / EXECUTED_NOTEBOOK
+    if partial.is_file():
+        failed = out / FAILED_NOTEBOOK
+        partial.replace(failed)
+    clear_run_dir(out)
+    _move_outputs(kept, out)
+    kept.rmdir()
+    return failed
+
+
+def _move_outputs(src: Path, dst: Path) -> None:
+    for name in RUN_OUTPUTS:
+        if (src / name).exists() or (src / name).is_symlink():
+            (src / name).replace(dst / name)
+
+
+def _moved(exc: NotebookError, failed: Path | None, out: Path) -> NotebookError:
+    """The same error, pointing at the renamed failed notebook, saying the old run is kept."""
+    message = re.sub(r"\s*The partial notebook.*$", "", str(exc), flags=re.S)
+    where = f" The failed notebook is at {failed}." if failed else ""
+    error = NotebookError(f"{message}{where} The finished run that was in {out} is kept as it was.")
+    error.__dict__.update(exc.__dict__)
+    error.notebook_path = failed
+    return error
 
 
 def summarize_run(run_dir: str | Path) -> str:

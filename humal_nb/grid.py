@@ -38,9 +38,13 @@ import multiprocessing
 import os
 import re
 import shutil
+import signal
+import threading
 import time
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -287,7 +291,7 @@ def run_grid(
     cores // workers torch threads); `executor="ray"` hands the cells to Ray instead.
     Finished cells (from an earlier, possibly interrupted, run) are skipped. Returns the
     counts `finished` (this time), `skipped`, `not_enough_data`, `failed`, `interrupted`,
-    `seconds`, and the paths `grid_dir`, `summary`, `report`. On Ctrl-C no new cell
+    `seconds`, and the paths `grid_dir`, `summary`, `report`. On Ctrl-C or SIGTERM no new cell
     starts, running ones stop, finished ones are kept (and KeyboardInterrupt is re-raised
     after `summary.csv` is written).
     """
@@ -345,10 +349,11 @@ def run_grid(
         tasks.append((i, (grid.cells[i].to_dict(), str(grid_dir / names[i]), threads, grid.cell_reports)))
     interrupted = False
     try:
-        if executor == "ray":
-            _run_ray(tasks, workers, threads, on_done)
-        else:
-            _run_local(tasks, workers, on_done)
+        with terminate_as_interrupt():
+            if executor == "ray":
+                _run_ray(tasks, workers, threads, on_done)
+            else:
+                _run_local(tasks, workers, on_done)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -380,6 +385,24 @@ def run_grid(
             f"in {result['seconds']:.0f} s\nsummary: {summary_path}\nreport: {result['report']}"
         )
     return result
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within it, SIGTERM (a scheduler or `kill` stopping the grid) acts as Ctrl-C: running
+    cells stop, finished ones are kept, the summary is written. Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_local(tasks: list[tuple[int, tuple]], workers: int, on_done) -> None:

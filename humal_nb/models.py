@@ -291,6 +291,19 @@ def load_tokenizer(name: str = DEFAULT_MODEL):
     return tokenizer
 
 
+def check_model(name: str) -> None:
+    """Fail fast (no weights loaded) when `name` cannot be loaded offline or its family's
+    attention cannot be read: the same errors `build_model` would give."""
+    path, local = resolve_model(name)
+    try:
+        config = AutoConfig.from_pretrained(path, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise _not_found(name, local, exc) from exc
+    if config.model_type == "humal":
+        config = HumalConfig.from_pretrained(path).base()
+    family_of(config)
+
+
 def build_model(
     name: str = DEFAULT_MODEL,
     strategy: str = "al",

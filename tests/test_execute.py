@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import nbformat
 import pytest
@@ -100,7 +101,7 @@ def test_review_markup_renders_as_text(tmp_path):
 def test_failing_notebook_names_the_cell_and_keeps_nothing_stale(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    runs.write_json(out / "metrics.json", {k: 0 for k in runs.REQUIRED_METRICS})  # an older run's
+    (out / "report.html").write_text("an unfinished attempt's report")  # no metrics.json: not a finished run
     params = tmp_path / "broken.yaml"
     params.write_text(TINY + f"data_file: {tmp_path / 'missing.jsonl'}\n")
     with pytest.raises(NotebookError) as info:
@@ -110,3 +111,39 @@ def test_failing_notebook_names_the_cell_and_keeps_nothing_stale(tmp_path):
     assert str(out / "train_strategy.ipynb") in message and (out / "train_strategy.ipynb").is_file()
     assert not (out / "metrics.json").exists() and not runs.is_complete(out)
     assert not (out / "report.html").exists()
+
+
+def test_a_failing_run_keeps_the_finished_run_it_would_replace(yelp_run, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(yelp_run, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    params = tmp_path / "broken.yaml"
+    params.write_text(TINY + f"data_file: {tmp_path / 'missing.jsonl'}\n")
+    with pytest.raises(NotebookError) as info:
+        execute.run_job(params, out_dir=out, progress=False)
+    message = str(info.value)
+    failed = out / execute.FAILED_NOTEBOOK
+    assert "DataNotFoundError" in message and str(failed) in message and "is kept as it was" in message
+    assert failed.is_file() and info.value.notebook_path == failed
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p != failed} == before
+    assert runs.is_complete(out) and not (out / execute.PREVIOUS_RUN).exists()
+
+
+def test_an_unknown_model_is_refused_before_the_folder_is_touched(yelp_run, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(yelp_run, out)
+    before = sorted(p.name for p in out.iterdir())
+    params = tmp_path / "model.yaml"
+    params.write_text(TINY + "model: no-such-org/no-such-model\n")
+    assert cli.main(["run", str(params), "--out", str(out)]) == 2
+    assert sorted(p.name for p in out.iterdir()) == before and runs.is_complete(out)
+
+
+def test_a_run_set_aside_by_a_killed_attempt_is_put_back(yelp_run, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(yelp_run, out / execute.PREVIOUS_RUN)  # the attempt was killed mid-run:
+    (out / "train_strategy.ipynb").write_text("{}")  # its partial notebook, no metrics.json
+    assert execute._set_aside_finished_run(out) == out / execute.PREVIOUS_RUN  # restored, then set aside again
+    assert runs.is_complete(out / execute.PREVIOUS_RUN) and not (out / "train_strategy.ipynb").exists()
+    execute._restore_finished_run(out, out / execute.PREVIOUS_RUN)
+    assert runs.is_complete(out) and not (out / execute.PREVIOUS_RUN).exists()

@@ -120,3 +120,13 @@ def test_grid_interrupted_then_resumed(tmp_path, yelp_dir):
     assert result["report"] == str(grid_dir / "report.html")
     assert execute.remote_scripts(html) == []
     assert "not enough data" in html and "broken_model" in html and "Plotly.newPlot" in html
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_stops_a_grid_like_ctrl_c():
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        with grid.terminate_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the signal arrives before this ends
+    assert signal.getsignal(signal.SIGTERM) is before
