@@ -54,7 +54,7 @@ def family_of(config) -> Family:
         return _FAMILY_SPECS["gpt2"]
     if model_type == "xlnet":
         return _FAMILY_SPECS["xlnet"]
-    if model_type in ("bert", "roberta", "electra", "xlm-roberta", "camembert", "ernie", "mpnet"):
+    if model_type in ("bert", "roberta", "electra", "xlm-roberta", "camembert", "ernie"):
         if getattr(config, "position_embedding_type", "absolute") not in (None, "absolute"):
             raise ModelError(
                 f"model type {model_type!r} with position_embedding_type="
@@ -184,10 +184,11 @@ class AttentionRecorder:
         dtype = torch.promote_types(key.dtype, torch.float32)  # bf16 -> fp32; fp32/fp64 as they are
         q = query[batch, cls].view(b, heads, width // heads).to(dtype)
         k = key.view(b, t, heads, width // heads).to(dtype)
-        scores = torch.einsum("bhd,bthd->bht", q, k) * _scaling(self.module, width // heads)
         allowed = key_mask(self.family, mask, cls)
-        scores = scores.masked_fill(~allowed.unsqueeze(1), float("-inf"))
-        return torch.softmax(scores, dim=-1).mean(dim=1)
+        with torch.autocast(q.device.type, enabled=False):  # keep the scores in fp32 under bf16 autocast
+            scores = torch.einsum("bhd,bthd->bht", q, k) * _scaling(self.module, width // heads)
+            scores = scores.masked_fill(~allowed.unsqueeze(1), float("-inf"))
+            return torch.softmax(scores, dim=-1).mean(dim=1)
 
 
 def _num_heads(module: nn.Module) -> int:

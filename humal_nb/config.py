@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,8 @@ class RunConfig:
                     f"parameter {f.name!r} must be of type {expected.__name__}, "
                     f"got {value!r} ({type(value).__name__})."
                 )
+            if expected is float and not math.isfinite(value):
+                raise ParameterError(f"parameter {f.name!r} must be a finite number, got {value!r}.")
         _choice("strategy", self.strategy, STRATEGIES)
         _choice("attention_loss", self.attention_loss, ATTENTION_LOSSES)
         _choice("an_inference", self.an_inference, AN_INFERENCE)
@@ -102,7 +105,11 @@ class RunConfig:
         _choice("device", self.device, DEVICES)
         _choice("attention_path", self.attention_path, ATTENTION_PATHS)
         _range("alpha", self.alpha, 0.0, None, "alpha weighs the attention term; use 0 or more")
-        _range("min_highlight", self.min_highlight, 0.0, 1.0, "a share of words, e.g. 0.02")
+        if not 0.0 <= self.min_highlight < 1.0:
+            raise ParameterError(
+                f"parameter 'min_highlight' must be at least 0 and below 1 (a share of words, "
+                f"e.g. 0.02), got {self.min_highlight}."
+            )
         _range("data_size", self.data_size, 2, None, "the number of training reviews")
         if not 0.0 < self.imbalance_ratio < 1.0:
             raise ParameterError(
@@ -135,7 +142,7 @@ class RunConfig:
         """Build from a mapping, refusing unknown keys (named, with the valid ones)."""
         if not isinstance(values, dict):
             raise ParameterError(f"run parameters must be a mapping, got {type(values).__name__}.")
-        unknown = sorted(set(values) - set(PARAMETER_NAMES))
+        unknown = sorted(set(values) - set(PARAMETER_NAMES), key=str)
         if unknown:
             raise ParameterError(
                 f"unknown parameter(s) {', '.join(map(repr, unknown))}. "

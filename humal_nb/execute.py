@@ -65,7 +65,7 @@ def run_job(
     from humal_nb.models import check_model
 
     config = load_run_config(params_path, overrides)
-    check_model(config.model)  # offline and with readable attention, before any kernel starts
+    check_model(config.model, config.max_length)  # offline, readable attention, before any kernel starts
     out = Path(out_dir or config.out_dir or outputs_dir() / Path(params_path).stem)
     run_dir = run_notebook(config, out, progress=progress, html=True)
     if progress:

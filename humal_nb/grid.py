@@ -89,7 +89,7 @@ def load_grid(path_or_dict: str | Path | dict[str, Any]) -> Grid:
         spec, where, default_name = dict(path_or_dict), "grid", "grid"
     else:
         spec, where, default_name = read_yaml(path_or_dict), str(path_or_dict), Path(path_or_dict).stem
-    unknown = sorted(k for k in spec if k not in GRID_KEYS and k not in PARAMETER_NAMES)
+    unknown = sorted((k for k in spec if k not in GRID_KEYS and k not in PARAMETER_NAMES), key=str)
     if unknown:
         raise ParameterError(
             f"{where}: unknown key(s) {', '.join(map(repr, unknown))}. A grid file has {', '.join(GRID_KEYS)} "
@@ -103,7 +103,7 @@ def load_grid(path_or_dict: str | Path | dict[str, Any]) -> Grid:
     if not isinstance(fixed, dict):
         raise ParameterError(f"{where}: 'fixed' must be a mapping of parameter: value.")
     top = {k: v for k, v in spec.items() if k in PARAMETER_NAMES}
-    twice = sorted(set(fixed) & set(top))
+    twice = sorted(set(fixed) & set(top), key=str)
     if twice:
         raise ParameterError(f"{where}: {', '.join(map(repr, twice))} given both in 'fixed' and at the top level.")
     fixed = {**GRID_DEFAULTS, **top, **fixed}
@@ -277,6 +277,68 @@ def write_manifest(grid: Grid, grid_dir: Path, source: str) -> None:
     })
 
 
+LOCK_FILE = ".grid.lock"
+# parameters that change where or how much a run writes, not its results
+NON_RESULT_KEYS = ("out_dir", "save_model", "n_examples")
+
+
+@contextmanager
+def grid_lock(grid_dir: Path) -> Iterator[None]:
+    """Hold `grid_dir/.grid.lock` for the whole grid run: a second `humal-nb grid` on the same
+    folder is refused (it would rerun and delete the cells the first one is running)."""
+    import fcntl
+
+    handle = open(grid_dir / LOCK_FILE, "a+")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise HumalError(
+                f"another humal-nb grid ({holder}) is running in {grid_dir}. Wait for it to end or stop it "
+                "(Ctrl-C keeps its finished cells), then run this command again."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock
+
+
+def _comparable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k not in NON_RESULT_KEYS}
+
+
+def check_finished_cells(grid: Grid, grid_dir: Path, finished: list[int]) -> None:
+    """Refuse to resume when finished cells were run with other parameters than the grid now
+    gives them (a changed `fixed` value keeps the cell names): their results would be reported
+    under the new settings. Nothing is deleted; the error says what differs and what to do."""
+    names = grid.cell_names()
+    stale: list[str] = []
+    for i in finished:
+        try:
+            before = runs.read_metrics(grid_dir / names[i]).get("parameters")
+        except (OSError, ValueError):
+            continue
+        if not isinstance(before, dict):
+            continue
+        now = _comparable(grid.cells[i].to_dict())
+        before = _comparable(before)
+        diff = [f"{k}: {before.get(k)!r} there, {v!r} now" for k, v in now.items() if before.get(k, v) != v]
+        if diff:
+            stale.append(f"{names[i]} ({'; '.join(diff)})")
+    if stale:
+        shown = "\n  ".join(stale[:5]) + (f"\n  ... and {len(stale) - 5} more" if len(stale) > 5 else "")
+        raise ParameterError(
+            f"{len(stale)} finished cell(s) in {grid_dir} were run with other parameters than this grid "
+            f"gives them:\n  {shown}\nTheir results are kept. To run the changed grid, give it another "
+            "folder (--out DIR, or a new 'name'); to redo those cells here, move their folders away first."
+        )
+
+
 def run_grid(
     path: str | Path | dict[str, Any],
     workers: int = 1,
@@ -293,7 +355,8 @@ def run_grid(
     counts `finished` (this time), `skipped`, `not_enough_data`, `failed`, `interrupted`,
     `seconds`, and the paths `grid_dir`, `summary`, `report`. On Ctrl-C or SIGTERM no new cell
     starts, running ones stop, finished ones are kept (and KeyboardInterrupt is re-raised
-    after `summary.csv` is written).
+    after `summary.csv` is written). A folder another grid is running in is refused, and so
+    is a resume whose finished cells were run with other parameters (`check_finished_cells`).
     """
     started = time.perf_counter()
     if executor not in ("local", "ray"):
@@ -304,12 +367,26 @@ def run_grid(
         _import_ray()
     grid = load_grid(path)
     grid_dir = Path(out_dir or outputs_dir() / grid.name).expanduser().resolve()
+    created = not grid_dir.exists()
+    grid_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with grid_lock(grid_dir):
+            return _run_locked(grid, grid_dir, path, workers, executor, progress, report, started)
+    except BaseException:
+        if created and [p.name for p in grid_dir.iterdir()] == [LOCK_FILE]:  # stopped before writing anything
+            shutil.rmtree(grid_dir, ignore_errors=True)
+        raise
+
+
+def _run_locked(
+    grid: Grid, grid_dir: Path, path: Any, workers: int, executor: str, progress: bool, report: bool, started: float
+) -> dict[str, Any]:
     names = grid.cell_names()
     done_before = {i for i, name in enumerate(names) if runs.is_complete(grid_dir / name)}
+    check_finished_cells(grid, grid_dir, sorted(done_before))
     todo = [i for i in range(len(names)) if i not in done_before]
     unfillable = find_unfillable(grid, todo)
 
-    grid_dir.mkdir(parents=True, exist_ok=True)
     write_manifest(grid, grid_dir, str(path) if not isinstance(path, dict) else "<dict>")
     for i, exc in unfillable.items():
         _reset_cell(grid_dir / names[i])
@@ -390,7 +467,9 @@ def run_grid(
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
     """Within it, SIGTERM (a scheduler or `kill` stopping the grid) acts as Ctrl-C: running
-    cells stop, finished ones are kept, the summary is written. Main thread only."""
+    cells stop, finished ones are kept, the summary is written. SIGINT stops the grid too even
+    where the process inherited it ignored (a command started with `&` from a script).
+    Main thread only."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -398,11 +477,15 @@ def terminate_as_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous_term = signal.signal(signal.SIGTERM, interrupt)
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _run_local(tasks: list[tuple[int, tuple]], workers: int, on_done) -> None:

@@ -235,6 +235,8 @@ def _check_strategy(config: HumalConfig) -> None:
         raise ParameterError(f"an_inference {config.an_inference!r} is unknown; valid: machine, none.")
     if config.alpha < 0:
         raise ParameterError(f"alpha must be >= 0, got {config.alpha}.")
+    if config.attention_path not in ("efficient", "naive"):
+        raise ParameterError(f"attention_path {config.attention_path!r} is unknown; valid: efficient, naive.")
 
 
 AutoConfig.register("humal", HumalConfig, exist_ok=True)
@@ -291,17 +293,49 @@ def load_tokenizer(name: str = DEFAULT_MODEL):
     return tokenizer
 
 
-def check_model(name: str) -> None:
-    """Fail fast (no weights loaded) when `name` cannot be loaded offline or its family's
-    attention cannot be read: the same errors `build_model` would give."""
+def max_tokens(config: PretrainedConfig) -> int | None:
+    """The most tokens a base model reads (its absolute positions), or None (XLNet: relative)."""
+    if config.model_type == "gpt2":
+        return int(config.n_positions)
+    if config.model_type == "xlnet":
+        return None
+    limit = getattr(config, "max_position_embeddings", None)
+    if not limit or limit < 0:
+        return None
+    if config.model_type in ("roberta", "xlm-roberta", "camembert"):  # positions start after padding_idx
+        limit -= int(getattr(config, "pad_token_id", 1) or 1) + 1
+    return int(limit)
+
+
+def _base_config(name: str) -> tuple[str, PretrainedConfig]:
+    """(path, config) of a base model, read offline; a trained humal_nb classifier is refused."""
     path, local = resolve_model(name)
     try:
         config = AutoConfig.from_pretrained(path, local_files_only=True)
     except (OSError, ValueError) as exc:
         raise _not_found(name, local, exc) from exc
     if config.model_type == "humal":
-        config = HumalConfig.from_pretrained(path).base()
-    family_of(config)
+        base = getattr(config, "base_model_name", "") or "the model it was trained from"
+        raise ModelError(
+            f"{name!r} is a trained humal_nb classifier (strategy {config.strategy!r}), not a base model. "
+            f"To train, name its base model ({base}); to predict with it or inspect its attention, load it "
+            "with HumalForSequenceClassification.from_pretrained or `humal-nb compare`."
+        )
+    family_of(config)  # unsupported families fail here, before any weights load
+    return path, config
+
+
+def check_model(name: str, max_length: int | None = None) -> None:
+    """Fail fast (no weights loaded) when `name` cannot be loaded offline, its family's
+    attention cannot be read, or `max_length` is more tokens than it has positions for:
+    the same errors `build_model` and training would give."""
+    _, config = _base_config(name)
+    limit = max_tokens(config)
+    if max_length is not None and limit is not None and max_length > limit:
+        raise ParameterError(
+            f"parameter 'max_length' is {max_length}, but model {name!r} reads at most {limit} tokens: "
+            f"use max_length <= {limit}."
+        )
 
 
 def build_model(
@@ -313,13 +347,9 @@ def build_model(
     attention_path: str = "efficient",
 ) -> HumalForSequenceClassification:
     """A HuMAL classifier on a pretrained base model (loaded offline, never downloaded)."""
-    path, local = resolve_model(name)
+    path, base_config = _base_config(name)
+    local = resolve_model(name)[1]
     attn = "eager" if attention_path == "naive" else "sdpa"
-    try:
-        base_config = AutoConfig.from_pretrained(path, local_files_only=True)
-    except (OSError, ValueError) as exc:
-        raise _not_found(name, local, exc) from exc
-    family_of(base_config)  # unsupported families fail here, before any weights load
     if base_config.model_type == "xlnet":
         attn = "eager"
     try:

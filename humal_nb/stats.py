@@ -209,8 +209,13 @@ def _format_table(long: pd.DataFrame, keys: list[str], strategies: list[str], al
 def lowess_curve(x: list[float] | np.ndarray, y: list[float] | np.ndarray, frac: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
     """Lowess-smoothed y at each distinct x, sorted by x (statsmodels, `frac` of the points).
 
-    Points with a missing value are dropped. With fewer than 3 points, or a neighbourhood of
-    fewer than 2 points, the smoothing degenerates and the mean y per x is returned instead.
+    Points with a missing value are dropped. With fewer than 3 points or 3 distinct x, or a
+    neighbourhood of fewer than 2 points, the smoothing degenerates and the mean y per x is
+    returned instead. A grid repeats every size once per bootstrap, so a neighbourhood of `frac` of the points
+    may hold a single size (or one size plus the zero-weight edge of the next), where a local
+    line is not defined: `frac` is then widened to the smallest share whose neighbourhoods
+    always hold points at two sizes with weight (`effective_frac`). Points are sorted by
+    (x, y) first, so the result does not depend on the order of the rows.
     """
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
@@ -220,14 +225,27 @@ def lowess_curve(x: list[float] | np.ndarray, y: list[float] | np.ndarray, frac:
     xs, ys = xs[keep], ys[keep]
     if len(xs) == 0:
         return np.zeros(0), np.zeros(0)
+    order = np.lexsort((ys, xs))
+    xs, ys = xs[order], ys[order]
     unique = np.unique(xs)
-    if len(xs) < 3 or frac * len(xs) < 2 or len(unique) < 2:
+    if len(xs) < 3 or frac * len(xs) < 2 or len(unique) < 3:  # no local line through < 3 sizes
         return unique, np.array([ys[xs == u].mean() for u in unique])
+    frac = effective_frac(xs, frac)
     with np.errstate(divide="ignore", invalid="ignore"):  # exact fits have zero residual spread
         fitted = lowess(ys, xs, frac=frac, return_sorted=True)
         if not np.isfinite(fitted[:, 1]).all():
             fitted = lowess(ys, xs, frac=frac, it=0, return_sorted=True)
     return unique, np.array([fitted[fitted[:, 0] == u, 1].mean() for u in unique])
+
+
+def effective_frac(x: np.ndarray, frac: float) -> float:
+    """`frac`, widened where needed so that every lowess neighbourhood reaches past the
+    nearest other x: more points than the two most repeated x values hold together."""
+    _, counts = np.unique(np.asarray(x, dtype=float), return_counts=True)
+    if len(counts) < 3:
+        return 1.0
+    needed = int(np.sort(counts)[-2:].sum()) + 1
+    return float(min(1.0, max(frac, needed / len(x))))
 
 
 def smoothed_auc(

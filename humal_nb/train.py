@@ -24,7 +24,7 @@ import humal_nb
 from humal_nb import analysis, data, runs
 from humal_nb.config import RunConfig
 from humal_nb.errors import ParameterError
-from humal_nb.models import HumalForSequenceClassification, build_model, load_tokenizer
+from humal_nb.models import HumalForSequenceClassification, build_model, check_model, load_tokenizer
 from humal_nb.tokens import EncodedText, collate, encode_texts, tokens_to_words, unpad
 
 
@@ -60,6 +60,7 @@ def load_reviews(config: RunConfig) -> pd.DataFrame:
             label_by=config.label_by,
             min_highlight=config.min_highlight,
             human_attention=config.human_attention,
+            agreement=config.agreement,
         )
     return data.load_yelp_hat(
         config.data_dir or None, agreement=config.agreement, human_attention=config.human_attention
@@ -173,9 +174,12 @@ def evaluate(
     test: pd.DataFrame,
     config: RunConfig,
     device: torch.device,
+    encoded: list | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Test metrics (AUC, accuracy, F1) and the attention analysis, plus per-review records."""
-    encoded = encode_frame(tokenizer, model, test, config.max_length)
+    """Test metrics (AUC, accuracy, F1) and the attention analysis, plus per-review records.
+    `encoded`: the test reviews already encoded (`encode_frame`), else they are encoded here."""
+    if encoded is None:
+        encoded = encode_frame(tokenizer, model, test, config.max_length)
     probs, token_rows = predict(model, tokenizer, encoded, device)
     labels = test["label"].to_numpy()
     preds = (probs >= 0.5).astype(int)
@@ -235,6 +239,7 @@ def train_and_evaluate(
     if isinstance(config, dict):
         config = RunConfig.from_dict(config)
     device = resolve_device(config.device)
+    check_model(config.model, config.max_length)
     reviews = load_reviews(config) if reviews is None else reviews
     train, test = split(config, reviews)
 
@@ -249,11 +254,12 @@ def train_and_evaluate(
     )
     tokenizer = load_tokenizer(config.model)
     encoded = encode_frame(tokenizer, model, train, config.max_length)
+    test_encoded = encode_frame(tokenizer, model, test, config.max_length)  # bad test data fails before training
 
     started = time.perf_counter()
     history = train_model(model, tokenizer, encoded, list(train["label"]), config, device, progress)
     train_seconds = time.perf_counter() - started
-    scores, records = evaluate(model, tokenizer, test, config, device)
+    scores, records = evaluate(model, tokenizer, test, config, device, encoded=test_encoded)
 
     metrics: dict[str, Any] = {
         "strategy": config.strategy,

@@ -221,3 +221,20 @@ def test_classifier_losses_and_gradients_equal_on_both_paths(family, strategy, d
         scale = max(1.0, float(expected.abs().max()))
         atol = GRAD_TOL * scale if dtype == torch.float32 else 1e-10 * scale
         torch.testing.assert_close(eff_grads[name], expected, atol=atol, rtol=0, msg=lambda m, n=name: f"{n}: {m}")
+
+
+@pytest.mark.parametrize("family", ["bert", "gpt2"])
+def test_efficient_row_stays_fp32_under_bf16_autocast(family):
+    """Under autocast (bf16 on CUDA; CPU autocast stands in here) the projections are bf16,
+    but the row's scores and softmax run in fp32: the row is fp32, sums to 1 and is close to
+    the fp32 row."""
+    model = tiny_backbone(family)
+    batch = random_batch(family, "right")
+    ids, mask = batch["input_ids"], batch["attention_mask"]
+    with torch.no_grad():
+        exact = machine_attention(model, ids, mask, layer=-1)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            row = machine_attention(model, ids, mask, layer=-1)
+    assert row.dtype == torch.float32
+    torch.testing.assert_close(row.sum(-1), torch.ones(len(LENGTHS)), atol=1e-6, rtol=0)
+    torch.testing.assert_close(row, exact, atol=0.05, rtol=0)  # bf16 projections: ~3 significant digits

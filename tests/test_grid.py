@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from humal_nb import execute, grid, runs
+from humal_nb.errors import HumalError, ParameterError
 from humal_nb.paths import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -130,3 +131,49 @@ def test_sigterm_stops_a_grid_like_ctrl_c():
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(5)  # the signal arrives before this ends
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_stops_a_grid_started_with_sigint_ignored():
+    """A grid launched in the background of a script inherits SIGINT ignored; it still stops."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with grid.terminate_as_interrupt():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # restored on the way out
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _fake_finished_cell(cell_dir, config):
+    """A finished cell as a notebook leaves it: metrics.json with every required field."""
+    metrics = {key: 0 for key in runs.REQUIRED_METRICS}
+    metrics.update(history=[], attention={}, parameters={**config.to_dict(), "out_dir": str(cell_dir)})
+    runs.write_json(cell_dir / runs.METRICS_FILE, metrics)
+
+
+def test_resume_with_changed_parameters_is_refused_and_keeps_results(tmp_path):
+    spec = {"name": "changed", "fixed": {"epochs": 3, "n_test": 20}, "vary": {"data_size": [20], "strategy": ["al"]}}
+    g = grid.load_grid(spec)
+    cell_dir = tmp_path / g.cell_names()[0]
+    _fake_finished_cell(cell_dir, g.cells[0].replace(epochs=2))  # run before `epochs` was changed
+    before = (cell_dir / runs.METRICS_FILE).read_text()
+    with pytest.raises(ParameterError, match=r"(?s)other parameters.*epochs: 2 there, 3 now.*--out") as info:
+        grid.run_grid(spec, out_dir=tmp_path, progress=False)
+    assert g.cell_names()[0] in str(info.value)
+    assert (cell_dir / runs.METRICS_FILE).read_text() == before  # nothing lost
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".grid.lock", cell_dir.name]
+
+    _fake_finished_cell(cell_dir, g.cells[0].replace(n_examples=0))  # not a result parameter
+    result = grid.run_grid(spec, out_dir=tmp_path, progress=False, report=False)
+    assert result["skipped"] == 1 and result["finished"] == 0
+
+
+def test_a_second_grid_on_the_same_folder_is_refused(tmp_path):
+    spec = {"name": "busy", "fixed": {"n_test": 20}, "vary": {"data_size": [20], "strategy": ["al"]}}
+    with grid.grid_lock(tmp_path):
+        with pytest.raises(HumalError, match=r"another humal-nb grid \(pid \d+\) is running"):
+            grid.run_grid(spec, out_dir=tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == [tmp_path / ".grid.lock"]  # nothing else touched

@@ -144,3 +144,31 @@ def test_broken_local_model_folder_says_what_is_missing(tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(ModelError, match="exists but is not a loadable"):
         load_tokenizer(str(tmp_path))
+
+
+def test_a_trained_classifier_is_refused_as_a_base_model(tmp_path):
+    from humal_nb.models import check_model
+
+    tiny_model("bert", "al").save_pretrained(tmp_path)
+    for call in (check_model, build_model):
+        with pytest.raises(ModelError, match="trained humal_nb classifier \\(strategy 'al'\\).*name its base model"):
+            call(str(tmp_path))
+
+
+def test_max_length_beyond_the_models_positions_is_refused_before_training():
+    from humal_nb.models import check_model, max_tokens
+
+    check_model("all-MiniLM-L6-v2", max_length=512)
+    with pytest.raises(ParameterError, match="'max_length' is 600.*at most 512 tokens.*max_length <= 512"):
+        check_model("all-MiniLM-L6-v2", max_length=600)
+    assert max_tokens(base_config("gpt2")) == base_config("gpt2").n_positions
+    assert max_tokens(base_config("xlnet")) is None  # relative positions: no limit
+    from transformers import RobertaConfig
+
+    assert max_tokens(RobertaConfig(max_position_embeddings=514, pad_token_id=1)) == 512
+
+
+def test_mpnet_is_refused_clearly(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "mpnet", "hidden_size": 32}))
+    with pytest.raises(ModelError, match="'mpnet' is not supported"):
+        build_model(str(tmp_path))

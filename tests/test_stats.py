@@ -156,6 +156,29 @@ def test_lowess_smooths_an_outlier_and_handles_few_points():
     assert len(lowess_curve([], [])[0]) == 0
 
 
+def test_lowess_over_repeated_sizes_is_defined_and_order_free():
+    """A grid's shape: 3 sizes x 20 bootstraps. frac 0.2 would hold 12 points of one size."""
+    rng = np.random.default_rng(1)
+    x = np.repeat([250, 500, 1000], 20)
+    y = 0.7 + x / 10000 + rng.normal(0, 0.03, x.size)
+    means = [y[x == s].mean() for s in (250, 500, 1000)]
+    xs, ys = lowess_curve(x, y, frac=0.2)
+    assert list(xs) == [250, 500, 1000] and np.isfinite(ys).all()
+    assert ys == pytest.approx(means, abs=0.03)  # close to the per-size means, between sizes' spread
+    for seed in range(3):  # the same whatever the order of the rows
+        shuffle = np.random.default_rng(seed).permutation(x.size)
+        np.testing.assert_array_equal(lowess_curve(x[shuffle], y[shuffle], frac=0.2)[1], ys)
+    assert lowess_curve(np.repeat([1, 2], 5), np.arange(10.0))[1] == pytest.approx([2.0, 7.0])  # 2 sizes: means
+
+
+def test_effective_frac_widens_only_when_needed():
+    from humal_nb.stats import effective_frac
+
+    assert effective_frac(np.repeat(np.arange(12), 20), 0.2) == 0.2  # 48 points reach past a neighbour
+    assert effective_frac(np.repeat([250, 500, 1000], 20), 0.2) == pytest.approx(41 / 60)
+    assert effective_frac(np.arange(50), 0.2) == 0.2
+
+
 def test_size_to_reach_interpolates():
     sizes = np.array([100, 200, 400])
     aucs = np.array([0.70, 0.80, 0.90])

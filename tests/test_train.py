@@ -90,3 +90,21 @@ def test_model_whose_attention_cannot_be_read_fails_before_training(tmp_path, mo
     monkeypatch.setattr("humal_nb.train.train_model", lambda *a, **k: pytest.fail("training started"))
     with pytest.raises(ModelError, match="not supported"):
         run_experiment(RunConfig(model=str(tmp_path), **TINY), progress=False)
+
+
+def test_agreement_reaches_the_generic_format(tmp_path):
+    """`agreement` decides which generic-format texts stay, as it does for Yelp-HAT."""
+    import json
+
+    from humal_nb.train import load_reviews
+
+    rows = [  # text 1: one of two annotators disagrees with the label; text 2: both agree
+        {"text_id": 1, "text": "good food and nice staff", "label": 1, "highlights": [0], "annotator_label": 1},
+        {"text_id": 1, "text": "good food and nice staff", "label": 1, "highlights": [3], "annotator_label": 0},
+        {"text_id": 2, "text": "cold soup", "label": 0, "highlights": [1], "annotator_label": 0},
+        {"text_id": 2, "text": "cold soup", "label": 0, "highlights": [0, 1], "annotator_label": 0},
+    ]
+    path = tmp_path / "generic.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    kept = {a: sorted(load_reviews(RunConfig(data_file=str(path), agreement=a)).review_id) for a in ("all", "any")}
+    assert kept == {"all": ["2"], "any": ["1", "2"]}
