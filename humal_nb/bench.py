@@ -34,6 +34,7 @@ from torch import nn
 from transformers import TrainerCallback
 
 from humal_nb.config import DEFAULT_MODEL
+from humal_nb.errors import ParameterError
 from humal_nb.models import HumalForSequenceClassification
 from humal_nb.train import autocast, make_optimizer, resolve_device
 
@@ -406,6 +407,9 @@ def run_bench(
 
     from humal_nb.models import build_model, load_tokenizer, resolve_model
 
+    for name, value, low in (("repeats", repeats, 1), ("steps_per_round", steps_per_round, 1), ("warmup", warmup, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ParameterError(f"bench: {name} must be a whole number >= {low}, got {value!r}.")
     threads = machine_cores()
     # torch's default already is the core count; calling set_num_threads anyway (even with the same
     # number) made small ops stall for milliseconds under CPU contention on a shared 2-core machine.

@@ -191,6 +191,8 @@ _TYPES: dict[str, type] = {
     for f in fields(RunConfig)
 }
 PARAMETER_NAMES: tuple[str, ...] = tuple(f.name for f in fields(RunConfig))
+# parameters that change where or how much a run writes, not its results
+NON_RESULT_KEYS: tuple[str, ...] = ("out_dir", "save_model", "n_examples")
 DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(RunConfig)}
 
 
@@ -241,6 +243,7 @@ def config_hash(config: RunConfig) -> str:
 __all__ = [
     "RunConfig",
     "PARAMETER_NAMES",
+    "NON_RESULT_KEYS",
     "DEFAULTS",
     "STRATEGIES",
     "load_run_config",

@@ -506,7 +506,8 @@ def _highlight_items(value: Any) -> tuple[list[int] | None, str | None]:
         return None, f"highlights is a {type(value).__name__} ({str(value)[:40]!r}), not a list"
     items: list[int] = []
     for item in value:
-        if isinstance(item, bool) or not isinstance(item, int | float) or float(item) != int(item):
+        if (isinstance(item, bool) or not isinstance(item, int | float)
+                or (isinstance(item, float) and not math.isfinite(item)) or float(item) != int(item)):
             return None, f"highlights holds {item!r}, not an integer"
         items.append(int(item))
     return items, None

@@ -138,22 +138,34 @@ PREVIOUS_RUN = ".previous_run"
 FAILED_NOTEBOOK = "train_strategy.failed.ipynb"
 
 
+SET_ASIDE_DONE = ".complete"  # in .previous_run/: every output of the finished run is in there
+
+
 def _set_aside_finished_run(out: Path) -> Path | None:
     """Move a finished run's outputs into `out/.previous_run/` (None when there is none);
-    clear whatever else a run writes. A set-aside left by a killed attempt is restored first."""
+    clear whatever else a run writes. A set-aside left by a killed attempt is put back first.
+
+    Every step can be killed without losing the finished run: `metrics.json` leaves the folder
+    first and comes back last (so the folder never looks finished while parts are elsewhere),
+    and `.previous_run/.complete` says whether the set-aside had ended (then the folder holds
+    only the killed attempt's files, which are cleared) or not (then the folder still holds the
+    rest of the finished run, which stays)."""
     kept = out / PREVIOUS_RUN
     if kept.is_dir():
         if runs.is_complete(out):
             shutil.rmtree(kept)  # the attempt had finished: its run stands
         else:
-            clear_run_dir(out)
+            if (kept / SET_ASIDE_DONE).exists():
+                clear_run_dir(out)  # the killed attempt's partial outputs
+                (kept / SET_ASIDE_DONE).unlink()
             _move_outputs(kept, out)
-            kept.rmdir()
+            shutil.rmtree(kept)
     if not runs.is_complete(out):
         clear_run_dir(out)
         return None
     kept.mkdir()
     _move_outputs(out, kept)
+    (kept / SET_ASIDE_DONE).touch()
     return kept
 
 
@@ -166,15 +178,23 @@ def _restore_finished_run(out: Path, kept: Path) -> Path | None:
         failed = out / FAILED_NOTEBOOK
         partial.replace(failed)
     clear_run_dir(out)
+    (kept / SET_ASIDE_DONE).unlink(missing_ok=True)  # from here on the folder holds only restored files
     _move_outputs(kept, out)
-    kept.rmdir()
+    shutil.rmtree(kept)
     return failed
 
 
 def _move_outputs(src: Path, dst: Path) -> None:
-    for name in RUN_OUTPUTS:
-        if (src / name).exists() or (src / name).is_symlink():
-            (src / name).replace(dst / name)
+    """Move a run's outputs; `metrics.json` first out of a folder and last into one. What is
+    already in `dst` under the same name is replaced."""
+    names = [n for n in RUN_OUTPUTS if n != runs.METRICS_FILE]
+    order = [runs.METRICS_FILE, *names] if dst.name == PREVIOUS_RUN else [*names, runs.METRICS_FILE]
+    for name in order:
+        source, target = src / name, dst / name
+        if source.exists() or source.is_symlink():
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            source.replace(target)
 
 
 def _moved(exc: NotebookError, failed: Path | None, out: Path) -> NotebookError:

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from humal_nb import runs
-from humal_nb.config import PARAMETER_NAMES, RunConfig, read_yaml
+from humal_nb.config import NON_RESULT_KEYS, PARAMETER_NAMES, RunConfig, read_yaml
 from humal_nb.errors import HumalError, NotebookError, NotEnoughDataError, ParameterError
 from humal_nb.paths import outputs_dir
 
@@ -278,8 +278,6 @@ def write_manifest(grid: Grid, grid_dir: Path, source: str) -> None:
 
 
 LOCK_FILE = ".grid.lock"
-# parameters that change where or how much a run writes, not its results
-NON_RESULT_KEYS = ("out_dir", "save_model", "n_examples")
 
 
 @contextmanager

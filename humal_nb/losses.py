@@ -39,7 +39,7 @@ def alignment_loss(
             f"machine {tuple(machine.shape)}, human {tuple(human.shape)} and mask "
             f"{tuple(mask.shape)} must have the same [batch, tokens] shape."
         )
-    mask = mask.to(machine.dtype)
+    mask = mask.float()
     machine = machine.float() * mask
     human = human.float() * mask
     valid = (human.sum(dim=-1) > 0).float()

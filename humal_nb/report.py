@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from humal_nb import runs
-from humal_nb.config import RunConfig
+from humal_nb.config import NON_RESULT_KEYS, RunConfig
 from humal_nb.stats import NOT_ENOUGH_DATA, STRATEGY_LABELS, format_ratio
 
 GRID_NOTEBOOK_NAME = "grid_report.ipynb"
@@ -48,6 +48,8 @@ def _cells(grid_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
     dicts = [c["parameters"] for c in cells]
     varying = list(AXES)
     for key in RunConfig.__dataclass_fields__:
+        if key in NON_RESULT_KEYS:  # out_dir differs in every cell; it is not an axis
+            continue
         if key not in varying and len({json.dumps(d.get(key)) for d in dicts}) > 1:
             varying.append(key)
     if any(d.get("length_group") for d in dicts) and "length_group" not in varying:

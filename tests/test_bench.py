@@ -135,3 +135,14 @@ def test_cli_passes_its_options_to_run_bench(monkeypatch):
     monkeypatch.setattr(bench, "run_bench", lambda **kwargs: seen.update(kwargs))
     assert cli.main(["bench", "--repeats", "3", "--device", "cpu", "--no-trainer"]) == 0
     assert seen == {"repeats": 3, "device": "cpu", "trainer": False}
+
+
+def test_bad_bench_settings_are_refused_before_the_model_loads(monkeypatch):
+    from humal_nb import models
+    from humal_nb.errors import ParameterError
+
+    monkeypatch.setattr(models, "build_model", lambda *a, **k: pytest.fail("the model was loaded"))
+    for kwargs, name in (({"repeats": 0}, "repeats"), ({"steps_per_round": 0}, "steps_per_round"),
+                         ({"warmup": -1}, "warmup")):
+        with pytest.raises(ParameterError, match=f"bench: {name} must be a whole number"):
+            bench.run_bench(trainer=False, **kwargs)

@@ -410,6 +410,8 @@ BAD_INDICES = [
     ({"highlights": [0, 4]}, "word index 4 is out of range"),
     ({"highlights": [0, 1, 0, 0, 1, 0]}, "repeats word index 0"),
     ({"highlights": [0.5]}, "not an integer"),
+    ({"highlights": [0, float("nan")]}, "holds nan, not an integer"),
+    ({"highlights": [0, float("inf")]}, "holds inf, not an integer"),
     ({"highlights": "[0,"}, "not a JSON list"),
     ({"highlights": None}, "highlights is missing"),
     ({"label": 2}, "label is '2', not 0 or 1"),

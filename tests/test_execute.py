@@ -142,8 +142,38 @@ def test_an_unknown_model_is_refused_before_the_folder_is_touched(yelp_run, tmp_
 def test_a_run_set_aside_by_a_killed_attempt_is_put_back(yelp_run, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(yelp_run, out / execute.PREVIOUS_RUN)  # the attempt was killed mid-run:
+    (out / execute.PREVIOUS_RUN / execute.SET_ASIDE_DONE).touch()
     (out / "train_strategy.ipynb").write_text("{}")  # its partial notebook, no metrics.json
+    (out / "report.html").write_text("<partial>")  # a name the finished run lacks
     assert execute._set_aside_finished_run(out) == out / execute.PREVIOUS_RUN  # restored, then set aside again
     assert runs.is_complete(out / execute.PREVIOUS_RUN) and not (out / "train_strategy.ipynb").exists()
+    assert not (out / "report.html").exists() or (out / "report.html").read_text() != "<partial>"
     execute._restore_finished_run(out, out / execute.PREVIOUS_RUN)
     assert runs.is_complete(out) and not (out / execute.PREVIOUS_RUN).exists()
+
+
+def test_a_set_aside_killed_half_way_loses_nothing(yelp_run, tmp_path):
+    """Killed while moving the finished run aside: metrics.json had gone, the rest had not."""
+    out = tmp_path / "out"
+    shutil.copytree(yelp_run, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    kept = out / execute.PREVIOUS_RUN
+    kept.mkdir()
+    (out / runs.METRICS_FILE).replace(kept / runs.METRICS_FILE)
+    assert execute._set_aside_finished_run(out) == kept  # put back whole, then set aside again
+    execute._restore_finished_run(out, kept)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_a_restore_killed_half_way_loses_nothing(yelp_run, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(yelp_run, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    kept = execute._set_aside_finished_run(out)
+    (out / "train_strategy.ipynb").write_text("{}")  # the failed attempt's notebook
+    execute.clear_run_dir(out)  # the restore had begun: folder cleared, marker gone, one file back
+    (kept / execute.SET_ASIDE_DONE).unlink()
+    (kept / runs.ATTENTION_FILE).replace(out / runs.ATTENTION_FILE)
+    assert execute._set_aside_finished_run(out) == kept
+    execute._restore_finished_run(out, kept)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before

@@ -103,6 +103,20 @@ def test_write_summary_is_the_table_input(fake_grid):
     assert "&lt;script&gt;" in unfinished.to_html()  # pandas escapes the error text
 
 
+def test_folders_without_grid_json_still_pair_bootstraps(fake_grid):
+    """Run folders gathered by hand: each metrics.json names its own out_dir, which is no axis."""
+    (fake_grid / "grid.json").unlink()
+    for metrics_path in fake_grid.glob("*/metrics.json"):
+        metrics = runs.read_json(metrics_path)
+        metrics["parameters"]["out_dir"] = str(metrics_path.parent)
+        runs.write_json(metrics_path, metrics)
+    summary = report.collect(fake_grid)
+    assert "out_dir" not in summary.columns
+    from humal_nb.stats import table3
+
+    assert table3(summary).table.loc[(100, "HuMAL-AL"), "5%"].startswith("0.74* (0.02) p=")
+
+
 def test_attention_table_and_sizes_per_ratio(fake_grid):
     summary = report.collect(fake_grid)
     table = report.attention_table(summary)
