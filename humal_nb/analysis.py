@@ -8,9 +8,10 @@ the list of its kept annotators' maps.
 Conventions decided here (the paper leaves them open):
 
 - **Word attention** = sum of the word's sub-word values, renormalized over the words.
-  Summing is the exact inverse of the human-side mapping (`tokens.words_to_tokens`,
-  which copies a word's value to each sub-word and renormalizes): it recovers each
-  word's total mass.
+  Against the human-side mapping (`tokens.words_to_tokens`, which copies a word's value
+  to each sub-word and renormalizes), summing is the inverse in mass: it recovers each
+  word's total token mass, so a word of k sub-words comes back as k * w / sum(k * w),
+  and the original values exactly when every word is one token.
 - **Position curves** scale each text's attention to "relative to uniform": values are
   normalized to sum 1 within the text and multiplied by the text's length n, so a
   uniform text reads 1.0 at every position and texts of different lengths are

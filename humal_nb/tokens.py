@@ -1,8 +1,9 @@
-"""Word-to-token alignment of human attention (paper sec. III) and its inverse.
+"""Word-to-token alignment of human attention (paper sec. III), and back from tokens to words.
 
 A word's human value is copied to every sub-word token of that word; special tokens and
 padding get 0; the token vector is renormalized to sum 1 after truncation (eq. 5). The
-inverse sums each word's sub-word values back to the word. Works with any fast tokenizer
+way back sums each word's sub-word values: it returns each word's share of the token
+mass (the original word values only where every word is one token). Works with any fast tokenizer
 (WordPiece, byte-level BPE, SentencePiece), through `word_ids()`.
 """
 
