@@ -553,7 +553,7 @@ def _import_ray():
         import ray
     except ImportError as exc:
         raise HumalError(
-            "executor 'ray' needs Ray, which is not installed: pip install ray "
+            "executor 'ray' needs Ray, which is not installed: pip install -r requirements.txt "
             "(or use the default --executor local)."
         ) from exc
     return ray
@@ -564,7 +564,8 @@ def _run_ray(tasks: list[tuple[int, tuple]], workers: int, threads: int, on_done
     if not tasks:
         return
     ray = _import_ray()
-    ray.init(ignore_reinit_error=True)
+    started_here = not ray.is_initialized()  # a local Ray instance, or the cluster in $RAY_ADDRESS
+    ray.init(ignore_reinit_error=True, log_to_driver=False)
     remote = ray.remote(num_cpus=threads)(_run_cell)
     args_of = dict(tasks)
     pending = list(reversed(tasks))
@@ -586,6 +587,9 @@ def _run_ray(tasks: list[tuple[int, tuple]], workers: int, threads: int, on_done
         for ref in running:
             ray.cancel(ref, force=True)
         raise
+    finally:
+        if started_here:
+            ray.shutdown()
 
 
 __all__ = ["Grid", "cell_dir_name", "expand_grid", "find_unfillable", "load_grid", "run_grid", "varying_keys"]

@@ -177,3 +177,24 @@ def test_a_second_grid_on_the_same_folder_is_refused(tmp_path):
         with pytest.raises(HumalError, match=r"another humal-nb grid \(pid \d+\) is running"):
             grid.run_grid(spec, out_dir=tmp_path, progress=False)
     assert list(tmp_path.iterdir()) == [tmp_path / ".grid.lock"]  # nothing else touched
+
+
+def test_ray_executor_gives_the_same_cells_as_the_local_pool(tmp_path, yelp_dir):
+    """`--executor ray`: the cells run as Ray tasks (a local Ray instance, shut down after) and
+    give exactly the numbers of the default process pool."""
+    ray = pytest.importorskip("ray")  # in requirements.txt: skipped only outside the project's environment
+    spec = {
+        "name": "ray",
+        "fixed": {"epochs": 1, "n_test": 20, "max_length": 48, "batch_size": 10, "n_examples": 1,
+                  "data_size": 20, "imbalance_ratio": 0.25},
+        "vary": {"strategy": ["baseline", "al"]},
+    }
+    results = {}
+    for executor in ("ray", "local"):
+        out = tmp_path / executor
+        result = grid.run_grid(spec, workers=2, executor=executor, out_dir=out, progress=False, report=False)
+        assert result["finished"] == 2 and result["failed"] == 0
+        results[executor] = pd.read_csv(out / "summary.csv").set_index("cell")[["auc", "cosine_to_human"]]
+    assert not ray.is_initialized()  # the instance the grid started is gone
+    pd.testing.assert_frame_equal(results["ray"], results["local"])
+    assert results["ray"].notna().all().all()
