@@ -44,8 +44,9 @@ REPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 # what a run writes into its folder; cleared before a run so no stale metrics.json survives
+# what a run (and `humal-nb compare` on it) writes: cleared before a new run in the same folder
 RUN_OUTPUTS = (runs.METRICS_FILE, runs.ATTENTION_FILE, runs.ERROR_FILE, runs.MODEL_DIR, BASELINE_DIR,
-               EXECUTED_NOTEBOOK, REPORT_FILE)
+               EXECUTED_NOTEBOOK, REPORT_FILE, runs.COMPARE_NOTEBOOK_FILE, runs.COMPARE_REPORT_FILE)
 
 
 # ---------------------------------------------------------------------- humal-nb run

@@ -34,8 +34,8 @@ from humal_nb.paths import REPO_ROOT
 from humal_nb.stats import STRATEGY_LABELS
 
 COMPARE_NOTEBOOK = REPO_ROOT / "notebooks" / "compare_attention.ipynb"
-COMPARE_EXECUTED = "compare_attention.ipynb"
-COMPARE_REPORT = "compare_report.html"
+COMPARE_EXECUTED = runs.COMPARE_NOTEBOOK_FILE
+COMPARE_REPORT = runs.COMPARE_REPORT_FILE
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 # a tiny, quick pair of runs for when the explorer is opened without runs (2-core CPU: ~1 min)

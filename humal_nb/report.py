@@ -120,12 +120,21 @@ def read_summary(grid_dir: str | Path) -> pd.DataFrame:
 def build_report(grid_dir: str | Path, progress: bool = False) -> Path:
     """Rewrite `summary.csv`, execute the grid report notebook, export `report.html`."""
     from humal_nb import execute
+    from humal_nb.errors import ParameterError
 
     grid_dir = Path(grid_dir).expanduser().resolve()
     if not grid_dir.is_dir():
-        from humal_nb.errors import ParameterError
-
         raise ParameterError(f"{str(grid_dir)!r} is not a grid's output folder.")
+    if (grid_dir / runs.METRICS_FILE).exists() or (grid_dir / runs.ERROR_FILE).exists():
+        raise ParameterError(
+            f"{str(grid_dir)!r} is one run, not a grid: its report is {grid_dir / REPORT_FILE}. "
+            f"For its attention report: humal-nb compare {grid_dir}. `humal-nb report` takes a grid's folder."
+        )
+    if not _cells(grid_dir)[0]:
+        raise ParameterError(
+            f"{str(grid_dir)!r} holds no grid cells (no grid.json, no run folders with metrics.json or "
+            "error.json). `humal-nb report` takes the folder `humal-nb grid` wrote."
+        )
     write_summary(grid_dir)
     notebook = execute.execute_notebook(
         execute.NOTEBOOKS_DIR / GRID_NOTEBOOK_NAME,

@@ -20,6 +20,8 @@ METRICS_FILE = "metrics.json"
 ATTENTION_FILE = "attention.json"
 ERROR_FILE = "error.json"
 MODEL_DIR = "model"
+COMPARE_NOTEBOOK_FILE = "compare_attention.ipynb"  # written by `humal-nb compare`
+COMPARE_REPORT_FILE = "compare_report.html"
 
 REQUIRED_METRICS = (
     "strategy", "model", "data_size", "imbalance_ratio", "minority_label", "bootstrap", "seed",

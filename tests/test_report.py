@@ -250,3 +250,19 @@ def test_metrics_view_blanks_what_does_not_apply():
     html = report.metrics_view(al, base).to_html()
     assert ">108<" in html and ">0.620<" in html and ">0.010<" in html
     assert "nan" not in html.lower() and "&lt;NA&gt;" not in html
+
+
+def test_report_refuses_a_run_folder_and_an_empty_one(tmp_path):
+    from humal_nb.errors import ParameterError
+
+    run = tmp_path / "run"
+    config = RunConfig()
+    runs.write_json(run / runs.METRICS_FILE, fake_metrics(config, 0.8))
+    (run / "report.html").write_text("the run's own report")
+    with pytest.raises(ParameterError, match="is one run, not a grid.*humal-nb compare"):
+        report.build_report(run)
+    assert (run / "report.html").read_text() == "the run's own report"  # untouched
+    assert sorted(p.name for p in run.iterdir()) == ["metrics.json", "report.html"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ParameterError, match="holds no grid cells"):
+        report.build_report(tmp_path / "empty")
