@@ -645,6 +645,7 @@ def load_generic(
     encoding = {"binary": "0/1 lists over text.split()", "indices": "word indices"}
 
     texts: dict[str, _GenericText] = {}
+    id_of_text: dict[str, str] = {}
     for row, record in records:
         raw_id = record.get("text_id")
         if _is_missing(raw_id):
@@ -665,6 +666,16 @@ def load_generic(
             raise fail(row, f"{problem} (highlights read as {encoding[highlight_format]})")
         entry = texts.get(text_id)
         if entry is None:
+            other = id_of_text.setdefault(text, text_id)
+            if other != text_id:
+                # The same text under two ids could land in both the training and the test set.
+                raise fail(
+                    row,
+                    f"text_id {text_id!r} has the same text as text_id {other!r} "
+                    f"({kind} {texts[other].row})",
+                    "Give one text_id to one text: put every annotator's row of that text "
+                    "under the same text_id.",
+                )
             entry = texts[text_id] = _GenericText(text_id, text, row, label, self_label, [])
         elif entry.text != text:
             raise fail(

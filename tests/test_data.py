@@ -389,7 +389,7 @@ def test_generic_label_by_self_and_majority(tmp_path):
         dict(base, text_id="x", self_label=1, annotator_label=0),
         dict(base, text_id="x", self_label=1, annotator_label=0),
         dict(base, text_id="x", self_label=1, annotator_label=1, highlights=[2]),
-        dict(base, text_id="y", self_label=0, annotator_label=0),
+        dict(base, text_id="y", text="fine fine place", self_label=0, annotator_label=0),
     ]
     path = _write_jsonl(tmp_path / "p.jsonl", records)
     by_majority = load_generic(path)  # no `label` column: majority of annotator_label
@@ -419,6 +419,7 @@ BAD_INDICES = [
     ({"text": "  "}, "text is empty"),
     ({"text": "one two three five"}, "text_id '1' has a different text than at"),
     ({"label": 0}, "text_id '1' has label 0 here but 1 at"),
+    ({"text_id": 2}, "text_id '2' has the same text as text_id '1'"),
 ]
 BAD_BINARY = [
     ({"highlights": [0, 1, 0, 0, 1, 0]}, "0/1 highlights list has 6 values but the text has 4 words"),
