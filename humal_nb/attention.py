@@ -217,6 +217,7 @@ def machine_attention(
     attention_mask: torch.Tensor,
     layer: int = -1,
     path: str = "efficient",
+    token_type_ids: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Paper eq. 1 for one layer: [batch, tokens], differentiable.
 
@@ -226,9 +227,11 @@ def machine_attention(
         attention_mask: [batch, tokens] 1 for real tokens, 0 for padding.
         layer: layer index, -1 = last, 0 = first.
         path: "efficient" (hooks, fused attention) or "naive" (output_attentions).
+        token_type_ids: [batch, tokens] segment ids where the tokenizer gives them, or None.
     """
     backbone = backbone_of(model)
     recorder = AttentionRecorder(backbone, layer=layer, path=path)
     with recorder.record(attention_mask):
-        outputs = backbone(input_ids=input_ids, attention_mask=attention_mask, **recorder.forward_kwargs)
+        extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+        outputs = backbone(input_ids=input_ids, attention_mask=attention_mask, **extra, **recorder.forward_kwargs)
     return recorder.row(outputs)

@@ -66,14 +66,16 @@ def machine_cores() -> int:
         return os.cpu_count() or 1
 
 
-def pad_to(batch: dict[str, torch.Tensor], length: int, pad_id: int, side: str) -> dict[str, torch.Tensor]:
+def pad_to(
+    batch: dict[str, torch.Tensor], length: int, pad_id: int, side: str, pad_type_id: int = 0
+) -> dict[str, torch.Tensor]:
     """Pad (never truncate) every [batch, tokens] tensor to `length` tokens on `side`."""
     out = {}
     for key, value in batch.items():
         missing = length - value.shape[1]
         if missing < 0:
             raise ValueError(f"{key} has {value.shape[1]} tokens, more than {length}.")
-        fill = pad_id if key == "input_ids" else 0
+        fill = {"input_ids": pad_id, "token_type_ids": pad_type_id}.get(key, 0)
         pad = torch.full((value.shape[0], missing), fill, dtype=value.dtype)
         out[key] = torch.cat([pad, value] if side == "left" else [value, pad], dim=1)
     return out
@@ -88,11 +90,12 @@ def review_batch(
     seq_len: int = SEQ_LEN,
 ) -> dict[str, torch.Tensor]:
     """A training batch of exactly `seq_len` tokens: encode_texts + collate, then padded."""
-    from humal_nb.tokens import collate, encode_texts
+    from humal_nb.tokens import collate, encode_texts, padding_of
 
     encoded = encode_texts(tokenizer, family, words, human, max_length=seq_len)
-    batch = collate(encoded, tokenizer.pad_token_id, tokenizer.padding_side)
-    batch = pad_to(batch, seq_len, tokenizer.pad_token_id, tokenizer.padding_side)
+    pad_id, side, pad_type_id = padding_of(tokenizer)
+    batch = collate(encoded, pad_id, side, pad_type_id)
+    batch = pad_to(batch, seq_len, pad_id, side, pad_type_id)
     batch["labels"] = torch.tensor(labels, dtype=torch.long)
     return batch
 
@@ -201,11 +204,8 @@ class TrainerRunner:
         from transformers import Trainer, TrainingArguments
         from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-        rows = [
-            {"input_ids": batch["input_ids"][i], "attention_mask": batch["attention_mask"][i],
-             "labels": batch["labels"][i]}
-            for i in range(batch["input_ids"].shape[0])
-        ]
+        inputs = [key for key in ("input_ids", "attention_mask", "token_type_ids", "labels") if key in batch]
+        rows = [{key: batch[key][i] for key in inputs} for i in range(batch["input_ids"].shape[0])]
         self._dir = tempfile.TemporaryDirectory(prefix="humal-bench-")
         args = TrainingArguments(
             output_dir=self._dir.name,

@@ -399,8 +399,9 @@ def _review_attention(run_dir: str, words: tuple[str, ...]) -> ReviewAttention:
     encoded = encode_texts(tokenizer, model.family, [list(words)], max_length=max_length)[0]
     ids = torch.tensor([encoded.input_ids])
     mask = torch.ones_like(ids)
+    extra = {} if encoded.token_type_ids is None else {"token_type_ids": torch.tensor([encoded.token_type_ids])}
     with torch.no_grad():
-        out = model.backbone(input_ids=ids, attention_mask=mask, output_attentions=True)
+        out = model.backbone(input_ids=ids, attention_mask=mask, output_attentions=True, **extra)
     if not out.attentions:
         raise DataFormatError(f"the model in {run_dir} returned no attention matrices.")
     attentions = torch.stack([a[0] for a in out.attentions]).float().numpy()

@@ -132,6 +132,7 @@ class HumalForSequenceClassification(PreTrainedModel):
         labels: torch.Tensor | None = None,
         return_attention: bool = False,
         monitor_attention: bool = True,
+        token_type_ids: torch.Tensor | None = None,
         **kwargs: Any,
     ) -> HumalOutput:
         """Classify; with `human_attention` [batch, tokens] also compute the attention loss.
@@ -139,6 +140,7 @@ class HumalForSequenceClassification(PreTrainedModel):
         Args:
             input_ids: [batch, tokens]; attention_mask: [batch, tokens] 1 = real token.
             human_attention: [batch, tokens] A^h (training only); None when predicting.
+            token_type_ids: [batch, tokens] segment ids as the tokenizer gives them, or None.
             labels: [batch] 0/1 for the cross-entropy.
             return_attention: also return the last layer's attention row.
             monitor_attention: for baseline/AN, still measure the attention distance
@@ -162,7 +164,7 @@ class HumalForSequenceClassification(PreTrainedModel):
             layer: AttentionRecorder(self.backbone, layer=layer, path=self.config.attention_path)
             for layer in sorted(layers)
         }
-        extra = {}
+        extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
         for recorder in recorders.values():
             extra.update(recorder.forward_kwargs)
         with ExitStack() as stack:

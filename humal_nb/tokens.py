@@ -27,6 +27,7 @@ class EncodedText:
     word_ids: list[int | None]
     human: list[float]  # human attention per token, sums to 1 (or all 0)
     n_words: int
+    token_type_ids: list[int] | None = None  # segment ids, where the tokenizer gives them (BERT, XLNet)
 
 
 def check_fast(tokenizer) -> None:
@@ -88,7 +89,9 @@ def encode_texts(
     """Tokenize word lists (is_split_into_words) and align human attention to tokens.
 
     GPT-2: a BOS token is prepended (paper sec. V-F). Truncation keeps the family's
-    special tokens and renormalizes the human vector over what is left.
+    special tokens and renormalizes the human vector over what is left. Segment ids are
+    kept where the tokenizer gives them (XLNet puts its classification token in a segment
+    of its own), so the model sees what a plain Hugging Face fine-tuning would give it.
     """
     check_fast(tokenizer)
     for j, ws in enumerate(words):
@@ -106,33 +109,53 @@ def encode_texts(
     for j in range(len(words)):
         ids = list(batch["input_ids"][j])
         wids = list(batch.word_ids(j))
+        types = list(batch["token_type_ids"][j]) if "token_type_ids" in batch else None
         if family.prepend_bos:
             bos = tokenizer.bos_token_id
             if bos is None:
                 raise ModelError("the GPT-2 tokenizer has no BOS token to prepend.")
             ids, wids = [bos, *ids], [None, *wids]
+            types = [0, *types] if types is not None else None
         values = human[j] if human is not None else [0.0] * len(words[j])
         if len(values) != len(words[j]):
             raise DataFormatError(
                 f"text {j}: {len(values)} human attention values for {len(words[j])} words."
             )
-        encoded.append(EncodedText(ids, wids, words_to_tokens(values, wids).tolist(), len(words[j])))
+        encoded.append(EncodedText(ids, wids, words_to_tokens(values, wids).tolist(), len(words[j]), types))
     return encoded
 
 
-def collate(encoded: Sequence[EncodedText], pad_id: int, padding_side: str) -> dict[str, torch.Tensor]:
-    """Pad a batch to its longest text (dynamic padding) on the family's side."""
+def collate(
+    encoded: Sequence[EncodedText], pad_id: int, padding_side: str, pad_type_id: int = 0
+) -> dict[str, torch.Tensor]:
+    """Pad a batch to its longest text (dynamic padding) on the family's side.
+
+    `token_type_ids` is in the batch when every text has segment ids, padded with
+    `pad_type_id` (the tokenizer's `pad_token_type_id`).
+    """
     length = max(len(e.input_ids) for e in encoded)
     ids = torch.full((len(encoded), length), pad_id, dtype=torch.long)
     mask = torch.zeros((len(encoded), length), dtype=torch.long)
     human = torch.zeros((len(encoded), length), dtype=torch.float32)
+    with_types = all(e.token_type_ids is not None for e in encoded)
+    types = torch.full((len(encoded), length), pad_type_id, dtype=torch.long)
     for row, e in enumerate(encoded):
         n = len(e.input_ids)
         span = slice(length - n, length) if padding_side == "left" else slice(0, n)
         ids[row, span] = torch.tensor(e.input_ids, dtype=torch.long)
         mask[row, span] = 1
         human[row, span] = torch.tensor(e.human, dtype=torch.float32)
-    return {"input_ids": ids, "attention_mask": mask, "human_attention": human}
+        if with_types:
+            types[row, span] = torch.tensor(e.token_type_ids, dtype=torch.long)
+    batch = {"input_ids": ids, "attention_mask": mask, "human_attention": human}
+    if with_types:
+        batch["token_type_ids"] = types
+    return batch
+
+
+def padding_of(tokenizer) -> tuple[int, str, int]:
+    """`collate`'s padding arguments for a tokenizer: pad id, side, pad segment id."""
+    return tokenizer.pad_token_id, tokenizer.padding_side, getattr(tokenizer, "pad_token_type_id", 0) or 0
 
 
 def unpad(values: torch.Tensor, attention_mask: torch.Tensor) -> list[np.ndarray]:

@@ -25,7 +25,7 @@ from humal_nb import analysis, data, runs
 from humal_nb.config import RunConfig
 from humal_nb.errors import ParameterError
 from humal_nb.models import HumalForSequenceClassification, build_model, check_model, load_tokenizer
-from humal_nb.tokens import EncodedText, collate, encode_texts, tokens_to_words, unpad
+from humal_nb.tokens import EncodedText, collate, encode_texts, padding_of, tokens_to_words, unpad
 
 
 # ---------------------------------------------------------------------- set-up
@@ -125,7 +125,7 @@ def train_model(
         ce_sum = att_sum = 0.0
         att_batches = 0
         for index in _batches(order, config.batch_size):
-            batch = _to(collate([encoded[i] for i in index], tokenizer.pad_token_id, tokenizer.padding_side), device)
+            batch = _to(collate([encoded[i] for i in index], *padding_of(tokenizer)), device)
             with autocast(device):
                 out = model(**batch, labels=label_tensor[index].to(device))
             optimizer.zero_grad(set_to_none=True)
@@ -159,10 +159,11 @@ def predict(
     model.to(device).eval()
     probs, rows = [], []
     for index in _batches(list(range(len(encoded))), batch_size):
-        batch = collate([encoded[i] for i in index], tokenizer.pad_token_id, tokenizer.padding_side)
+        batch = collate([encoded[i] for i in index], *padding_of(tokenizer))
+        batch.pop("human_attention")  # predicting: the model sees no human attention
         batch = _to(batch, device)
         with autocast(device):
-            out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], return_attention=True)
+            out = model(**batch, return_attention=True)
         probs.append(torch.softmax(out.logits.float(), dim=-1)[:, 1].cpu().numpy())
         rows.extend(unpad(out.machine_attention, batch["attention_mask"]))
     return np.concatenate(probs) if probs else np.zeros(0), rows

@@ -31,12 +31,15 @@ def tiny_batch(model: HumalForSequenceClassification) -> dict[str, torch.Tensor]
 
 def test_review_batch_is_padded_to_exactly_the_sequence_length():
     batch = tiny_batch(tiny_humal())
-    assert set(batch) == {"input_ids", "attention_mask", "human_attention", "labels"}
+    assert set(batch) == {"input_ids", "attention_mask", "token_type_ids", "human_attention", "labels"}
     assert batch["input_ids"].shape == batch["attention_mask"].shape == batch["human_attention"].shape == (4, SEQ)
+    assert batch["token_type_ids"].shape == (4, SEQ) and batch["token_type_ids"].eq(0).all()
     assert batch["attention_mask"][:, -1].sum() == 0  # right padding (BERT family)
     torch.testing.assert_close(batch["human_attention"].sum(-1), torch.ones(4))
     left = bench.pad_to({"input_ids": torch.ones(1, 3, dtype=torch.long)}, 5, pad_id=7, side="left")
     assert left["input_ids"].tolist() == [[7, 7, 1, 1, 1]]
+    types = bench.pad_to({"token_type_ids": torch.zeros(1, 3, dtype=torch.long)}, 5, 7, "left", pad_type_id=3)
+    assert types["token_type_ids"].tolist() == [[3, 3, 0, 0, 0]]
     with pytest.raises(ValueError, match="more than 2"):
         bench.pad_to({"input_ids": torch.ones(1, 3, dtype=torch.long)}, 2, pad_id=0, side="right")
 

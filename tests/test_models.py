@@ -9,7 +9,7 @@ from tiny_models import TOKENIZERS, base_config, tiny_model
 from humal_nb.attention import machine_attention
 from humal_nb.errors import ModelError, ParameterError
 from humal_nb.models import HumalConfig, HumalForSequenceClassification, build_model, load_tokenizer
-from humal_nb.tokens import collate, encode_texts
+from humal_nb.tokens import collate, encode_texts, padding_of
 
 WORDS = [["the", "food", "was", "great"], ["terrible", "service", "never", "again", "sadly"]]
 HUMAN = [[0.0, 0.5, 0.0, 0.5], [0.4, 0.2, 0.2, 0.2, 0.0]]
@@ -18,7 +18,11 @@ LABELS = torch.tensor([1, 0])
 
 def batch_for(family, model):
     tokenizer = TOKENIZERS[family]()
-    return collate(encode_texts(tokenizer, model.family, WORDS, HUMAN), tokenizer.pad_token_id, tokenizer.padding_side)
+    return collate(encode_texts(tokenizer, model.family, WORDS, HUMAN), *padding_of(tokenizer))
+
+
+def backbone_inputs(batch):
+    return {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
 
 
 @pytest.mark.parametrize("family", ["bert", "gpt2", "xlnet"])
@@ -70,12 +74,30 @@ def test_an_embedding_is_cls_plus_alpha_weighted_sum(family):
     seen = {}
     model.pre_classifier.register_forward_hook(lambda m, args, out: seen.setdefault("x", args[0]))
     model(**batch, labels=LABELS)
-    hidden = model.backbone(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+    hidden = model.backbone(**backbone_inputs(batch)).last_hidden_state
     for row in range(2):
         mask = batch["attention_mask"][row].bool()
         cls = 0 if family == "bert" else int(mask.nonzero().max())
         expected = hidden[row, cls] + 2.0 * (batch["human_attention"][row, :, None] * hidden[row]).sum(0)
         torch.testing.assert_close(seen["x"][row], expected, atol=1e-5, rtol=1e-5)
+
+
+def test_segment_ids_reach_the_backbone():
+    """XLNet's <cls> has a segment of its own: the tokenizer's segment ids reach the model."""
+    model = tiny_model("xlnet", "al").eval()
+    batch = batch_for("xlnet", model)
+    padded = batch["attention_mask"] == 0
+    assert batch["token_type_ids"][:, -1].tolist() == [2, 2] and padded.any()
+    assert batch["token_type_ids"][padded].eq(3).all()
+    out = model(**backbone_inputs(batch), return_attention=True)
+    attentions = model.backbone(**backbone_inputs(batch), output_attentions=True).attentions
+    torch.testing.assert_close(out.machine_attention, attentions[-1][:, :, -1, :].mean(1), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        machine_attention(model, batch["input_ids"], batch["attention_mask"], token_type_ids=batch["token_type_ids"]),
+        out.machine_attention,
+    )
+    without = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], return_attention=True)
+    assert not torch.allclose(without.machine_attention, out.machine_attention)
 
 
 def test_an_predicts_without_human_attention():

@@ -6,7 +6,7 @@ import torch
 from tiny_models import TOKENIZERS, tiny_model
 
 from humal_nb.errors import DataFormatError
-from humal_nb.tokens import collate, encode_texts, tokens_to_words, words_to_tokens
+from humal_nb.tokens import collate, encode_texts, padding_of, tokens_to_words, words_to_tokens
 
 WORDS = [["Unbelievably", "overpriced", "pasta!"], ["great", "food"]]
 HUMAN = [[0.5, 0.5, 0.0], [1.0, 0.0]]
@@ -60,6 +60,26 @@ def test_collate_pads_on_the_family_side():
     batch_left = collate(encode_texts(TOKENIZERS["xlnet"](), tiny_model("xlnet").family, WORDS, HUMAN), 0, "left")
     assert batch_left["attention_mask"][1, 0] == 0 and batch_left["attention_mask"][1, -1] == 1
     assert torch.allclose(batch_left["human_attention"].sum(-1), torch.ones(2))
+
+
+@pytest.mark.parametrize("family", ["bert", "gpt2", "xlnet"])
+def test_segment_ids_follow_the_tokenizer(family):
+    tokenizer = TOKENIZERS[family]()
+    encoded = encode_texts(tokenizer, tiny_model(family).family, WORDS, HUMAN)
+    batch = collate(encoded, *padding_of(tokenizer))
+    if family == "gpt2":  # GPT-2's tokenizer gives no segment ids: none are invented
+        assert all(e.token_type_ids is None for e in encoded) and "token_type_ids" not in batch
+        return
+    for e in encoded:
+        assert len(e.token_type_ids) == len(e.input_ids)
+    if family == "bert":
+        assert batch["token_type_ids"].eq(0).all()
+    else:  # text and <sep> in segment 0, <cls> in 2, left padding in 3
+        for e in encoded:
+            assert e.token_type_ids == [0] * (len(e.input_ids) - 1) + [2]
+        n_pad = (batch["attention_mask"] == 0).sum(-1).tolist()
+        row = n_pad.index(max(n_pad))
+        assert n_pad[row] > 0 and batch["token_type_ids"][row, : n_pad[row]].eq(3).all()
 
 
 def test_mismatched_human_vector_and_empty_text_are_refused():

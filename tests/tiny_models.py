@@ -86,12 +86,14 @@ def sentencepiece_tokenizer() -> XLNetTokenizerFast:
     from tokenizers.processors import TemplateProcessing
 
     tok.post_processor = TemplateProcessing(
-        single="$A <sep> <cls>",
+        single="$A:0 <sep>:0 <cls>:2",  # as xlnet-base-cased: the <cls> token has a segment of its own
         special_tokens=[("<sep>", tok.token_to_id("<sep>")), ("<cls>", tok.token_to_id("<cls>"))],
     )
     out = XLNetTokenizerFast(tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>", sep_token="<sep>",
-                             cls_token="<cls>", mask_token="<mask>")
+                             cls_token="<cls>", mask_token="<mask>",
+                             model_input_names=["input_ids", "token_type_ids", "attention_mask"])
     out.padding_side = "left"
+    out._pad_token_type_id = 3  # as XLNetTokenizer: padding has a segment of its own
     return out
 
 
