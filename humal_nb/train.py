@@ -123,7 +123,7 @@ def train_model(
         started = time.perf_counter()
         order = torch.randperm(len(encoded), generator=generator).tolist()
         ce_sum = att_sum = 0.0
-        att_batches = 0
+        att_rows = 0
         for index in _batches(order, config.batch_size):
             batch = _to(collate([encoded[i] for i in index], *padding_of(tokenizer)), device)
             with autocast(device):
@@ -133,14 +133,16 @@ def train_model(
             optimizer.step()
             ce_sum += out.ce_loss.item() * len(index)
             if out.attention_loss is not None:
-                att_sum += out.attention_loss.item() * len(index)
-                att_batches += len(index)
+                # the loss is a mean over the rows with human attention: weight it by them
+                rows = int((batch["human_attention"].sum(-1) > 0).sum())
+                att_sum += out.attention_loss.item() * rows
+                att_rows += rows
             bar.update(1)
             bar.set_postfix(epoch=epoch + 1, ce=f"{out.ce_loss.item():.3f}")
         history.append({
             "epoch": epoch + 1,
             "ce_loss": ce_sum / len(encoded),
-            "attention_loss": att_sum / att_batches if att_batches else None,
+            "attention_loss": att_sum / att_rows if att_rows else None,
             "seconds": time.perf_counter() - started,
         })
     bar.close()

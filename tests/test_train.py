@@ -108,3 +108,36 @@ def test_agreement_reaches_the_generic_format(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     kept = {a: sorted(load_reviews(RunConfig(data_file=str(path), agreement=a)).review_id) for a in ("all", "any")}
     assert kept == {"all": ["2"], "any": ["1", "2"]}
+
+
+def test_attention_loss_history_averages_the_rows_with_human_attention():
+    """A review whose highlighted words were all cut off has no attention loss: it does not
+    pull the epoch's mean attention loss towards 0."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from humal_nb.models import HumalOutput
+    from humal_nb.tokens import EncodedText
+    from humal_nb.train import train_model
+
+    class Fixed(torch.nn.Module):  # attention loss 0.5 over rows with human attention, as alignment_loss
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, input_ids, attention_mask, human_attention, labels, **kwargs):
+            valid = human_attention.sum(-1) > 0
+            ce = (self.w**2).sum() + 1.0
+            att = torch.tensor(0.5 if valid.any() else 0.0)
+            return HumalOutput(loss=ce + att, logits=None, ce_loss=ce, attention_loss=att)
+
+    with_highlight = EncodedText([1, 2, 3], [None, 0, None], [0.0, 1.0, 0.0], 1)
+    cut_off = EncodedText([1, 2, 3], [None, 0, None], [0.0, 0.0, 0.0], 1)
+    tokenizer = SimpleNamespace(pad_token_id=0, padding_side="right", pad_token_type_id=0)
+    config = RunConfig(epochs=1, batch_size=1)
+    history = train_model(
+        Fixed(), tokenizer, [with_highlight, cut_off, with_highlight], [0, 1, 0], config, torch.device("cpu"), False
+    )
+    assert history[0]["attention_loss"] == pytest.approx(0.5)
+    assert history[0]["ce_loss"] == pytest.approx(1.0)
