@@ -50,8 +50,11 @@ def _data_info(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from humal_nb.bench import run_bench
+    from humal_nb.bench import run_bench, run_grid_bench
 
+    if args.grid:
+        run_grid_bench(workers=args.workers, device=args.device, out_dir=args.out)
+        return 0
     run_bench(repeats=args.repeats, device=args.device, trainer=not args.no_trainer)
     return 0
 
@@ -94,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=7, help="timed rounds per variant")
     bench.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     bench.add_argument("--no-trainer", action="store_true", help="skip the Trainer reference")
+    bench.add_argument("--grid", action="store_true",
+                       help="time a small real grid per cell instead: wall vs training time")
+    bench.add_argument("--workers", type=int, default=1, help="with --grid: cells run at once")
+    bench.add_argument("--out", help="with --grid: keep the grid's cells in this folder")
     bench.set_defaults(func=_bench)
     return parser
 

@@ -62,6 +62,7 @@ class RunConfig:
     batch_size: int = 32
     learning_rate: float = 5e-5
     max_length: int = 256
+    group_by_length: bool = False
     device: str = "auto"
     attention_path: str = "efficient"
     # outputs

@@ -12,7 +12,8 @@ Grid file format (YAML)::
     fixed:                   # the same for every cell: only what differs from the defaults
       epochs: 10
     max_length: 256          # top-level parameters are fixed values too
-    cell_reports: false      # also export each cell's report.html (default false: ~5 MB each)
+    cell_notebooks: false    # run each cell through the training notebook and keep it executed
+    cell_reports: false      # also export each cell's report.html (~5 MB each; implies cell_notebooks)
 
 `vary` may also be a list of such mappings; the cells are then the union of their cross
 products (Table IV: sizes 250-2000 for yelp50 and yelp100, but 50 and 100 for yelp200).
@@ -28,6 +29,12 @@ a rerun skips finished cells and redoes the others from a clean folder. A cell t
 cannot fill is found up front (`data.make_split`, no training; `find_unfillable`) and recorded as
 `not_enough_data` in its `error.json`; a failing cell is recorded as `failed` with its
 error and traceback tail; the grid goes on in both cases.
+
+Cells run in worker processes that live for the whole grid (`init_worker`): a cell costs
+its training and evaluation, not a kernel start, imports, parsing the data and loading
+the base model again. Its `metrics.json` and `attention.json` are those the training
+notebook would write (the same function, the same numbers). With `cell_notebooks: true`
+each cell runs the training notebook instead, which is kept executed in the cell's folder.
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ from humal_nb.config import NON_RESULT_KEYS, PARAMETER_NAMES, RunConfig, read_ya
 from humal_nb.errors import HumalError, NotebookError, NotEnoughDataError, ParameterError
 from humal_nb.paths import outputs_dir
 
-GRID_KEYS = ("name", "description", "vary", "fixed", "bootstraps", "cell_reports")
+GRID_KEYS = ("name", "description", "vary", "fixed", "bootstraps", "cell_notebooks", "cell_reports")
 MANIFEST_FILE = "grid.json"
 SUMMARY_FILE = "summary.csv"
 # the paper's axes: always columns of summary.csv and part of every cell's name
@@ -77,6 +84,7 @@ class Grid:
     cells: list[RunConfig]
     varying: list[str]
     cell_reports: bool = False
+    cell_notebooks: bool = False
 
     def cell_names(self) -> list[str]:
         return [cell_dir_name(c, self.varying) for c in self.cells]
@@ -115,9 +123,13 @@ def load_grid(path_or_dict: str | Path | dict[str, Any]) -> Grid:
         raise ParameterError(f"{where}: 'bootstraps' must be a whole number >= 1, got {bootstraps!r}.")
     if bootstraps is not None and "bootstrap" in {**top, **(spec.get("fixed") or {})}:
         raise ParameterError(f"{where}: give either 'bootstraps: N' or a fixed 'bootstrap', not both.")
-    cell_reports = spec.get("cell_reports", False)
-    if not isinstance(cell_reports, bool):
-        raise ParameterError(f"{where}: 'cell_reports' must be true or false, got {cell_reports!r}.")
+    switches = {}
+    for key in ("cell_notebooks", "cell_reports"):
+        switches[key] = spec.get(key, False)
+        if not isinstance(switches[key], bool):
+            raise ParameterError(f"{where}: {key!r} must be true or false, got {switches[key]!r}.")
+    cell_reports = switches["cell_reports"]
+    cell_notebooks = switches["cell_notebooks"] or cell_reports  # a report is the executed notebook's
 
     blocks = spec.get("vary") or {}
     blocks = blocks if isinstance(blocks, list) else [blocks]
@@ -157,7 +169,7 @@ def load_grid(path_or_dict: str | Path | dict[str, Any]) -> Grid:
             seen.add(key)
             cells.append(config)
     varying = varying_keys(cells)
-    grid = Grid(name, cells, varying, cell_reports)
+    grid = Grid(name, cells, varying, cell_reports, cell_notebooks)
     names = grid.cell_names()
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:  # pragma: no cover - cell_dir_name includes every varied key
@@ -196,17 +208,82 @@ def cell_dir_name(config: RunConfig, varying: list[str] | tuple[str, ...] = ()) 
 
 
 # ---------------------------------------------------------------------- one cell (in a worker)
-def _run_cell(config_dict: dict[str, Any], cell_dir: str, threads: int, html: bool) -> dict[str, Any]:
-    """Execute one cell's notebook; record a failure in error.json. Runs in a worker process."""
-    from humal_nb import execute
+# A worker process lives for the whole grid and keeps what every cell would otherwise load
+# again: the imports, the parsed data sets and the base model's weights (`models.keep_base_models`).
+_WORKER: dict[str, Any] = {"ready": False, "reviews": {}}
 
+
+def init_worker(threads: int) -> None:
+    """Set a grid worker up once: torch threads, quiet libraries, kept base models, and a
+    watchdog that ends the worker when the grid process is gone (killed with -9), so that no
+    orphan goes on writing into a cell that a resumed grid runs again."""
+    if _WORKER["ready"]:
+        return
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(threads)  # the notebook's kernel inherits them: torch threads
+        os.environ[var] = str(threads)  # a notebook's kernel inherits them: torch threads
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    import torch
+
+    from humal_nb import models
+
+    torch.set_num_threads(threads)
+    models.keep_base_models()
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers is a requirement
+        pass
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    if multiprocessing.parent_process() is not None:  # a pool worker (Ray workers are Ray's)
+        threading.Thread(target=watch_parent, daemon=True, name="humal-grid-watchdog").start()
+    _WORKER["ready"] = True
+
+
+def _cell_reviews(config: RunConfig):
+    """The cell's data set, parsed once per worker and data source."""
+    from humal_nb import train
+
+    key = tuple(getattr(config, k) for k in DATA_KEYS)
+    if key not in _WORKER["reviews"]:
+        _WORKER["reviews"][key] = train.load_reviews(config)
+    return _WORKER["reviews"][key]
+
+
+def run_cell_in_process(config: RunConfig, cell_dir: str | Path) -> None:
+    """Train, evaluate and save one cell in this process: what the training notebook does for
+    the cell (`execute.train_run` then `execute.save_runs`), on the worker's kept data and model."""
+    from humal_nb import execute, train
+
+    config = execute.absolute_paths(config).replace(out_dir=str(Path(cell_dir).resolve()))
+    reviews = _cell_reviews(config)
+    baseline = None
+    if config.compare_baseline and config.strategy != "baseline":
+        baseline = train.train_and_evaluate(config.replace(strategy="baseline"), progress=False, reviews=reviews)
+    result = train.train_and_evaluate(config, progress=False, reviews=reviews)
+    execute.save_runs(config, result, baseline)
+
+
+def _run_cell(config_dict: dict[str, Any], cell_dir: str, threads: int, notebook: bool, html: bool) -> dict[str, Any]:
+    """Run one cell (in the worker, or through its notebook); record a failure in error.json."""
+    init_worker(threads)
     started = time.perf_counter()
     config = RunConfig.from_dict(config_dict)
     try:
-        execute.run_notebook(config, cell_dir, progress=False, html=html)
+        if notebook:
+            from humal_nb import execute
+
+            execute.run_notebook(config, cell_dir, progress=False, html=html)
+        else:
+            run_cell_in_process(config, cell_dir)
         return {"status": STATUS_FINISHED, "seconds": time.perf_counter() - started}
     except NotebookError as exc:
         ename = getattr(exc, "ename", type(exc).__name__)
@@ -216,6 +293,9 @@ def _run_cell(config_dict: dict[str, Any], cell_dir: str, threads: int, html: bo
         }.get(ename, STATUS_FAILED)
         record = error_record(status, config, f"{ename}: {getattr(exc, 'evalue', exc)}", str(exc),
                               getattr(exc, "traceback_text", ""))
+    except NotEnoughDataError as exc:
+        record = error_record(STATUS_NOT_ENOUGH_DATA, config, f"NotEnoughDataError: {exc}", str(exc),
+                              traceback.format_exc())
     except Exception as exc:  # anything else still must not stop the grid
         record = error_record(STATUS_FAILED, config, f"{type(exc).__name__}: {exc}", str(exc), traceback.format_exc())
     runs.write_json(Path(cell_dir) / runs.ERROR_FILE, record)
@@ -265,16 +345,48 @@ def _reset_cell(cell_dir: Path) -> None:
 
 
 def write_manifest(grid: Grid, grid_dir: Path, source: str) -> None:
+    """`grid.json`: the cells and their parameters, and the code each start of the grid ran
+    (`code`: this start; `code_history`: every distinct one, oldest first)."""
     names = grid.cell_names()
+    code = code_version()
+    history: list[dict[str, Any]] = []
+    try:
+        history = list(json.loads((grid_dir / MANIFEST_FILE).read_text()).get("code_history") or [])
+    except (OSError, ValueError, AttributeError):
+        pass
+    if code not in history:
+        history.append(code)
     runs.write_json(grid_dir / MANIFEST_FILE, {
         "name": grid.name,
         "source": source,
+        "code": code,
+        "code_history": history,
         "varying": grid.varying,
         "cells": [
             {"cell": name, "parameters": {k: getattr(c, k) for k in grid.varying}, "config": c.to_dict()}
             for name, c in zip(names, grid.cells)
         ],
     })
+
+
+def code_version() -> dict[str, Any]:
+    """The humal_nb version and, in a git checkout, the commit the grid runs (and whether the
+    checkout has uncommitted changes): a grid's record says which code produced its cells."""
+    import subprocess
+
+    import humal_nb
+    from humal_nb.paths import REPO_ROOT
+
+    info: dict[str, Any] = {"humal_nb": humal_nb.__version__, "commit": None, "dirty": None}
+    try:
+        info["commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                                        text=True, timeout=10, check=True).stdout.strip() or None
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "humal_nb",
+                                 "notebooks"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True)
+        info["dirty"] = bool(status.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info
 
 
 LOCK_FILE = ".grid.lock"
@@ -408,8 +520,11 @@ def _run_locked(
         bar.set_postfix(done=counts[STATUS_FINISHED], skipped=counts["skipped"], failed=counts[STATUS_FAILED],
                         not_enough_data=counts[STATUS_NOT_ENOUGH_DATA])
 
+    cell_seconds: dict[str, float] = {}
+
     def on_done(i: int, outcome: dict[str, Any]) -> None:
         status = outcome["status"]
+        cell_seconds[names[i]] = outcome.get("wall_seconds", outcome.get("seconds", float("nan")))
         counts[status] = counts.get(status, 0) + 1
         bar.update(1)
         show_counts()
@@ -421,7 +536,8 @@ def _run_locked(
     tasks = []
     for i in runnable:
         _reset_cell(grid_dir / names[i])
-        tasks.append((i, (grid.cells[i].to_dict(), str(grid_dir / names[i]), threads, grid.cell_reports)))
+        tasks.append((i, (grid.cells[i].to_dict(), str(grid_dir / names[i]), threads, grid.cell_notebooks,
+                          grid.cell_reports)))
     interrupted = False
     try:
         with terminate_as_interrupt():
@@ -444,6 +560,7 @@ def _run_locked(
         "grid_dir": str(grid_dir),
         "summary": str(summary_path),
         "report": None,
+        "cell_seconds": cell_seconds,
     }
     if interrupted:
         kept = sum(runs.is_complete(grid_dir / name) for name in names)
@@ -491,23 +608,25 @@ def _run_local(tasks: list[tuple[int, tuple]], workers: int, on_done) -> None:
     if not tasks:
         return
     context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context)
+    threads = tasks[0][1][2]
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context,
+                               initializer=init_worker, initargs=(threads,))
     args_of = dict(tasks)
     pending = list(reversed(tasks))
-    running: dict[Future, int] = {}
+    running: dict[Future, tuple[int, float]] = {}
     try:
         while pending or running:
             while pending and len(running) < workers:
                 i, args = pending.pop()
-                running[pool.submit(_run_cell, *args)] = i
+                running[pool.submit(_run_cell, *args)] = (i, time.perf_counter())
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                i = running.pop(future)
+                i, submitted = running.pop(future)
                 try:
                     outcome = future.result()
                 except Exception as exc:  # the worker process died (killed, out of memory)
                     outcome = _worker_died(args_of[i], exc)
-                on_done(i, outcome)
+                on_done(i, {**outcome, "wall_seconds": time.perf_counter() - submitted})
     except BaseException:
         _stop_pool(pool)  # no new cell; running ones stop now and are redone on resume
         raise
@@ -569,20 +688,20 @@ def _run_ray(tasks: list[tuple[int, tuple]], workers: int, threads: int, on_done
     remote = ray.remote(num_cpus=threads)(_run_cell)
     args_of = dict(tasks)
     pending = list(reversed(tasks))
-    running: dict[Any, int] = {}
+    running: dict[Any, tuple[int, float]] = {}
     try:
         while pending or running:
             while pending and len(running) < workers:
                 i, args = pending.pop()
-                running[remote.remote(*args)] = i
+                running[remote.remote(*args)] = (i, time.perf_counter())
             ready, _ = ray.wait(list(running), num_returns=1)
             for ref in ready:
-                i = running.pop(ref)
+                i, submitted = running.pop(ref)
                 try:
                     outcome = ray.get(ref)
                 except Exception as exc:
                     outcome = _worker_died(args_of[i], exc)
-                on_done(i, outcome)
+                on_done(i, {**outcome, "wall_seconds": time.perf_counter() - submitted})
     except BaseException:
         for ref in running:
             ray.cancel(ref, force=True)

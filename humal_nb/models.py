@@ -15,6 +15,7 @@ imported), and predicts on new text without human attention.
 
 from __future__ import annotations
 
+import copy
 import os
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -354,10 +355,7 @@ def build_model(
     attn = "eager" if attention_path == "naive" else "sdpa"
     if base_config.model_type == "xlnet":
         attn = "eager"
-    try:
-        backbone = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation=attn)
-    except OSError as exc:
-        raise _not_found(name, local, exc) from exc
+    backbone = _load_backbone(path, attn, name, local)
     pooler = getattr(backbone, "pooler", None)
     config = HumalConfig(
         base_config=backbone.config.to_dict(),
@@ -375,6 +373,35 @@ def build_model(
             model.pre_classifier.weight.copy_(dense.weight)
             model.pre_classifier.bias.copy_(dense.bias)
     return model
+
+
+# base models kept in memory by `keep_base_models` (grid workers): (path, attention) -> (weights,
+# whether loading them drew from torch's random generator)
+_KEPT_BASES: dict[tuple[str, str], tuple[nn.Module, bool]] | None = None
+
+
+def keep_base_models(keep: bool = True) -> None:
+    """Keep each base model loaded by `build_model` in memory, so that the next model on the same
+    base is a copy of its weights instead of a read from disk (a grid worker runs many cells).
+    A copy is used only where loading draws nothing from torch's random generator, so a model
+    built from it is the same to the last bit as one loaded from disk."""
+    global _KEPT_BASES
+    _KEPT_BASES = {} if keep else None
+
+
+def _load_backbone(path: str, attn: str, name: str, local: bool) -> nn.Module:
+    key = (path, attn)
+    kept = _KEPT_BASES.get(key) if _KEPT_BASES is not None else None
+    if kept is not None and not kept[1]:
+        return copy.deepcopy(kept[0])
+    rng = torch.random.get_rng_state()
+    try:
+        backbone = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation=attn)
+    except OSError as exc:
+        raise _not_found(name, local, exc) from exc
+    if _KEPT_BASES is not None and kept is None:
+        _KEPT_BASES[key] = (copy.deepcopy(backbone), not torch.equal(rng, torch.random.get_rng_state()))
+    return backbone
 
 
 def _not_found(name: str, local: bool = False, exc: Exception | None = None) -> ModelError:

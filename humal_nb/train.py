@@ -92,6 +92,32 @@ def _batches(order: list[int], batch_size: int):
         yield order[start : start + batch_size]
 
 
+# length-grouped batches sort within mega-batches of this many batches (as `Trainer`'s cap)
+MEGA_BATCH_BATCHES = 50
+
+
+def epoch_batches(
+    lengths: list[int], batch_size: int, generator: torch.Generator, group_by_length: bool = False
+) -> list[list[int]]:
+    """One epoch's batches (lists of example indices), drawn with `generator`.
+
+    Plain: a random permutation cut into batches. Grouped by length (as `Trainer`'s
+    `group_by_length`): the permutation is cut into mega-batches of `MEGA_BATCH_BATCHES`
+    batches, each sorted by length (longest first), cut into batches, and the batches are
+    shuffled, so a batch holds reviews of similar length and pads little.
+    """
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    if not group_by_length:
+        return list(_batches(order, batch_size))
+    mega = batch_size * MEGA_BATCH_BATCHES
+    batches: list[list[int]] = []
+    for start in range(0, len(order), mega):
+        chunk = sorted(order[start : start + mega], key=lambda i: -lengths[i])
+        batches.extend(_batches(chunk, batch_size))
+    shuffled = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[i] for i in shuffled]
+
+
 def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
@@ -119,12 +145,14 @@ def train_model(
     history = []
     n_batches = (len(encoded) + config.batch_size - 1) // config.batch_size
     bar = tqdm(total=config.epochs * n_batches, desc=f"train {config.strategy}", disable=not progress)
+    lengths = [len(e.input_ids) for e in encoded]
     for epoch in range(config.epochs):
         started = time.perf_counter()
-        order = torch.randperm(len(encoded), generator=generator).tolist()
         ce_sum = att_sum = 0.0
-        att_rows = 0
-        for index in _batches(order, config.batch_size):
+        att_rows = real_tokens = padded_tokens = 0
+        for index in epoch_batches(lengths, config.batch_size, generator, config.group_by_length):
+            real_tokens += sum(lengths[i] for i in index)
+            padded_tokens += len(index) * max(lengths[i] for i in index)
             batch = _to(collate([encoded[i] for i in index], *padding_of(tokenizer)), device)
             with autocast(device):
                 out = model(**batch, labels=label_tensor[index].to(device))
@@ -143,6 +171,8 @@ def train_model(
             "epoch": epoch + 1,
             "ce_loss": ce_sum / len(encoded),
             "attention_loss": att_sum / att_rows if att_rows else None,
+            "tokens": real_tokens,
+            "padded_tokens": padded_tokens,
             "seconds": time.perf_counter() - started,
         })
     bar.close()
@@ -157,18 +187,22 @@ def predict(
     device: torch.device,
     batch_size: int = 64,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Probabilities of label 1 and the last layer's token attention per text (no human input)."""
+    """Probabilities of label 1 and the last layer's token attention per text (no human input),
+    in the order of `encoded`. The texts are batched longest first, so a batch pads little."""
     model.to(device).eval()
-    probs, rows = [], []
-    for index in _batches(list(range(len(encoded))), batch_size):
+    probs = np.zeros(len(encoded))
+    rows: list[np.ndarray] = [np.zeros(0)] * len(encoded)
+    by_length = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].input_ids))
+    for index in _batches(by_length, batch_size):
         batch = collate([encoded[i] for i in index], *padding_of(tokenizer))
         batch.pop("human_attention")  # predicting: the model sees no human attention
         batch = _to(batch, device)
         with autocast(device):
             out = model(**batch, return_attention=True)
-        probs.append(torch.softmax(out.logits.float(), dim=-1)[:, 1].cpu().numpy())
-        rows.extend(unpad(out.machine_attention, batch["attention_mask"]))
-    return np.concatenate(probs) if probs else np.zeros(0), rows
+        probs[index] = torch.softmax(out.logits.float(), dim=-1)[:, 1].cpu().numpy()
+        for i, row in zip(index, unpad(out.machine_attention, batch["attention_mask"])):
+            rows[i] = row
+    return probs, rows
 
 
 def evaluate(
@@ -284,6 +318,9 @@ def train_and_evaluate(
         "alpha": config.alpha,
         "attention_loss": config.attention_loss,
         "train_seconds": train_seconds,
+        "train_tokens": sum(h["tokens"] for h in history),
+        "train_padded_tokens": sum(h["padded_tokens"] for h in history),
+        "group_by_length": config.group_by_length,
         "device": device.type,
         "history": history,
         "attention": scores["attention"],
