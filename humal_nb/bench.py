@@ -33,9 +33,9 @@ import torch
 from torch import nn
 from transformers import TrainerCallback
 
-from humal_nb.config import DEFAULT_MODEL
 from humal_nb.errors import ParameterError
 from humal_nb.models import HumalForSequenceClassification
+from humal_nb.names import DEFAULT_MODEL
 from humal_nb.train import autocast, make_optimizer, resolve_device
 
 BATCH_SIZE = 32

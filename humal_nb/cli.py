@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from humal_nb.errors import HumalError
+from humal_nb.paths import absolute_path_variables
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    absolute_path_variables()
     try:
         return args.func(args)
     except HumalError as exc:

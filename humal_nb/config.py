@@ -18,17 +18,18 @@ from typing import Any
 import yaml
 
 from humal_nb.errors import ParameterError
-
-STRATEGIES = ("baseline", "al", "ap", "an")
-ATTENTION_LOSSES = ("cosine", "kl", "mse")
-AGREEMENTS = ("all", "majority", "any")
-HUMAN_ATTENTION_MODES = ("sum", "first")
-LABEL_BY = ("majority", "self")
-AN_INFERENCE = ("machine", "none")
-LENGTH_GROUPS = ("", "yelp50", "yelp100", "yelp200")
-DEVICES = ("auto", "cpu", "cuda")
-ATTENTION_PATHS = ("efficient", "naive")
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+from humal_nb.names import (
+    AGREEMENTS,
+    AN_INFERENCE,
+    ATTENTION_LOSSES,
+    ATTENTION_PATHS,
+    DEFAULT_MODEL,
+    DEVICES,
+    HUMAN_ATTENTION_MODES,
+    LABEL_BY,
+    LENGTH_GROUPS,
+    STRATEGIES,
+)
 
 
 @dataclass
@@ -102,7 +103,7 @@ class RunConfig:
         _choice("agreement", self.agreement, AGREEMENTS)
         _choice("human_attention", self.human_attention, HUMAN_ATTENTION_MODES)
         _choice("label_by", self.label_by, LABEL_BY)
-        _choice("length_group", self.length_group, LENGTH_GROUPS)
+        _choice("length_group", self.length_group, ("", *LENGTH_GROUPS))
         _choice("device", self.device, DEVICES)
         _choice("attention_path", self.attention_path, ATTENTION_PATHS)
         _range("alpha", self.alpha, 0.0, None, "alpha weighs the attention term; use 0 or more")

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from humal_nb.errors import DataFormatError, DataNotFoundError, NotEnoughDataError, ParameterError
+from humal_nb.names import AGREEMENTS, HIGHLIGHT_FORMATS, HUMAN_ATTENTION_MODES, LABEL_BY, LENGTH_GROUPS
 from humal_nb.paths import YELP_HAT_URL, resolve_data_dir
 
 __all__ = [
@@ -53,17 +54,6 @@ __all__ = [
     "minority_count",
 ]
 
-#: Length groups of the paper's Table IV: name -> (min words, max words); None = no upper bound.
-LENGTH_GROUPS: dict[str, tuple[int, int | None]] = {
-    "yelp50": (0, 50),
-    "yelp100": (51, 100),
-    "yelp200": (101, 200),
-    "yelp200+": (201, None),
-}
-AGREEMENTS = ("all", "majority", "any")
-HUMAN_ATTENTION_MODES = ("sum", "first")
-LABEL_BY = ("majority", "self")
-HIGHLIGHT_FORMATS = ("auto", "indices", "binary")
 REVIEW_COLUMNS = ("review_id", "text", "label", "words", "maps", "human_attention", "length_group", "source")
 YELP_COLUMNS = ("Input.label", "Input.text", "Answer.Q1Answer", "Answer.html_output")
 _ANSWERS = {"yes": 1, "no": 0}  # `idk` and empty answers never match a label

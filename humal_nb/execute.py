@@ -15,21 +15,22 @@ so a report opens offline.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from humal_nb import runs
 from humal_nb.config import RunConfig, load_run_config
 from humal_nb.errors import NotebookError
+from humal_nb.names import BASELINE_DIR, EXECUTED_NOTEBOOK, REPORT_FILE
 from humal_nb.paths import REPO_ROOT, outputs_dir
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 TRAIN_NOTEBOOK = NOTEBOOKS_DIR / "train_strategy.ipynb"
-EXECUTED_NOTEBOOK = "train_strategy.ipynb"
-REPORT_FILE = "report.html"
-BASELINE_DIR = "baseline"
 KERNEL_NAME = "python3"
 # the kernel's own log lines would print once per notebook ("running over TCP without
 # encryption": it listens on localhost only; "KeyboardInterrupt caught in kernel": the
@@ -68,11 +69,29 @@ def run_job(
     config = load_run_config(params_path, overrides)
     check_model(config.model, config.max_length)  # offline, readable attention, before any kernel starts
     out = Path(out_dir or config.out_dir or outputs_dir() / Path(params_path).stem)
-    run_dir = run_notebook(config, out, progress=progress, html=True)
+    with _terminal_progress(progress):  # the kernel's training bar replaces papermill's cell bar
+        run_dir = run_notebook(config, out, progress=False, html=True)
     if progress:
         print(summarize_run(run_dir))
     print(f"report: {run_dir / REPORT_FILE}")
     return run_dir
+
+
+@contextmanager
+def _terminal_progress(on: bool) -> Iterator[None]:
+    """Within it, a notebook's kernel shows training progress on this command's terminal."""
+    from humal_nb.train import PROGRESS_VARIABLE
+
+    before = os.environ.get(PROGRESS_VARIABLE)
+    if on:
+        os.environ[PROGRESS_VARIABLE] = "terminal"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(PROGRESS_VARIABLE, None)
+        else:
+            os.environ[PROGRESS_VARIABLE] = before
 
 
 def run_notebook(

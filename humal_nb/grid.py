@@ -15,6 +15,7 @@ Grid file format (YAML)::
     cell_notebooks: false    # run each cell through the training notebook and keep it executed
     cell_reports: false      # also export each cell's report.html (~5 MB each; implies cell_notebooks)
 
+Without `vary` a grid is one cell (repeated `bootstraps` times); an empty `vary` is refused.
 `vary` may also be a list of such mappings; the cells are then the union of their cross
 products (Table IV: sizes 250-2000 for yelp50 and yelp100, but 50 and 100 for yelp200).
 Every key of `vary`, `fixed` and the top level is a `RunConfig` parameter, and every cell
@@ -59,21 +60,22 @@ from typing import Any
 from humal_nb import runs
 from humal_nb.config import NON_RESULT_KEYS, PARAMETER_NAMES, RunConfig, read_yaml
 from humal_nb.errors import HumalError, NotebookError, NotEnoughDataError, ParameterError
+from humal_nb.names import (
+    AXES,
+    LOCK_FILE,
+    MANIFEST_FILE,
+    STATUS_FAILED,
+    STATUS_FINISHED,
+    STATUS_INTERRUPTED,
+    STATUS_NOT_ENOUGH_DATA,
+)
 from humal_nb.paths import outputs_dir
 
 GRID_KEYS = ("name", "description", "vary", "fixed", "bootstraps", "cell_notebooks", "cell_reports")
-MANIFEST_FILE = "grid.json"
-SUMMARY_FILE = "summary.csv"
-# the paper's axes: always columns of summary.csv and part of every cell's name
-AXES = ("strategy", "data_size", "imbalance_ratio", "bootstrap")
 NAMED_AXES = (*AXES, "length_group")
 GRID_DEFAULTS = {"save_model": False}
 DATA_KEYS = ("data_dir", "data_file", "agreement", "human_attention", "label_by", "min_highlight")
 
-STATUS_FINISHED = "finished"
-STATUS_NOT_ENOUGH_DATA = "not_enough_data"
-STATUS_FAILED = "failed"
-STATUS_INTERRUPTED = "interrupted"
 
 
 @dataclass
@@ -131,6 +133,11 @@ def load_grid(path_or_dict: str | Path | dict[str, Any]) -> Grid:
     cell_reports = switches["cell_reports"]
     cell_notebooks = switches["cell_notebooks"] or cell_reports  # a report is the executed notebook's
 
+    if "vary" in spec and not spec["vary"]:
+        raise ParameterError(
+            f"{where}: 'vary' is empty. List the parameters to vary with their values (vary: {{strategy: "
+            "[baseline, al]}), or leave 'vary' out for a grid of one cell, repeated 'bootstraps' times."
+        )
     blocks = spec.get("vary") or {}
     blocks = blocks if isinstance(blocks, list) else [blocks]
     combos: list[dict[str, Any]] = []
@@ -389,7 +396,6 @@ def code_version() -> dict[str, Any]:
     return info
 
 
-LOCK_FILE = ".grid.lock"
 
 
 @contextmanager

@@ -35,9 +35,9 @@ from transformers import (
 from transformers.utils import ModelOutput
 
 from humal_nb.attention import AttentionRecorder, attention_layers, cls_index, family_of
-from humal_nb.config import AN_INFERENCE, DEFAULT_MODEL, STRATEGIES
 from humal_nb.errors import ModelError, ParameterError
 from humal_nb.losses import LOSS_KINDS, alignment_loss
+from humal_nb.names import AN_INFERENCE, DEFAULT_MODEL, STRATEGIES
 
 MODEL_ALIASES = ("all-MiniLM-L6-v2", "minilm", "sentence-transformers/all-MiniLM-L6-v2")
 

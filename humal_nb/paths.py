@@ -12,6 +12,19 @@ REPO_ROOT = PACKAGE_DIR.parent
 YELP_HAT_URL = "https://github.com/cansusen/Human-Attention-Maps-for-Text-Classification"
 
 
+PATH_VARIABLES = ("HUMAL_DATA_DIR", "HUMAL_OUTPUTS")
+
+
+def absolute_path_variables() -> None:
+    """Make a relative `$HUMAL_DATA_DIR` / `$HUMAL_OUTPUTS` absolute, read from the folder the
+    command was started in: the notebooks' kernels and grid workers inherit them but run in
+    the repository's root, where a relative path would name another folder."""
+    for name in PATH_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            os.environ[name] = str(Path(value).expanduser().resolve())
+
+
 def outputs_dir() -> Path:
     """The folder runs write to: `$HUMAL_OUTPUTS` or `<repo>/outputs`."""
     return Path(os.environ.get("HUMAL_OUTPUTS", REPO_ROOT / "outputs"))

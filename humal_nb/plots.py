@@ -21,7 +21,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from humal_nb.stats import STRATEGY_LABELS, format_ratio
+from humal_nb.names import STRATEGY_LABELS
+from humal_nb.stats import format_ratio
 
 COLORS = {
     "baseline": "#636efa",
@@ -194,7 +195,7 @@ def auc_vs_ratio(long: pd.DataFrame, title: str = "Mean AUC against imbalance ra
             part = part.sort_values("imbalance_ratio")
             fig.add_trace(
                 go.Scatter(
-                    x=part["imbalance_ratio"], y=part["mean_auc"],
+                    x=[format_ratio(r) for r in part["imbalance_ratio"]], y=part["mean_auc"],
                     error_y=dict(type="data", array=part["std_auc"].fillna(0), visible=True),
                     mode="lines+markers", name=name, legendgroup=name, showlegend=name not in shown,
                     line_color=COLORS.get(strategy) if not others else None,
@@ -204,7 +205,9 @@ def auc_vs_ratio(long: pd.DataFrame, title: str = "Mean AUC against imbalance ra
                 row=row, col=col,
             )
             shown.add(name)
-    fig.update_xaxes(title_text="imbalance ratio")
+    # the ratios are the grid's levels: one tick each, in order, also when there is only one
+    ticks = [format_ratio(r) for r in sorted(frame["imbalance_ratio"].unique())]
+    fig.update_xaxes(title_text="imbalance ratio", type="category", categoryorder="array", categoryarray=ticks)
     fig.update_yaxes(title_text="mean AUC", col=1)
     fig.update_layout(title=title, height=320 * nrows, legend_orientation="h", legend_y=-0.15)
     return fig

@@ -19,13 +19,17 @@ import pandas as pd
 
 from humal_nb import runs
 from humal_nb.config import NON_RESULT_KEYS, RunConfig
-from humal_nb.stats import NOT_ENOUGH_DATA, STRATEGY_LABELS, format_ratio
+from humal_nb.names import (
+    AXES,
+    GRID_NOTEBOOK_NAME,
+    MANIFEST_FILE,
+    REPORT_FILE,
+    STATUS_FINISHED,
+    STRATEGY_LABELS,
+    SUMMARY_FILE,
+)
+from humal_nb.stats import NOT_ENOUGH_DATA, format_ratio
 
-GRID_NOTEBOOK_NAME = "grid_report.ipynb"
-REPORT_FILE = "report.html"
-MANIFEST_FILE = "grid.json"
-SUMMARY_FILE = "summary.csv"
-AXES = ("strategy", "data_size", "imbalance_ratio", "bootstrap")
 RESULT_COLUMNS = ("status", "auc", "accuracy", "f1", "cosine_to_human", "high_attention_rate", "train_seconds", "error")
 
 
@@ -63,7 +67,7 @@ def _read_cell(cell_dir: Path) -> dict[str, Any]:
         m = runs.read_metrics(cell_dir)
         attention = m.get("attention") or {}
         return {
-            "status": "finished",
+            "status": STATUS_FINISHED,
             "auc": m.get("auc"),
             "accuracy": m.get("accuracy"),
             "f1": m.get("f1"),
@@ -104,8 +108,22 @@ def write_summary(grid_dir: str | Path) -> Path:
     """Re-read the cells and write `summary.csv` atomically; returns its path."""
     grid_dir = Path(grid_dir)
     path = grid_dir / SUMMARY_FILE
-    runs.atomic_write_text(path, collect(grid_dir).to_csv(index=False))
+    runs.atomic_write_text(path, _rounded(collect(grid_dir)).to_csv(index=False))
     return path
+
+
+#: decimals summary.csv keeps per result column (a 200-review test set's AUC moves in steps of 1e-4)
+SUMMARY_DECIMALS = {"auc": 4, "accuracy": 4, "f1": 4, "cosine_to_human": 4, "high_attention_rate": 4,
+                    "train_seconds": 1}
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """The results as measured, to `SUMMARY_DECIMALS` (no 0.6512999999999999 in summary.csv)."""
+    frame = frame.copy()
+    for column, decimals in SUMMARY_DECIMALS.items():
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").round(decimals)
+    return frame
 
 
 def read_summary(grid_dir: str | Path) -> pd.DataFrame:
@@ -163,7 +181,7 @@ def status_counts(summary: pd.DataFrame) -> pd.DataFrame:
 def unfinished_cells(summary: pd.DataFrame) -> pd.DataFrame:
     """Cells that did not finish, with their status and error: failed first, not enough data last."""
     order = {"failed": 0, "interrupted": 1, "incomplete": 2, "pending": 3, NOT_ENOUGH_DATA: 5}
-    rest = summary[summary["status"] != "finished"].copy()
+    rest = summary[summary["status"] != STATUS_FINISHED].copy()
     rest["_order"] = rest["status"].map(order).fillna(4)
     rest = rest.sort_values(["_order", "cell"]).drop(columns="_order")
     return rest[["cell", "status", "error"]].reset_index(drop=True)
@@ -172,7 +190,7 @@ def unfinished_cells(summary: pd.DataFrame) -> pd.DataFrame:
 def attention_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Mean (std) cosine similarity to human attention and high-attention rate, per
     strategy and imbalance ratio over the finished cells (the paper's Table V form)."""
-    done = summary[summary["status"] == "finished"]
+    done = summary[summary["status"] == STATUS_FINISHED]
     if done.empty:
         return pd.DataFrame()
 
@@ -196,7 +214,7 @@ def attention_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 def sizes_per_ratio(summary: pd.DataFrame, minimum: int = 3) -> list[float]:
     """Imbalance ratios with at least `minimum` training sizes among finished runs (Fig. 4)."""
-    done = summary[summary["status"] == "finished"]
+    done = summary[summary["status"] == STATUS_FINISHED]
     counts = done.groupby("imbalance_ratio")["data_size"].nunique()
     return [float(r) for r, n in counts.items() if n >= minimum]
 

@@ -16,12 +16,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-METRICS_FILE = "metrics.json"
-ATTENTION_FILE = "attention.json"
-ERROR_FILE = "error.json"
-MODEL_DIR = "model"
-COMPARE_NOTEBOOK_FILE = "compare_attention.ipynb"  # written by `humal-nb compare`
-COMPARE_REPORT_FILE = "compare_report.html"
+from humal_nb.names import (  # noqa: F401 - a run folder's file names, used as runs.<NAME>
+    ATTENTION_FILE,
+    COMPARE_NOTEBOOK_FILE,
+    COMPARE_REPORT_FILE,
+    ERROR_FILE,
+    METRICS_FILE,
+    MODEL_DIR,
+)
 
 REQUIRED_METRICS = (
     "strategy", "model", "data_size", "imbalance_ratio", "minority_label", "bootstrap", "seed",

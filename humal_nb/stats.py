@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
+from humal_nb.names import STATUS_FINISHED, STATUS_NOT_ENOUGH_DATA, STRATEGIES, STRATEGY_LABELS
+
 ALPHA = 0.05
-STRATEGY_ORDER = ("baseline", "al", "an", "ap")
-STRATEGY_LABELS = {"baseline": "Baseline", "al": "HuMAL-AL", "an": "HuMAL-AN", "ap": "HuMAL-AP"}
-NOT_ENOUGH_DATA = "not_enough_data"  # the status in summary.csv
+STRATEGY_ORDER = STRATEGIES  # the order of the tables' rows
+NOT_ENOUGH_DATA = STATUS_NOT_ENOUGH_DATA  # the status in summary.csv
 NOT_ENOUGH_DATA_TEXT = "not enough data"  # what a table cell reads
-FINISHED = "finished"
+FINISHED = STATUS_FINISHED
 
 
 def paired_test(baseline_aucs: list[float] | np.ndarray, strategy_aucs: list[float] | np.ndarray) -> tuple[float, float]:
@@ -60,13 +61,15 @@ def format_ratio(ratio: float) -> str:
 
 
 def format_cell(mean: float, std: float, p: float | None = None, alpha: float = ALPHA) -> str:
-    """'0.93 (0.02)'; with a star and the p-value where p < alpha: '0.96* (0.02) p=0.003'."""
+    """'0.93 (0.02)', and with the paired test's p-value, starred or not: '0.96* (0.02) p=0.003'
+    where p < alpha, '0.93 (0.02) p=0.210' where not."""
     if mean is None or not math.isfinite(mean):
         return ""
     std_text = f"{std:.2f}" if std is not None and math.isfinite(std) else "-"
-    if p is not None and math.isfinite(p) and p < alpha:
-        return f"{mean:.2f}* ({std_text}) p={_format_p(p)}"
-    return f"{mean:.2f} ({std_text})"
+    if p is None or not math.isfinite(p):
+        return f"{mean:.2f} ({std_text})"
+    star = "*" if p < alpha else ""
+    return f"{mean:.2f}{star} ({std_text}) p={_format_p(p)}"
 
 
 def _format_p(p: float) -> str:

@@ -6,8 +6,10 @@ call; it returns exactly what `metrics.json` holds.
 
 from __future__ import annotations
 
+import os
 import platform
 import random
+import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -123,6 +125,21 @@ def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch
 
 
 # ---------------------------------------------------------------------- training
+#: set to "terminal" by `humal-nb run`: the notebook's kernel shows training progress on the
+#: terminal the command runs in (its original stderr), not in the notebook
+PROGRESS_VARIABLE = "HUMAL_PROGRESS"
+
+
+def progress_bar(total: int, desc: str, progress: bool):
+    """A progress bar: in the notebook or console (`progress`), else on the command's terminal
+    when `$HUMAL_PROGRESS` is "terminal", else none."""
+    if not progress and os.environ.get(PROGRESS_VARIABLE) == "terminal" and sys.__stderr__ is not None:
+        from tqdm.std import tqdm as text_tqdm
+
+        return text_tqdm(total=total, desc=desc, file=sys.__stderr__, unit="batch", dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, disable=not progress)
+
+
 def make_optimizer(model: torch.nn.Module, learning_rate: float) -> torch.optim.Optimizer:
     """AdamW over all parameters, with torch's fused kernel (CPU and CUDA), as `Trainer` uses."""
     return torch.optim.AdamW(model.parameters(), lr=learning_rate, fused=True)
@@ -144,7 +161,7 @@ def train_model(
     label_tensor = torch.tensor(labels, dtype=torch.long)
     history = []
     n_batches = (len(encoded) + config.batch_size - 1) // config.batch_size
-    bar = tqdm(total=config.epochs * n_batches, desc=f"train {config.strategy}", disable=not progress)
+    bar = progress_bar(config.epochs * n_batches, f"train {config.strategy}", progress)
     lengths = [len(e.input_ids) for e in encoded]
     for epoch in range(config.epochs):
         started = time.perf_counter()
@@ -166,7 +183,9 @@ def train_model(
                 att_sum += out.attention_loss.item() * rows
                 att_rows += rows
             bar.update(1)
-            bar.set_postfix(epoch=epoch + 1, ce=f"{out.ce_loss.item():.3f}")
+            bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs}, CE loss {out.ce_loss.item():.3f}"
+                                + (f", attention loss {out.attention_loss.item():.3f}"
+                                   if out.attention_loss is not None else ""))
         history.append({
             "epoch": epoch + 1,
             "ce_loss": ce_sum / len(encoded),

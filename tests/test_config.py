@@ -170,6 +170,8 @@ def test_grid_file_save_model_can_be_turned_on(tmp_path):
         ({"out_dir": "/tmp/x"}, "out_dir"),
         ({"vary": {"epochs": [1, 2]}}, "epochs"),  # both fixed and varied
         ({"vary": {"bootstrap": [0, 1]}}, "bootstrap"),  # and bootstraps: 2
+        ({"vary": {}}, "vary"),  # empty: refused, not silently one cell
+        ({"vary": []}, "vary"),
     ],
 )
 def test_bad_grid_is_refused_naming_the_key(change, key):
@@ -203,3 +205,18 @@ def test_grid_whose_data_cannot_be_read_stops_before_anything_runs(tmp_path, cap
     assert cli.main(["grid", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "no_such_dir" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_relative_data_dir_variable_is_read_from_where_the_command_runs(tmp_path, monkeypatch):
+    """Kernels and grid workers run in the repository's root: the command makes the variables
+    absolute first, from the folder it was started in."""
+    import os
+
+    from humal_nb.paths import absolute_path_variables
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HUMAL_DATA_DIR", "data/yelp")
+    monkeypatch.setenv("HUMAL_OUTPUTS", "~/runs")
+    absolute_path_variables()
+    assert os.environ["HUMAL_DATA_DIR"] == str(tmp_path / "data" / "yelp")
+    assert os.environ["HUMAL_OUTPUTS"] == str(Path("~/runs").expanduser())

@@ -176,6 +176,10 @@ def test_figures_are_built_from_plain_frames(fake_grid):
     summary = report.collect(fake_grid)
     fig = plots.auc_vs_ratio(table3(summary).long)
     assert len(fig.data) == 6  # 3 sizes x 2 strategies
+    one_ratio = table3(summary[summary.imbalance_ratio == summary.imbalance_ratio.max()]).long
+    fig = plots.auc_vs_ratio(one_ratio)  # a grid of one ratio: one category tick, not a numeric axis
+    assert fig.layout.xaxis.type == "category" and list(fig.layout.xaxis.categoryarray) == [fig.data[0].x[0]]
+    assert fig.data[0].x[0].endswith("%")
     fig = plots.auc_vs_size(smoothed_auc(summary, 0.5), ratio=0.5)
     assert {t.name for t in fig.data} == {"Baseline mean", "Baseline lowess", "HuMAL-AL mean", "HuMAL-AL lowess"}
     fig = plots.loss_curves([{"epoch": 1, "ce_loss": 0.7, "attention_loss": 0.4},

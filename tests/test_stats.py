@@ -66,7 +66,7 @@ def test_format_cell_and_ratio():
     assert format_cell(0.9312, 0.0249) == "0.93 (0.02)"
     assert format_cell(0.9612, 0.0151, p=0.0034) == "0.96* (0.02) p=0.003"
     assert format_cell(0.96, 0.015, p=0.0001) == "0.96* (0.01) p=<0.001"
-    assert format_cell(0.93, 0.02, p=0.2) == "0.93 (0.02)"
+    assert format_cell(0.93, 0.02, p=0.2) == "0.93 (0.02) p=0.200"  # every paired test's p, starred or not
     assert format_cell(0.93, float("nan")) == "0.93 (-)"
     assert format_cell(float("nan"), 0.1) == ""
     assert [format_ratio(r) for r in (0.01, 0.05, 0.1, 0.5, 0.005)] == ["1%", "5%", "10%", "50%", "0.5%"]

@@ -1,0 +1,54 @@
+"""Every allowed value and every file name of humal_nb, defined once.
+
+Parameters (`config.RunConfig`), the data layer, grids, reports and the explorer import
+them from here, so a value accepted in one place is accepted in all.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------- the method
+#: the strategies, in the paper's table order
+STRATEGIES = ("baseline", "al", "an", "ap")
+STRATEGY_LABELS = {"baseline": "Baseline", "al": "HuMAL-AL", "an": "HuMAL-AN", "ap": "HuMAL-AP"}
+ATTENTION_LOSSES = ("cosine", "kl", "mse")
+AN_INFERENCE = ("machine", "none")
+ATTENTION_PATHS = ("efficient", "naive")
+DEVICES = ("auto", "cpu", "cuda")
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+# ---------------------------------------------------------------------- the data
+AGREEMENTS = ("all", "majority", "any")
+HUMAN_ATTENTION_MODES = ("sum", "first")
+LABEL_BY = ("majority", "self")
+HIGHLIGHT_FORMATS = ("auto", "indices", "binary")
+#: length groups of the paper's Table IV: name -> (min words, max words); None = no upper bound
+LENGTH_GROUPS: dict[str, tuple[int, int | None]] = {
+    "yelp50": (0, 50),
+    "yelp100": (51, 100),
+    "yelp200": (101, 200),
+    "yelp200+": (201, None),
+}
+
+# ---------------------------------------------------------------------- a run's folder
+METRICS_FILE = "metrics.json"
+ATTENTION_FILE = "attention.json"
+ERROR_FILE = "error.json"
+MODEL_DIR = "model"
+BASELINE_DIR = "baseline"
+EXECUTED_NOTEBOOK = "train_strategy.ipynb"
+REPORT_FILE = "report.html"
+COMPARE_NOTEBOOK_FILE = "compare_attention.ipynb"  # written by `humal-nb compare`
+COMPARE_REPORT_FILE = "compare_report.html"
+
+# ---------------------------------------------------------------------- a grid's folder
+MANIFEST_FILE = "grid.json"
+SUMMARY_FILE = "summary.csv"
+LOCK_FILE = ".grid.lock"
+GRID_NOTEBOOK_NAME = "grid_report.ipynb"
+#: the paper's axes: always columns of summary.csv and part of every cell's name
+AXES = ("strategy", "data_size", "imbalance_ratio", "bootstrap")
+#: a cell's status in summary.csv and error.json
+STATUS_FINISHED = "finished"
+STATUS_NOT_ENOUGH_DATA = "not_enough_data"
+STATUS_FAILED = "failed"
+STATUS_INTERRUPTED = "interrupted"
