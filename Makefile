@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint clean-venv
+.PHONY: demo test test-fast lint clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check humal_nb tests
 	$(BIN)/python -m pytest -q
+
+# everyday work: everything but the end-to-end runs (`slow`) and the browser tests
+test-fast: $(STAMP)
+	$(BIN)/ruff check humal_nb tests
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check humal_nb tests

@@ -498,46 +498,8 @@ def _run_locked(
     grid: Grid, grid_dir: Path, path: Any, workers: int, executor: str, progress: bool, report: bool, started: float
 ) -> dict[str, Any]:
     names = grid.cell_names()
-    done_before = {i for i, name in enumerate(names) if runs.is_complete(grid_dir / name)}
-    check_finished_cells(grid, grid_dir, sorted(done_before))
-    todo = [i for i in range(len(names)) if i not in done_before]
-    unfillable = find_unfillable(grid, todo)
-
-    write_manifest(grid, grid_dir, str(path) if not isinstance(path, dict) else "<dict>")
-    for i, exc in unfillable.items():
-        _reset_cell(grid_dir / names[i])
-        runs.write_json(grid_dir / names[i] / runs.ERROR_FILE,
-                        error_record(STATUS_NOT_ENOUGH_DATA, grid.cells[i], str(exc)))
-    runnable = [i for i in todo if i not in unfillable]
-    counts = {
-        "cells": len(names),
-        STATUS_FINISHED: 0,
-        "skipped": len(done_before),
-        STATUS_NOT_ENOUGH_DATA: len(todo) - len(runnable),
-        STATUS_FAILED: 0,
-        STATUS_INTERRUPTED: 0,
-    }
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(names), initial=len(names) - len(runnable), desc=f"grid {grid.name}", unit="cell",
-               disable=not progress)
-
-    def show_counts() -> None:
-        bar.set_postfix(done=counts[STATUS_FINISHED], skipped=counts["skipped"], failed=counts[STATUS_FAILED],
-                        not_enough_data=counts[STATUS_NOT_ENOUGH_DATA])
-
-    cell_seconds: dict[str, float] = {}
-
-    def on_done(i: int, outcome: dict[str, Any]) -> None:
-        status = outcome["status"]
-        cell_seconds[names[i]] = outcome.get("wall_seconds", outcome.get("seconds", float("nan")))
-        counts[status] = counts.get(status, 0) + 1
-        bar.update(1)
-        show_counts()
-        if status == STATUS_FAILED and progress:
-            bar.write(f"cell {names[i]} failed: {outcome.get('error', '')}")
-
-    show_counts()
+    runnable, counts = _plan(grid, grid_dir, path)
+    tracker = _Tracker(grid.name, names, counts, len(names) - len(runnable), progress)
     threads = max(1, (os.cpu_count() or 1) // workers)
     tasks = []
     for i in runnable:
@@ -547,27 +509,72 @@ def _run_locked(
     interrupted = False
     try:
         with terminate_as_interrupt():
-            if executor == "ray":
-                _run_ray(tasks, workers, threads, on_done)
-            else:
-                _run_local(tasks, workers, on_done)
+            run_cells(tasks, workers, threads, executor, tracker.on_done)
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        bar.close()
+        tracker.close()
+    return _finish(grid, grid_dir, tracker, interrupted, report, progress, started)
 
+
+def _plan(grid: Grid, grid_dir: Path, path: Any) -> tuple[list[int], dict[str, int]]:
+    """Before anything runs: refuse a stale resume, write grid.json, record the cells the data
+    cannot fill; returns the cells to run and the counts so far."""
+    names = grid.cell_names()
+    done_before = {i for i, name in enumerate(names) if runs.is_complete(grid_dir / name)}
+    check_finished_cells(grid, grid_dir, sorted(done_before))
+    todo = [i for i in range(len(names)) if i not in done_before]
+    unfillable = find_unfillable(grid, todo)
+    write_manifest(grid, grid_dir, str(path) if not isinstance(path, dict) else "<dict>")
+    for i, exc in unfillable.items():
+        _reset_cell(grid_dir / names[i])
+        runs.write_json(grid_dir / names[i] / runs.ERROR_FILE,
+                        error_record(STATUS_NOT_ENOUGH_DATA, grid.cells[i], str(exc)))
+    runnable = [i for i in todo if i not in unfillable]
+    counts = {"cells": len(names), STATUS_FINISHED: 0, "skipped": len(done_before),
+              STATUS_NOT_ENOUGH_DATA: len(unfillable), STATUS_FAILED: 0, STATUS_INTERRUPTED: 0}
+    return runnable, counts
+
+
+class _Tracker:
+    """The grid's progress bar, its counts by status and each cell's wall time."""
+
+    def __init__(self, name: str, names: list[str], counts: dict[str, int], initial: int, progress: bool) -> None:
+        from tqdm.auto import tqdm
+
+        self.names, self.counts, self.progress = names, counts, progress
+        self.cell_seconds: dict[str, float] = {}
+        self.bar = tqdm(total=len(names), initial=initial, desc=f"grid {name}", unit="cell", disable=not progress)
+        self._show()
+
+    def _show(self) -> None:
+        c = self.counts
+        self.bar.set_postfix(done=c[STATUS_FINISHED], skipped=c["skipped"], failed=c[STATUS_FAILED],
+                             not_enough_data=c[STATUS_NOT_ENOUGH_DATA])
+
+    def on_done(self, i: int, outcome: dict[str, Any]) -> None:
+        status = outcome["status"]
+        self.cell_seconds[self.names[i]] = outcome.get("wall_seconds", outcome.get("seconds", float("nan")))
+        self.counts[status] = self.counts.get(status, 0) + 1
+        self.bar.update(1)
+        self._show()
+        if status == STATUS_FAILED and self.progress:
+            self.bar.write(f"cell {self.names[i]} failed: {outcome.get('error', '')}")
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _finish(
+    grid: Grid, grid_dir: Path, tracker: _Tracker, interrupted: bool, report: bool, progress: bool, started: float
+) -> dict[str, Any]:
+    """Write summary.csv (also when interrupted, then re-raise) and the report; the result."""
     from humal_nb import report as report_module
 
+    counts, names = tracker.counts, tracker.names
     summary_path = report_module.write_summary(grid_dir)
-    result = {
-        "name": grid.name,
-        **counts,
-        "seconds": time.perf_counter() - started,
-        "grid_dir": str(grid_dir),
-        "summary": str(summary_path),
-        "report": None,
-        "cell_seconds": cell_seconds,
-    }
+    result = {"name": grid.name, **counts, "seconds": time.perf_counter() - started, "grid_dir": str(grid_dir),
+              "summary": str(summary_path), "report": None, "cell_seconds": tracker.cell_seconds}
     if interrupted:
         kept = sum(runs.is_complete(grid_dir / name) for name in names)
         print(f"grid {grid.name}: interrupted; {kept} finished cells of {len(names)} are kept in {grid_dir}. "
@@ -609,34 +616,93 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous_int)
 
 
-def _run_local(tasks: list[tuple[int, tuple]], workers: int, on_done) -> None:
-    """Cells in a pool of `workers` processes, at most `workers` submitted at a time."""
-    if not tasks:
-        return
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
-    threads = tasks[0][1][2]
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context,
-                               initializer=init_worker, initargs=(threads,))
+class _LocalPool:
+    """`workers` spawned processes that live for the whole grid (`init_worker`)."""
+
+    def __init__(self, workers: int, threads: int) -> None:
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                        initializer=init_worker, initargs=(threads,))
+
+    def submit(self, args: tuple) -> Future:
+        return self.pool.submit(_run_cell, *args)
+
+    def wait_any(self, handles: list[Future]) -> set[Future]:
+        return wait(handles, return_when=FIRST_COMPLETED)[0]
+
+    def result(self, handle: Future) -> dict[str, Any]:
+        return handle.result()
+
+    def stop(self, handles: list[Future]) -> None:
+        _stop_pool(self.pool)  # no new cell; running ones stop now and are redone on resume
+
+    def close(self, stopped: bool) -> None:
+        if not stopped:  # a stopped pool is shut down already
+            self.pool.shutdown(wait=True)
+
+
+class _RayPool:
+    """Cells as Ray tasks of `threads` CPUs each (a local Ray instance, or the cluster in
+    $RAY_ADDRESS; one this grid started is shut down after it)."""
+
+    def __init__(self, workers: int, threads: int) -> None:
+        self.ray = _import_ray()
+        self.started_here = not self.ray.is_initialized()
+        self.ray.init(ignore_reinit_error=True, log_to_driver=False)
+        self.remote = self.ray.remote(num_cpus=threads)(_run_cell)
+
+    def submit(self, args: tuple) -> Any:
+        return self.remote.remote(*args)
+
+    def wait_any(self, handles: list[Any]) -> list[Any]:
+        return self.ray.wait(handles, num_returns=1)[0]
+
+    def result(self, handle: Any) -> dict[str, Any]:
+        return self.ray.get(handle)
+
+    def stop(self, handles: list[Any]) -> None:
+        for ref in handles:
+            self.ray.cancel(ref, force=True)
+
+    def close(self, stopped: bool) -> None:
+        if self.started_here:
+            self.ray.shutdown()
+
+
+def _schedule(tasks: list[tuple[int, tuple]], workers: int, pool: Any, on_done) -> None:
+    """Run the cells on `pool`, at most `workers` at a time; `on_done(i, outcome)` as each ends,
+    with its wall time from submission. A worker that died is recorded as a failed cell."""
     args_of = dict(tasks)
     pending = list(reversed(tasks))
-    running: dict[Future, tuple[int, float]] = {}
+    running: dict[Any, tuple[int, float]] = {}
     try:
         while pending or running:
             while pending and len(running) < workers:
                 i, args = pending.pop()
-                running[pool.submit(_run_cell, *args)] = (i, time.perf_counter())
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                i, submitted = running.pop(future)
+                running[pool.submit(args)] = (i, time.perf_counter())
+            for handle in pool.wait_any(list(running)):
+                i, submitted = running.pop(handle)
                 try:
-                    outcome = future.result()
+                    outcome = pool.result(handle)
                 except Exception as exc:  # the worker process died (killed, out of memory)
                     outcome = _worker_died(args_of[i], exc)
                 on_done(i, {**outcome, "wall_seconds": time.perf_counter() - submitted})
     except BaseException:
-        _stop_pool(pool)  # no new cell; running ones stop now and are redone on resume
+        pool.stop(list(running))
         raise
-    pool.shutdown(wait=True)
+
+
+def run_cells(tasks: list[tuple[int, tuple]], workers: int, threads: int, executor: str, on_done) -> None:
+    """Run the cells (index, `_run_cell` arguments) on the local pool or Ray."""
+    if not tasks:
+        return
+    pool = _RayPool(workers, threads) if executor == "ray" else _LocalPool(min(workers, len(tasks)), threads)
+    stopped = True
+    try:
+        _schedule(tasks, workers, pool, on_done)
+        stopped = False
+    finally:
+        pool.close(stopped)
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -682,39 +748,6 @@ def _import_ray():
             "(or use the default --executor local)."
         ) from exc
     return ray
-
-
-def _run_ray(tasks: list[tuple[int, tuple]], workers: int, threads: int, on_done) -> None:
-    """Cells as Ray tasks of `threads` CPUs each, at most `workers` in flight."""
-    if not tasks:
-        return
-    ray = _import_ray()
-    started_here = not ray.is_initialized()  # a local Ray instance, or the cluster in $RAY_ADDRESS
-    ray.init(ignore_reinit_error=True, log_to_driver=False)
-    remote = ray.remote(num_cpus=threads)(_run_cell)
-    args_of = dict(tasks)
-    pending = list(reversed(tasks))
-    running: dict[Any, tuple[int, float]] = {}
-    try:
-        while pending or running:
-            while pending and len(running) < workers:
-                i, args = pending.pop()
-                running[remote.remote(*args)] = (i, time.perf_counter())
-            ready, _ = ray.wait(list(running), num_returns=1)
-            for ref in ready:
-                i, submitted = running.pop(ref)
-                try:
-                    outcome = ray.get(ref)
-                except Exception as exc:
-                    outcome = _worker_died(args_of[i], exc)
-                on_done(i, {**outcome, "wall_seconds": time.perf_counter() - submitted})
-    except BaseException:
-        for ref in running:
-            ray.cancel(ref, force=True)
-        raise
-    finally:
-        if started_here:
-            ray.shutdown()
 
 
 __all__ = ["Grid", "cell_dir_name", "expand_grid", "find_unfillable", "load_grid", "run_grid", "varying_keys"]

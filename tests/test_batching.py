@@ -1,6 +1,7 @@
 """Length-grouped batches (`group_by_length`): every example once per epoch, seeded, padding cut,
 and the plain order unchanged; the tokens a run trained on are recorded in metrics.json."""
 
+import pytest
 import torch
 
 from humal_nb.config import RunConfig
@@ -51,6 +52,7 @@ def test_mega_batches_bound_the_sort():
     assert all(set(b) <= first_mega or not set(b) & first_mega for b in batches)  # no batch spans both
 
 
+@pytest.mark.slow
 def test_a_run_records_the_real_and_padded_tokens_it_trained_on():
     tiny = dict(data_size=16, imbalance_ratio=0.25, n_test=10, epochs=2, batch_size=4, max_length=256,
                 save_model=False, strategy="baseline")
