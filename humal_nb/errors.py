@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class HumalError(Exception):
     """Base class of humal_nb's own errors."""
@@ -28,4 +30,26 @@ class ModelError(HumalError, ValueError):
 
 
 class NotebookError(HumalError, RuntimeError):
-    """A notebook executed by papermill failed: names the cell and where the partial notebook is."""
+    """A notebook executed by papermill failed: names the cell and where the partial notebook is.
+
+    Its fields, as papermill's `PapermillExecutionError` carries them: `ename` and `evalue`
+    (the exception's name and message in the kernel), `cell_index` (None when the kernel could
+    not run at all), `notebook_path` (the partial notebook) and `traceback_text`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        ename: str = "",
+        evalue: str = "",
+        cell_index: int | None = None,
+        notebook_path: Path | None = None,
+        traceback_text: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.ename, self.evalue, self.cell_index = ename, evalue, cell_index
+        self.notebook_path, self.traceback_text = notebook_path, traceback_text
+
+    def __reduce__(self):  # keeps the fields across processes (grid workers)
+        return (type(self), (str(self), self.ename, self.evalue, self.cell_index, self.notebook_path,
+                             self.traceback_text))

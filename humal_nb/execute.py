@@ -221,10 +221,8 @@ def _moved(exc: NotebookError, failed: Path | None, out: Path) -> NotebookError:
     """The same error, pointing at the renamed failed notebook, saying the old run is kept."""
     message = re.sub(r"\s*The partial notebook.*$", "", str(exc), flags=re.S)
     where = f" The failed notebook is at {failed}." if failed else ""
-    error = NotebookError(f"{message}{where} The finished run that was in {out} is kept as it was.")
-    error.__dict__.update(exc.__dict__)
-    error.notebook_path = failed
-    return error
+    return NotebookError(f"{message}{where} The finished run that was in {out} is kept as it was.",
+                         exc.ename, exc.evalue, exc.cell_index, failed, exc.traceback_text)
 
 
 def summarize_run(run_dir: str | Path) -> str:
@@ -330,26 +328,20 @@ def execute_notebook(
         )
     except PapermillExecutionError as exc:
         first_line = next((line for line in (exc.source or "").splitlines() if line.strip()), "")
-        error = NotebookError(
+        raise NotebookError(
             f"{Path(notebook).name} failed in cell {exc.cell_index} (execution count {exc.exec_count}: "
             f"{first_line.strip()[:80]!r}) with {exc.ename}: {exc.evalue} "
-            f"The partial notebook is at {output}."
-        )
-        error.ename, error.evalue, error.cell_index = exc.ename, exc.evalue, exc.cell_index
-        error.notebook_path = output
-        error.traceback_text = strip_ansi("\n".join(exc.traceback or []))
-        raise error from None
+            f"The partial notebook is at {output}.",
+            exc.ename, exc.evalue, exc.cell_index, output, strip_ansi("\n".join(exc.traceback or [])),
+        ) from None
     except (KeyboardInterrupt, NotebookError):
         raise
     except Exception as exc:  # the kernel died, could not start, or a cell timed out
-        error = NotebookError(
+        raise NotebookError(
             f"{Path(notebook).name} could not be executed: {type(exc).__name__}: {exc} "
-            f"The partial notebook (if any) is at {output}."
-        )
-        error.ename, error.evalue, error.cell_index = type(exc).__name__, str(exc), None
-        error.notebook_path = output
-        error.traceback_text = ""
-        raise error from exc
+            f"The partial notebook (if any) is at {output}.",
+            type(exc).__name__, str(exc), None, output,
+        ) from exc
     return output
 
 

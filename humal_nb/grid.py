@@ -293,13 +293,12 @@ def _run_cell(config_dict: dict[str, Any], cell_dir: str, threads: int, notebook
             run_cell_in_process(config, cell_dir)
         return {"status": STATUS_FINISHED, "seconds": time.perf_counter() - started}
     except NotebookError as exc:
-        ename = getattr(exc, "ename", type(exc).__name__)
+        ename = exc.ename or type(exc).__name__
         status = {
             "NotEnoughDataError": STATUS_NOT_ENOUGH_DATA,
             "KeyboardInterrupt": STATUS_INTERRUPTED,
         }.get(ename, STATUS_FAILED)
-        record = error_record(status, config, f"{ename}: {getattr(exc, 'evalue', exc)}", str(exc),
-                              getattr(exc, "traceback_text", ""))
+        record = error_record(status, config, f"{ename}: {exc.evalue or exc}", str(exc), exc.traceback_text)
     except NotEnoughDataError as exc:
         record = error_record(STATUS_NOT_ENOUGH_DATA, config, f"NotEnoughDataError: {exc}", str(exc),
                               traceback.format_exc())
