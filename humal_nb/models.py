@@ -149,46 +149,11 @@ class HumalForSequenceClassification(PreTrainedModel):
         """
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        strategy = self.config.strategy
-        aligning = strategy in ("al", "ap") and human_attention is not None
-        want_last = (
-            return_attention
-            or (strategy == "an" and human_attention is None and self.config.an_inference == "machine")
-            or (human_attention is not None and monitor_attention and strategy in ("baseline", "an"))
-        )
-        layers = set()
-        if aligning:
-            layers.add(self.loss_layer % self._n_layers)
-        if want_last:
-            layers.add(self._n_layers - 1)
-        recorders = {
-            layer: AttentionRecorder(self.backbone, layer=layer, path=self.config.attention_path)
-            for layer in sorted(layers)
-        }
-        extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
-        for recorder in recorders.values():
-            extra.update(recorder.forward_kwargs)
-        with ExitStack() as stack:
-            for recorder in recorders.values():
-                stack.enter_context(recorder.record(attention_mask))
-            outputs = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **extra)
-        rows = {layer: recorder.row(outputs) for layer, recorder in recorders.items()}
+        aligning = self.config.strategy in ("al", "ap") and human_attention is not None
+        layers = self._layers_to_read(aligning, human_attention is not None, return_attention, monitor_attention)
+        outputs, rows = self._encode(input_ids, attention_mask, token_type_ids, layers)
         last_row = rows.get(self._n_layers - 1)
-
-        hidden = outputs.last_hidden_state
-        batch = torch.arange(hidden.shape[0], device=hidden.device)
-        cls = cls_index(self.family, attention_mask)
-        embedding = hidden[batch, cls]
-        if strategy == "an":
-            weights = human_attention if human_attention is not None else (
-                last_row if self.config.an_inference == "machine" else None
-            )
-            if weights is not None:
-                weights = weights.to(hidden.dtype) * attention_mask.to(hidden.dtype)
-                embedding = embedding + self.config.alpha * torch.einsum("bt,bth->bh", weights, hidden)
-        x = self.dropout(embedding)
-        x = torch.tanh(self.pre_classifier(x))
-        logits = self.classifier(self.dropout(x))
+        logits = self._classify(outputs.last_hidden_state, attention_mask, human_attention, last_row)
 
         ce_loss = attention_loss = loss = None
         if labels is not None:
@@ -212,6 +177,60 @@ class HumalForSequenceClassification(PreTrainedModel):
             attention_loss=attention_loss,
             machine_attention=last_row if return_attention else None,
         )
+
+    def _layers_to_read(self, aligning: bool, training: bool, return_attention: bool, monitor: bool) -> list[int]:
+        """The layers whose classification-token attention row this forward pass needs: the
+        aligned layer (AL, AP), and the last one to return, to stand in for human attention
+        (AN predicting) or to monitor the attention distance (baseline, AN)."""
+        strategy = self.config.strategy
+        want_last = (
+            return_attention
+            or (strategy == "an" and not training and self.config.an_inference == "machine")
+            or (training and monitor and strategy in ("baseline", "an"))
+        )
+        layers = set()
+        if aligning:
+            layers.add(self.loss_layer % self._n_layers)
+        if want_last:
+            layers.add(self._n_layers - 1)
+        return sorted(layers)
+
+    def _encode(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor | None,
+        layers: list[int],
+    ) -> tuple[Any, dict[int, torch.Tensor]]:
+        """The backbone's outputs and the attention row [batch, tokens] of each of `layers`."""
+        recorders = {
+            layer: AttentionRecorder(self.backbone, layer=layer, path=self.config.attention_path) for layer in layers
+        }
+        extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+        for recorder in recorders.values():
+            extra.update(recorder.forward_kwargs)
+        with ExitStack() as stack:
+            for recorder in recorders.values():
+                stack.enter_context(recorder.record(attention_mask))
+            outputs = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **extra)
+        return outputs, {layer: recorder.row(outputs) for layer, recorder in recorders.items()}
+
+    def _classify(
+        self, hidden: torch.Tensor, attention_mask: torch.Tensor, human_attention: torch.Tensor | None,
+        last_row: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """Logits from the classification token's embedding; HuMAL-AN first adds the attention-
+        weighted sum of the token embeddings (eq. 3: human attention in training, the model's own
+        last-layer row or nothing when predicting)."""
+        batch = torch.arange(hidden.shape[0], device=hidden.device)
+        embedding = hidden[batch, cls_index(self.family, attention_mask)]
+        if self.config.strategy == "an":
+            weights = human_attention if human_attention is not None else (
+                last_row if self.config.an_inference == "machine" else None
+            )
+            if weights is not None:
+                weights = weights.to(hidden.dtype) * attention_mask.to(hidden.dtype)
+                embedding = embedding + self.config.alpha * torch.einsum("bt,bth->bh", weights, hidden)
+        x = self.dropout(embedding)
+        x = torch.tanh(self.pre_classifier(x))
+        return self.classifier(self.dropout(x))
 
     @property
     def _n_layers(self) -> int:

@@ -316,8 +316,22 @@ def train_and_evaluate(
     history = train_model(model, tokenizer, encoded, list(train["label"]), config, device, progress)
     train_seconds = time.perf_counter() - started
     scores, records = evaluate(model, tokenizer, test, config, device, encoded=test_encoded)
+    metrics = run_metrics(config, scores, train, test, history, train_seconds, device)
+    return RunResult(metrics, records, model, tokenizer)
 
-    metrics: dict[str, Any] = {
+
+def run_metrics(
+    config: RunConfig,
+    scores: dict[str, Any],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    history: list[dict[str, Any]],
+    train_seconds: float,
+    device: torch.device,
+) -> dict[str, Any]:
+    """What `metrics.json` holds: the cell, the test scores, the training history and cost,
+    the parameters and the versions."""
+    return {
         "strategy": config.strategy,
         "model": config.model,
         "data_size": config.data_size,
@@ -350,7 +364,6 @@ def train_and_evaluate(
             "python": platform.python_version(),
         },
     }
-    return RunResult(metrics, records, model, tokenizer)
 
 
 def save_run(result: RunResult, out_dir: str | Path, save_model: bool = True) -> Path:

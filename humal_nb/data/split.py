@@ -70,34 +70,10 @@ def make_split(
     of the other class, drawn and shuffled with `default_rng([seed, bootstrap])`.
     Raises `NotEnoughDataError` (with `needed`/`available` per label) when the pool is short.
     """
-    data_size = _check_int("data_size", data_size, 2)
-    if (
-        isinstance(imbalance_ratio, bool)
-        or not isinstance(imbalance_ratio, int | float | np.floating)
-        or not 0.0 < float(imbalance_ratio) < 1.0
-    ):
-        raise ParameterError(f"imbalance_ratio={imbalance_ratio!r} must be a share strictly between 0 and 1.")
-    if isinstance(minority_label, bool) or minority_label not in (0, 1):
-        raise ParameterError(f"minority_label={minority_label!r} must be 0 or 1.")
-    minority_label = int(minority_label)
-    n_test = _check_int("n_test", n_test, 2)
-    if n_test % 2:
-        raise ParameterError(f"n_test={n_test} must be even (half of the test set per class).")
-    seed = _check_int("seed", seed, 0)
-    test_seed = _check_int("test_seed", test_seed, 0)
-    bootstrap = _check_int("bootstrap", bootstrap, 0)
-    missing = [c for c in ("label", "review_id") if c not in df.columns]
-    if missing:
-        raise ParameterError(f"make_split needs a review frame with columns {missing}; use load_yelp_hat.")
-
-    pool = df
-    if length_group:
-        if length_group not in LENGTH_GROUPS:
-            raise ParameterError(f"length_group={length_group!r} is not one of {', '.join(LENGTH_GROUPS)}.")
-        if "length_group" not in df.columns:
-            raise ParameterError("length_group was given but the frame has no 'length_group' column.")
-        pool = df[df["length_group"] == length_group]
-    pool = pool.reset_index(drop=True)
+    data_size, minority_label, n_test, seed, test_seed, bootstrap = _check_split_arguments(
+        df, data_size, imbalance_ratio, minority_label, n_test, seed, test_seed, bootstrap
+    )
+    pool = _pool(df, length_group)
     labels = pool["label"].to_numpy()
     cell = {
         "data_size": data_size,
@@ -106,22 +82,7 @@ def make_split(
         "length_group": length_group or "all",
     }
     pool_name = f"the pool ({length_group or 'all lengths'}, {len(pool)} reviews)"
-
-    by_class = {c: np.flatnonzero(labels == c) for c in (0, 1)}
-    test_needed = {c: n_test // 2 for c in (0, 1)}
-    test_available = {c: len(by_class[c]) for c in (0, 1)}
-    if any(test_needed[c] > test_available[c] for c in (0, 1)):
-        raise _not_enough(
-            f"test set (n_test={n_test})",
-            cell,
-            test_needed,
-            test_available,
-            pool_name,
-            "Use a smaller n_test, another length group or a looser agreement (e.g. 'any').",
-        )
-    test_rng = np.random.default_rng(test_seed)
-    test_idx = np.concatenate([test_rng.choice(by_class[c], n_test // 2, replace=False) for c in (0, 1)])
-    test_idx = test_rng.permutation(test_idx)
+    test_idx = _test_indices(labels, n_test, test_seed, cell, pool_name)
 
     in_test = np.zeros(len(pool), dtype=bool)
     in_test[test_idx] = True
@@ -147,3 +108,60 @@ def make_split(
     train = pool.iloc[train_idx].reset_index(drop=True)
     test = pool.iloc[test_idx].reset_index(drop=True)
     return train, test
+
+
+def _check_split_arguments(
+    df: pd.DataFrame, data_size: Any, imbalance_ratio: Any, minority_label: Any, n_test: Any, seed: Any,
+    test_seed: Any, bootstrap: Any,
+) -> tuple[int, int, int, int, int, int]:
+    """The integer arguments checked (ParameterError naming the one that is wrong)."""
+    data_size = _check_int("data_size", data_size, 2)
+    if (
+        isinstance(imbalance_ratio, bool)
+        or not isinstance(imbalance_ratio, int | float | np.floating)
+        or not 0.0 < float(imbalance_ratio) < 1.0
+    ):
+        raise ParameterError(f"imbalance_ratio={imbalance_ratio!r} must be a share strictly between 0 and 1.")
+    if isinstance(minority_label, bool) or minority_label not in (0, 1):
+        raise ParameterError(f"minority_label={minority_label!r} must be 0 or 1.")
+    n_test = _check_int("n_test", n_test, 2)
+    if n_test % 2:
+        raise ParameterError(f"n_test={n_test} must be even (half of the test set per class).")
+    seed = _check_int("seed", seed, 0)
+    test_seed = _check_int("test_seed", test_seed, 0)
+    bootstrap = _check_int("bootstrap", bootstrap, 0)
+    missing = [c for c in ("label", "review_id") if c not in df.columns]
+    if missing:
+        raise ParameterError(f"make_split needs a review frame with columns {missing}; use load_yelp_hat.")
+    return data_size, int(minority_label), n_test, seed, test_seed, bootstrap
+
+
+def _pool(df: pd.DataFrame, length_group: str | None) -> pd.DataFrame:
+    """The reviews a split draws from: all, or one length group's."""
+    pool = df
+    if length_group:
+        if length_group not in LENGTH_GROUPS:
+            raise ParameterError(f"length_group={length_group!r} is not one of {', '.join(LENGTH_GROUPS)}.")
+        if "length_group" not in df.columns:
+            raise ParameterError("length_group was given but the frame has no 'length_group' column.")
+        pool = df[df["length_group"] == length_group]
+    return pool.reset_index(drop=True)
+
+
+def _test_indices(labels: np.ndarray, n_test: int, test_seed: int, cell: dict[str, Any], pool_name: str) -> np.ndarray:
+    """The balanced test set's rows of the pool, drawn with `default_rng(test_seed)`."""
+    by_class = {c: np.flatnonzero(labels == c) for c in (0, 1)}
+    test_needed = {c: n_test // 2 for c in (0, 1)}
+    test_available = {c: len(by_class[c]) for c in (0, 1)}
+    if any(test_needed[c] > test_available[c] for c in (0, 1)):
+        raise _not_enough(
+            f"test set (n_test={n_test})",
+            cell,
+            test_needed,
+            test_available,
+            pool_name,
+            "Use a smaller n_test, another length group or a looser agreement (e.g. 'any').",
+        )
+    test_rng = np.random.default_rng(test_seed)
+    test_idx = np.concatenate([test_rng.choice(by_class[c], n_test // 2, replace=False) for c in (0, 1)])
+    return test_rng.permutation(test_idx)
