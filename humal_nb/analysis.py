@@ -1,5 +1,8 @@
 """Attention analysis of paper section V-E: pure numpy/pandas/sklearn, no torch.
 
+(Just over 500 lines: the section's analyses share the input checks and the conventions
+stated below, which would otherwise be repeated across modules.)
+
 Every function takes plain inputs: 1-D arrays or lists of floats, one per text, at word
 level unless said otherwise (`word_attention` turns token attention into word attention).
 A "map" is one annotator's binary list over a text's words; `maps_list` holds, per text,
@@ -467,14 +470,7 @@ def attention_summary(
     if "human" in models:
         raise ParameterError('"human" names the reference row; give the model another name.')
     human = _vectors(human_list, "human attention")
-    if len(human) != len(maps_list):
-        raise DataFormatError(f"{len(human)} human vectors but {len(maps_list)} texts with maps.")
-    for j, maps in enumerate(maps_list):
-        arr = _text_maps(maps, f"text {j}")
-        if arr.shape[0] and arr.shape[1] != len(human[j]):
-            raise DataFormatError(
-                f"text {j}: human vector has {len(human[j])} values but its maps have {arr.shape[1]} words."
-            )
+    _check_maps_match(human, maps_list)
     human_plaus = plausibility(human, maps_list, min_share, name="human")
     rows = [
         {
@@ -488,22 +484,25 @@ def attention_summary(
             "n_scored": human_plaus["n_scored"],
         }
     ]
-    cos = cosine_table(human, models)
-    plaus = plausibility_table(maps_list, models, min_share)
+    cos = cosine_table(human, models).set_index("model")
+    plaus = plausibility_table(maps_list, models, min_share).set_index("model")
     for name in models:
-        c = cos.loc[cos["model"] == name].iloc[0]
-        p = plaus.loc[plaus["model"] == name].iloc[0]
         rate = high_attention_rate(models[name], rule)
-        rows.append(
-            {
-                "model": name,
-                "high_attention_rate": rate,
-                "rule_rate": rate,
-                "cosine_mean": float(c["cosine_mean"]),
-                "cosine_std": float(c["cosine_std"]),
-                "auprc": float(p["auprc"]),
-                "token_f1": float(p["token_f1"]),
-                "n_scored": int(p["n_scored"]),
-            }
-        )
+        rows.append({
+            "model": name, "high_attention_rate": rate, "rule_rate": rate,
+            "cosine_mean": float(cos.loc[name, "cosine_mean"]), "cosine_std": float(cos.loc[name, "cosine_std"]),
+            "auprc": float(plaus.loc[name, "auprc"]), "token_f1": float(plaus.loc[name, "token_f1"]),
+            "n_scored": int(plaus.loc[name, "n_scored"]),
+        })
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _check_maps_match(human: list[np.ndarray], maps_list: Sequence[Maps]) -> None:
+    if len(human) != len(maps_list):
+        raise DataFormatError(f"{len(human)} human vectors but {len(maps_list)} texts with maps.")
+    for j, maps in enumerate(maps_list):
+        arr = _text_maps(maps, f"text {j}")
+        if arr.shape[0] and arr.shape[1] != len(human[j]):
+            raise DataFormatError(
+                f"text {j}: human vector has {len(human[j])} values but its maps have {arr.shape[1]} words."
+            )

@@ -384,6 +384,17 @@ def _devices(device: str) -> list[torch.device]:
     return [resolve_device(device)]
 
 
+def _print_header(model_name: str, model: Any, batch: dict[str, torch.Tensor], threads: int, warmup: int,
+                  repeats: int, steps_per_round: int) -> None:
+    real = batch["attention_mask"].sum(-1).float()
+    print(
+        f"humal-nb bench: {model_name} ({model.backbone.config.num_hidden_layers} layers), batch "
+        f"{BATCH_SIZE} x {SEQ_LEN} tokens of real Yelp-HAT reviews (real tokens: mean "
+        f"{real.mean():.0f}, max {real.max():.0f}); torch {torch.__version__}, {threads} CPU threads; "
+        f"{warmup} warm-up steps, then {repeats} round-robin rounds x {steps_per_round} steps"
+    )
+
+
 def run_bench(
     repeats: int = 7,
     device: str = "auto",
@@ -430,13 +441,7 @@ def run_bench(
                 path, local_files_only=True, num_labels=2, attn_implementation="sdpa"
             )
 
-        real = batch["attention_mask"].sum(-1).float()
-        print(
-            f"humal-nb bench: {model_name} ({model.backbone.config.num_hidden_layers} layers), batch "
-            f"{BATCH_SIZE} x {SEQ_LEN} tokens of real Yelp-HAT reviews (real tokens: mean "
-            f"{real.mean():.0f}, max {real.max():.0f}); torch {torch.__version__}, {threads} CPU threads; "
-            f"{warmup} warm-up steps, then {repeats} round-robin rounds x {steps_per_round} steps"
-        )
+        _print_header(model_name, model, batch, threads, warmup, repeats, steps_per_round)
         for dev in devices:
             results[dev.type] = bench_device(
                 model,
@@ -452,83 +457,14 @@ def run_bench(
     primary = "cpu" if "cpu" in results else devices[0].type
     for line in report_lines(results, primary):
         print(line)
-    out = {
-        "model": model_name,
-        "batch_size": BATCH_SIZE,
-        "seq_len": SEQ_LEN,
-        "threads": threads,
-        "repeats": repeats,
-        "steps_per_round": steps_per_round,
-        "warmup": warmup,
-        "devices": results,
-        "primary": primary,
-    }
-    for key in ("ratio_al_vs_baseline", "ratio_naive_vs_baseline", "ratio_baseline_vs_trainer"):
+    settings = {"model": model_name, "threads": threads, "repeats": repeats, "steps_per_round": steps_per_round,
+                "warmup": warmup}
+    return _bench_result(settings, results, primary)
+
+
+def _bench_result(settings: dict[str, Any], results: dict[str, dict[str, Any]], primary: str) -> dict[str, Any]:
+    """What `run_bench` returns: the settings, every device's summary, the primary's ratios."""
+    out = {**settings, "batch_size": BATCH_SIZE, "seq_len": SEQ_LEN, "devices": results, "primary": primary}
+    for key in ("ratio_al_vs_baseline", "ratio_naive_vs_baseline", "ratio_baseline_vs_trainer", "median_ms"):
         out[key] = results[primary][key]
-    out["median_ms"] = results[primary]["median_ms"]
     return out
-
-
-# ---------------------------------------------------------------------- humal-nb bench --grid
-GRID_BENCH = {
-    "name": "bench_grid",
-    "bootstraps": 2,
-    "vary": {"strategy": ["baseline", "al"]},
-    "data_size": 250,
-    "imbalance_ratio": 0.05,
-    "epochs": 2,
-    "max_length": 128,
-}
-
-
-def run_grid_bench(
-    workers: int = 1,
-    device: str = "auto",
-    out_dir: str | None = None,
-    overrides: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """A small real grid (4 cells of 250 reviews, 2 epochs, 128 tokens by default) timed per cell:
-    the cell's wall time (from handing it to a worker to its result coming back), its training
-    time (`train_seconds` in its metrics.json) and their difference, the fixed cost of a cell.
-    The last line printed is `grid_overhead_fraction=<median over cells of (wall - train) / wall>`.
-
-    The first cell a worker runs also starts the worker (imports, data, base model): that cost is
-    paid once per worker per grid and shows in that cell's row; the median is over all cells.
-    """
-    import statistics as stats_
-    import tempfile as tempfile_
-
-    from humal_nb import runs
-    from humal_nb.grid import load_grid, run_grid
-
-    spec = {**GRID_BENCH, "device": device, **(overrides or {})}
-    grid = load_grid(spec)
-    with tempfile_.TemporaryDirectory(prefix="humal_bench_grid_") as tmp:
-        target = out_dir or tmp
-        started = time.perf_counter()
-        result = run_grid(spec, workers=workers, out_dir=target, progress=False, report=False)
-        total = time.perf_counter() - started
-        rows = []
-        for name in grid.cell_names():
-            wall = result["cell_seconds"].get(name)
-            try:
-                train_s = float(runs.read_metrics(f"{target}/{name}")["train_seconds"])
-            except (OSError, ValueError, KeyError):
-                train_s = float("nan")
-            if wall is not None:
-                rows.append((name, wall, train_s))
-    print(f"humal-nb bench --grid: {len(grid.cells)} cells ({', '.join(grid.cell_names())}), "
-          f"{spec['data_size']} reviews, {spec['epochs']} epochs, {spec['max_length']} tokens, "
-          f"{workers} worker(s), device {device}")
-    print(f"{'cell':<24}{'wall s':>9}{'train s':>9}{'other s':>9}{'other %':>9}")
-    fractions = []
-    for name, wall, train_s in rows:
-        other = wall - train_s
-        fractions.append(other / wall)
-        print(f"{name:<24}{wall:>9.1f}{train_s:>9.1f}{other:>9.1f}{100 * other / wall:>8.1f}%")
-    print(f"grid wall {total:.1f} s for {len(rows)} cells; finished {result['finished']}, failed {result['failed']}")
-    if result["failed"] or len(rows) != len(grid.cells):
-        raise ParameterError(f"bench --grid: {result['failed']} cell(s) failed; see the cells' error.json.")
-    fraction = stats_.median(fractions)
-    print(f"grid_overhead_fraction={fraction:.3f}")
-    return {"cells": rows, "grid_seconds": total, "grid_overhead_fraction": fraction}

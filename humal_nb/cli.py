@@ -51,7 +51,8 @@ def _data_info(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from humal_nb.bench import run_bench, run_grid_bench
+    from humal_nb.bench import run_bench
+    from humal_nb.bench_grid import run_grid_bench
 
     if args.grid:
         run_grid_bench(workers=args.workers, device=args.device, out_dir=args.out)
