@@ -267,37 +267,6 @@ def notebook_setup() -> None:
         pass
 
 
-def train_run(config: RunConfig, progress: bool = False) -> tuple[Any, Any | None]:
-    """Train the run's strategy and, with `compare_baseline`, the baseline on the same subset.
-
-    Returns (result, baseline or None) as `humal_nb.train.RunResult`s; nothing is written
-    (`save_runs` does that at the end of the notebook).
-    """
-    from humal_nb import train
-
-    reviews = train.load_reviews(config)
-    baseline = None
-    if config.compare_baseline and config.strategy != "baseline":
-        baseline = train.train_and_evaluate(config.replace(strategy="baseline"), progress=progress, reviews=reviews)
-    result = train.train_and_evaluate(config, progress=progress, reviews=reviews)
-    return result, baseline
-
-
-def save_runs(config: RunConfig, result: Any, baseline: Any | None = None) -> Path | None:
-    """Write the run folder (`config.out_dir`; nothing when it is empty): the baseline into
-    `baseline/` first, then the strategy, whose `metrics.json` is the last file written,
-    so it exists only once the whole notebook has run."""
-    from humal_nb import train
-
-    if not config.out_dir:
-        return None
-    out = Path(config.out_dir)
-    if baseline is not None:
-        train.save_run(baseline, out / BASELINE_DIR, save_model=config.save_model)
-    train.save_run(result, out, save_model=config.save_model)
-    return out
-
-
 # ---------------------------------------------------------------------- papermill
 def execute_notebook(
     notebook: str | Path,
@@ -417,8 +386,6 @@ __all__ = [
     "remote_scripts",
     "run_job",
     "run_notebook",
-    "save_runs",
     "summarize_metrics",
     "summarize_run",
-    "train_run",
 ]

@@ -79,16 +79,12 @@ def _cell_reviews(config: RunConfig):
 
 def run_cell_in_process(config: RunConfig, cell_dir: str | Path) -> None:
     """Train, evaluate and save one cell in this process: what the training notebook does for
-    the cell (`execute.train_run` then `execute.save_runs`), on the worker's kept data and model."""
+    the cell (`train.train_with_baseline` then `train.save_runs`), on the worker's kept data and model."""
     from humal_nb import execute, train
 
     config = execute.absolute_paths(config).replace(out_dir=str(Path(cell_dir).resolve()))
-    reviews = _cell_reviews(config)
-    baseline = None
-    if config.compare_baseline and config.strategy != "baseline":
-        baseline = train.train_and_evaluate(config.replace(strategy="baseline"), progress=False, reviews=reviews)
-    result = train.train_and_evaluate(config, progress=False, reviews=reviews)
-    execute.save_runs(config, result, baseline)
+    result, baseline = train.train_with_baseline(config, reviews=_cell_reviews(config))
+    train.save_runs(config, result, baseline)
 
 
 def _run_cell(config_dict: dict[str, Any], cell_dir: str, threads: int, notebook: bool, html: bool) -> dict[str, Any]:

@@ -168,7 +168,7 @@ def review_examples(
 def auc_vs_ratio(long: pd.DataFrame, title: str = "Mean AUC against imbalance ratio (paper Fig. 3)") -> go.Figure:
     """Mean AUC (+- std over bootstraps) against the imbalance ratio, a panel per size.
 
-    `long`: `stats.table3(...).long` (columns `data_size`, `imbalance_ratio`, `strategy`,
+    `long`: `stats.auc_table(...).long` (columns `data_size`, `imbalance_ratio`, `strategy`,
     `mean_auc`, `std_auc`, and any other key its rows are kept apart by, e.g. `alpha`: a
     line each); rows without a finished run are left out.
     """

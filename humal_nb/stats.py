@@ -2,8 +2,8 @@
 
 - `paired_test`: one-sided paired t-test that a strategy beats the baseline over the
   matched bootstraps (same bootstrap index = same training subset).
-- `table3`: Table III / Table IV form: "mean (std)" AUC per strategy and cell, starred
-  with its p-value where the strategy beats the baseline at p < 0.05.
+- `auc_table`: Table III and Table IV: "mean (std)" AUC per strategy and cell, with the
+  p-value of the paired test, starred where the strategy beats the baseline at p < 0.05.
 - `lowess_curve`, `smoothed_auc`, `data_requirement`: Fig. 4, AUC against training size
   smoothed with lowess (frac 0.2), and how many labeled reviews the baseline needs to
   match HuMAL-AL.
@@ -116,7 +116,7 @@ def _strategies(frame: pd.DataFrame) -> list[str]:
     return [s for s in STRATEGY_ORDER if s in present] + [s for s in present if s not in STRATEGY_ORDER]
 
 
-class Table3(NamedTuple):
+class AucTable(NamedTuple):
     """`table`: the formatted table (rows: [length group,] size, strategy; columns: ratio).
     `long`: one row per (cell, strategy) with n, mean, std, statistic, p, significant, status."""
 
@@ -124,7 +124,7 @@ class Table3(NamedTuple):
     long: pd.DataFrame
 
 
-def table3(summary: pd.DataFrame, alpha: float = ALPHA, by: list[str] | None = None) -> Table3:
+def auc_table(summary: pd.DataFrame, alpha: float = ALPHA, by: list[str] | None = None) -> AucTable:
     """Table III (and Table IV when the grid has length groups) from a grid summary.
 
     Each cell is the mean (std) AUC over the finished bootstraps; a strategy is starred
@@ -176,7 +176,7 @@ def table3(summary: pd.DataFrame, alpha: float = ALPHA, by: list[str] | None = N
     columns = [*keys, "imbalance_ratio", "strategy", "n", "n_failed", "mean_auc", "std_auc",
                "statistic", "p_value", "n_pairs", "significant", "status"]
     long = pd.DataFrame(rows, columns=columns)
-    return Table3(_format_table(long, keys, strategies, alpha), long)
+    return AucTable(_format_table(long, keys, strategies, alpha), long)
 
 
 def _format_table(long: pd.DataFrame, keys: list[str], strategies: list[str], alpha: float) -> pd.DataFrame:
@@ -344,7 +344,7 @@ __all__ = [
     "NOT_ENOUGH_DATA",
     "NOT_ENOUGH_DATA_TEXT",
     "STRATEGY_LABELS",
-    "Table3",
+    "AucTable",
     "data_requirement",
     "extra_keys",
     "format_cell",
@@ -353,5 +353,5 @@ __all__ = [
     "paired_test",
     "size_to_reach",
     "smoothed_auc",
-    "table3",
+    "auc_table",
 ]

@@ -1,7 +1,9 @@
 """One run of the experiment (paper sec. IV): split, fine-tune one strategy, evaluate.
 
-`run_experiment(config)` is what the training notebook, the command line and the grid
-call; it returns exactly what `metrics.json` holds.
+`train_and_evaluate(config)` is one run in memory; `train_with_baseline` and `save_runs`
+are what the training notebook and a grid cell call (the baseline on the same subset when
+`compare_baseline`); `run_experiment(config)` is one run as a function for scripts and
+tests, returning exactly what `metrics.json` holds.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from humal_nb import analysis, data, runs
 from humal_nb.config import RunConfig
 from humal_nb.errors import ParameterError
 from humal_nb.models import HumalForSequenceClassification, build_model, check_model, load_tokenizer
+from humal_nb.names import BASELINE_DIR
 from humal_nb.tokens import EncodedText, collate, encode_texts, padding_of, tokens_to_words, unpad
 
 
@@ -375,6 +378,33 @@ def save_run(result: RunResult, out_dir: str | Path, save_model: bool = True) ->
         result.model.save_pretrained(out / runs.MODEL_DIR)
         result.tokenizer.save_pretrained(out / runs.MODEL_DIR)
     runs.write_json(out / runs.METRICS_FILE, result.metrics)  # last: marks the run finished
+    return out
+
+
+def train_with_baseline(
+    config: RunConfig, progress: bool = False, reviews: pd.DataFrame | None = None
+) -> tuple[RunResult, RunResult | None]:
+    """Train the run's strategy and, with `compare_baseline`, the baseline on the same subset
+    (what the training notebook and a grid cell do). Returns (result, baseline or None);
+    nothing is written (`save_runs` does that)."""
+    reviews = load_reviews(config) if reviews is None else reviews
+    baseline = None
+    if config.compare_baseline and config.strategy != "baseline":
+        baseline = train_and_evaluate(config.replace(strategy="baseline"), progress=progress, reviews=reviews)
+    result = train_and_evaluate(config, progress=progress, reviews=reviews)
+    return result, baseline
+
+
+def save_runs(config: RunConfig, result: RunResult, baseline: RunResult | None = None) -> Path | None:
+    """Write the run folder (`config.out_dir`; nothing when it is empty): the baseline into
+    `baseline/` first, then the strategy, whose `metrics.json` is the last file written,
+    so it exists only once the whole run has ended."""
+    if not config.out_dir:
+        return None
+    out = Path(config.out_dir)
+    if baseline is not None:
+        save_run(baseline, out / BASELINE_DIR, save_model=config.save_model)
+    save_run(result, out, save_model=config.save_model)
     return out
 
 

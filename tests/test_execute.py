@@ -69,7 +69,7 @@ def test_report_is_self_contained_and_shows_the_metrics(yelp_run):
     assert f"cosine to human {metrics['attention']['cosine_to_human']:.3f}" in html
     assert "Loss per epoch" in html and "high-attention rate" in html
     assert html.count('class="humal-heatmap"') == 2
-    assert "execute.train_run" not in html  # code hidden
+    assert "train_with_baseline" not in html  # code hidden
 
 
 def _xss_data(path):

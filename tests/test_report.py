@@ -92,9 +92,9 @@ def test_write_summary_is_the_table_input(fake_grid):
     assert path.name == "summary.csv" and not list(fake_grid.glob(".summary.csv.*"))
     summary = report.read_summary(fake_grid)
     assert len(summary) == 36
-    from humal_nb.stats import table3
+    from humal_nb.stats import auc_table
 
-    table = table3(summary).table
+    table = auc_table(summary).table
     assert table.loc[(300, "HuMAL-AL"), "5%"] == "not enough data"
     assert table.loc[(100, "HuMAL-AL"), "5%"].startswith("0.74* (0.02) p=")
     unfinished = report.unfinished_cells(summary)
@@ -112,9 +112,9 @@ def test_folders_without_grid_json_still_pair_bootstraps(fake_grid):
         runs.write_json(metrics_path, metrics)
     summary = report.collect(fake_grid)
     assert "out_dir" not in summary.columns
-    from humal_nb.stats import table3
+    from humal_nb.stats import auc_table
 
-    assert table3(summary).table.loc[(100, "HuMAL-AL"), "5%"].startswith("0.74* (0.02) p=")
+    assert auc_table(summary).table.loc[(100, "HuMAL-AL"), "5%"].startswith("0.74* (0.02) p=")
 
 
 def test_attention_table_and_sizes_per_ratio(fake_grid):
@@ -171,12 +171,12 @@ def test_review_examples_pairs_baseline_by_review_id():
 
 
 def test_figures_are_built_from_plain_frames(fake_grid):
-    from humal_nb.stats import smoothed_auc, table3
+    from humal_nb.stats import auc_table, smoothed_auc
 
     summary = report.collect(fake_grid)
-    fig = plots.auc_vs_ratio(table3(summary).long)
+    fig = plots.auc_vs_ratio(auc_table(summary).long)
     assert len(fig.data) == 6  # 3 sizes x 2 strategies
-    one_ratio = table3(summary[summary.imbalance_ratio == summary.imbalance_ratio.max()]).long
+    one_ratio = auc_table(summary[summary.imbalance_ratio == summary.imbalance_ratio.max()]).long
     fig = plots.auc_vs_ratio(one_ratio)  # a grid of one ratio: one category tick, not a numeric axis
     assert fig.layout.xaxis.type == "category" and list(fig.layout.xaxis.categoryarray) == [fig.data[0].x[0]]
     assert fig.data[0].x[0].endswith("%")
@@ -186,7 +186,7 @@ def test_figures_are_built_from_plain_frames(fake_grid):
                              {"epoch": 2, "ce_loss": 0.5, "attention_loss": 0.3}],
                             [{"epoch": 1, "ce_loss": 0.6, "attention_loss": None}])
     assert [t.name for t in fig.data] == ["HuMAL-AL CE", "Baseline CE", "HuMAL-AL attention loss"]
-    empty = plots.auc_vs_ratio(table3(summary).long.assign(mean_auc=np.nan))
+    empty = plots.auc_vs_ratio(auc_table(summary).long.assign(mean_auc=np.nan))
     assert not empty.data
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from humal_nb.stats import (
+    auc_table,
     data_requirement,
     format_cell,
     format_ratio,
@@ -16,7 +17,6 @@ from humal_nb.stats import (
     paired_test,
     size_to_reach,
     smoothed_auc,
-    table3,
 )
 
 
@@ -86,8 +86,8 @@ def _summary():
     return pd.DataFrame(rows)
 
 
-def test_table3_cells_stars_and_not_enough_data():
-    result = table3(_summary())
+def test_auc_table_cells_stars_and_not_enough_data():
+    result = auc_table(_summary())
     table = result.table
     assert list(table.columns) == ["1%", "50%"]
     assert list(table.index.names) == ["data size", "strategy"]
@@ -112,25 +112,25 @@ def test_table3_cells_stars_and_not_enough_data():
     assert math.isnan(long[long.strategy == "baseline"].p_value.iloc[0])
 
 
-def test_table3_pairs_by_bootstrap_and_reports_failures():
+def test_auc_table_pairs_by_bootstrap_and_reports_failures():
     rows = _rows("baseline", 250, 0.05, [0.6, 0.7, 0.8])
     rows += _rows("al", 250, 0.05, [0.7, 0.8, 0.9])[:2]  # bootstrap 2 of al failed
     rows += [{"strategy": "al", "data_size": 250, "imbalance_ratio": 0.05, "bootstrap": 2, "length_group": "",
               "status": "failed", "auc": None}]
     rows += _rows("ap", 250, 0.05, [None, None], status="failed")
-    long = table3(pd.DataFrame(rows)).long.set_index("strategy")
+    long = auc_table(pd.DataFrame(rows)).long.set_index("strategy")
     assert long.loc["al", "n_pairs"] == 2 and long.loc["al", "n_failed"] == 1
     assert long.loc["ap", "status"] == "failed"
-    table = table3(pd.DataFrame(rows)).table
+    table = auc_table(pd.DataFrame(rows)).table
     assert table.loc[(250, "HuMAL-AP"), "5%"] == "failed"
 
 
-def test_table3_with_length_groups_is_table4():
+def test_auc_table_with_length_groups_is_table4():
     rows = _rows("baseline", 250, 0.05, [0.7, 0.8], length_group="yelp50")
     rows += _rows("al", 250, 0.05, [0.8, 0.9], length_group="yelp50")
     rows += _rows("baseline", 250, 0.05, [None, None], status="not_enough_data", length_group="yelp200")
     rows += _rows("al", 250, 0.05, [None, None], status="not_enough_data", length_group="yelp200")
-    table = table3(pd.DataFrame(rows)).table
+    table = auc_table(pd.DataFrame(rows)).table
     assert list(table.index.names) == ["length group", "data size", "strategy"]
     assert table.loc[("yelp200", 250, "HuMAL-AL"), "5%"] == "not enough data"
     assert table.loc[("yelp50", 250, "HuMAL-AL"), "5%"] == "0.85 (0.07)"
@@ -226,13 +226,13 @@ def test_data_requirement_without_runs_is_empty():
     assert data_requirement(_fig4_summary(), 0.2).empty
 
 
-def test_table3_keeps_other_varied_parameters_apart():
+def test_auc_table_keeps_other_varied_parameters_apart():
     rows = [{**r, "alpha": 1.0} for r in _rows("baseline", 250, 0.05, [0.7, 0.8, 0.75])]
     rows += [{**r, "alpha": 1.0} for r in _rows("al", 250, 0.05, [0.72, 0.78, 0.76])]
     rows += [{**r, "alpha": 2.0} for r in _rows("baseline", 250, 0.05, [0.7, 0.8, 0.75])]
     rows += [{**r, "alpha": 2.0} for r in _rows("al", 250, 0.05, [0.9, 0.95, 0.93])]
-    result = table3(pd.DataFrame(rows))
+    result = auc_table(pd.DataFrame(rows))
     assert list(result.table.index.names) == ["alpha", "data size", "strategy"]
     assert "*" not in result.table.loc[(1.0, 250, "HuMAL-AL"), "5%"]
     assert result.table.loc[(2.0, 250, "HuMAL-AL"), "5%"].startswith("0.93*")
-    assert list(table3(pd.DataFrame(rows), by=[]).table.index.names) == ["data size", "strategy"]
+    assert list(auc_table(pd.DataFrame(rows), by=[]).table.index.names) == ["data size", "strategy"]
