@@ -23,6 +23,9 @@ previous, skip; keyboard shortcuts in `SHORTCUTS`).
 The word area is an `anywidget` (`WordPicker`: synced `words` and `selected`, the text set
 with `textContent`, never as HTML); the rest is ipywidgets (`AnnotationWidget`). Both render
 in JupyterLab and in Voila (`voila notebooks/annotate.ipynb`).
+
+(Over 500 lines: the word picker's JavaScript and CSS live here as strings, beside the
+Python side they sync with, so the widget is one module to read.)
 """
 
 from __future__ import annotations
