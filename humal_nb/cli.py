@@ -1,4 +1,4 @@
-"""Command line: `humal-nb run | grid | report | compare | data-info | bench`.
+"""Command line: `humal-nb run | grid | report | compare | data-info | bench | import | export | predict`.
 
 Only parses arguments and calls the library function that a notebook or a test would call.
 """
@@ -9,6 +9,8 @@ import argparse
 import sys
 
 from humal_nb.errors import HumalError
+from humal_nb.export import add_export_parser, add_predict_parser
+from humal_nb.importers import add_import_parser
 from humal_nb.paths import absolute_path_variables
 
 
@@ -104,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, default=1, help="with --grid: cells run at once")
     bench.add_argument("--out", help="with --grid: keep the grid's cells in this folder")
     bench.set_defaults(func=_bench)
+
+    add_import_parser(sub)  # humal-nb import FORMAT SRC --out FILE.jsonl [--positive VALUE]
+    add_export_parser(sub)  # humal-nb export RUN --out FILE.(csv|parquet)
+    add_predict_parser(sub)  # humal-nb predict RUN TEXTS --out FILE
     return parser
 
 

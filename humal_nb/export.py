@@ -1,0 +1,292 @@
+"""A finished run's attention as a table, and a trained run's predictions for new texts.
+
+- `export_attention(run_dir, out)` (`humal-nb export`): one row per (test text, word) with
+  `review_id`, `word_index`, `word`, `label`, `length_group`, `human_attention` (the summed
+  kept maps, sum 1 per text), `human_votes` (how many kept maps highlight the word), then for
+  every model of the run folder (`baseline/` first when `compare_baseline` wrote it, then the
+  run's own strategy) `<model>_attention` (last-layer word attention, eq. 1, sum 1 per text)
+  and `<model>_prob` (probability of label 1), all read from each run's `attention.json`.
+  `.csv` or `.parquet` by the file's suffix.
+- `predict_texts(run_dir, texts_file, out)` (`humal-nb predict`): new texts (CSV or JSONL with
+  `text_id` and `text`; no human attention) through the run's saved `model/`: the probability
+  of label 1 and the last layer's word attention over `text.split()`. `.jsonl`: one object per
+  text (`text_id`, `text`, `prob`, `truncated`, `words`, `attention`); `.csv` / `.parquet`:
+  one row per (text, word) (`text_id`, `word_index`, `word`, `prob`, `truncated`,
+  `attention`). Words cut off by the run's `max_length` get attention 0 (`truncated`).
+
+Files are written atomically: a failed export leaves no half-written table. pandas, torch
+and the model code are imported when used, since the command line builds its parser here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from humal_nb import runs
+from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb.names import BASELINE_DIR
+
+EXPORT_SUFFIXES = (".csv", ".parquet")
+PREDICT_SUFFIXES = (".csv", ".jsonl", ".parquet")
+
+
+# ---------------------------------------------------------------------- writing tables
+def _check_suffix(out: str | Path, allowed: tuple[str, ...], what: str) -> Path:
+    out = Path(out)
+    if out.suffix.lower() not in allowed:
+        raise ParameterError(f"{what} file {str(out)!r} must end in {' or '.join(allowed)}: the suffix picks the format.")
+    return out
+
+
+def _write_atomic(out: Path, write: Callable[[Path], None]) -> Path:
+    """Call `write(temporary path)` beside `out`, then rename it to `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _write_table(frame: Any, out: Path) -> Path:
+    """A DataFrame as CSV or parquet (by `out`'s suffix)."""
+    if out.suffix.lower() == ".parquet":
+        return _write_atomic(out, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
+    return _write_atomic(out, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+# ---------------------------------------------------------------------- a run's models
+def _finished_run(run_dir: str | Path) -> Path:
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise DataNotFoundError(f"run folder {str(run)!r} does not exist. Pass the folder of a finished "
+                                "humal-nb run (it holds metrics.json and attention.json).")
+    if not runs.is_complete(run):
+        raise DataNotFoundError(f"run folder {str(run)!r} is not a finished run: it has no complete "
+                                f"{runs.METRICS_FILE}. Wait for the run to end, or run it again.")
+    return run
+
+
+def run_models(run_dir: str | Path) -> dict[str, Path]:
+    """Name -> folder of every model in a finished run folder: `baseline` (its `baseline/`, when
+    present) first, then the run itself under its strategy (`run` if that is `baseline` too)."""
+    run = _finished_run(run_dir)
+    models: dict[str, Path] = {}
+    baseline = run / BASELINE_DIR
+    if baseline.is_dir():
+        if not runs.is_complete(baseline):
+            raise DataNotFoundError(f"{str(baseline)!r} is not a finished run (no complete {runs.METRICS_FILE}). "
+                                    "Run the whole run again, or remove that folder.")
+        models["baseline"] = baseline
+    strategy = str(runs.read_metrics(run).get("strategy") or "run")
+    models["run" if strategy in models else strategy] = run
+    return models
+
+
+def _attention_records(run: Path) -> dict[str, dict[str, Any]]:
+    """review_id -> record of a run's attention.json, each record checked."""
+    path = run / runs.ATTENTION_FILE
+    if not path.is_file():
+        raise DataNotFoundError(f"run folder {str(run)!r} has no {runs.ATTENTION_FILE}; run it again.")
+    try:
+        reviews = runs.read_json(path).get("reviews")
+    except (OSError, ValueError, AttributeError) as err:
+        raise DataFormatError(f"{path} cannot be read ({err}); run it again.") from err
+    if not isinstance(reviews, list) or not reviews:
+        raise DataFormatError(f"{path} holds no reviews; run it again.")
+    records: dict[str, dict[str, Any]] = {}
+    for number, record in enumerate(reviews, start=1):
+        words = record.get("words") if isinstance(record, dict) else None
+        if not isinstance(words, list) or any(len(record.get(k) or []) != len(words) for k in ("human", "machine")):
+            raise DataFormatError(f"{path}, review {number}: words, human and machine are not lists of one length; "
+                                  "run it again.")
+        records[str(record.get("review_id"))] = record
+    return records
+
+
+# ---------------------------------------------------------------------- export
+def export_attention(run_dir: str | Path, out: str | Path) -> Path:
+    """Write a finished run's human and machine word attention, one row per (text, word).
+
+    Args:
+        run_dir: a finished run folder (metrics.json, attention.json; optionally baseline/).
+        out: `.csv` or `.parquet`.
+    Returns:
+        the path written. Columns: see the module docstring.
+    """
+    out = _check_suffix(out, EXPORT_SUFFIXES, "export")
+    models = {name: _attention_records(folder) for name, folder in run_models(run_dir).items()}
+    import pandas as pd
+
+    main = list(models.values())[-1]
+    rows = [row for review_id, record in main.items() for row in _word_rows(review_id, record, models)]
+    return _write_table(pd.DataFrame(rows), out)
+
+
+def _word_rows(review_id: str, record: dict[str, Any], models: dict[str, dict[str, dict]]) -> list[dict[str, Any]]:
+    """One text's rows: its words with human and every model's attention and probability."""
+    words = record["words"]
+    per_model = {}
+    for name, records in models.items():
+        other = records.get(review_id)
+        if other is None or other["words"] != words:
+            raise DataFormatError(f"review {review_id!r} is missing from, or has other words in, the {name!r} "
+                                  "run: the models of one run folder share a test set. Run the run again.")
+        per_model[name] = other
+    votes = [sum(column) for column in zip(*record.get("maps") or [[0] * len(words)])]
+    rows = []
+    for index, word in enumerate(words):
+        row = {"review_id": review_id, "word_index": index, "word": word, "label": int(record["label"]),
+               "length_group": record.get("length_group"), "human_attention": float(record["human"][index]),
+               "human_votes": int(votes[index])}
+        row.update({f"{name}_attention": float(r["machine"][index]) for name, r in per_model.items()})
+        row.update({f"{name}_prob": float(r["prob"]) for name, r in per_model.items()})
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------------- predict
+def predict_texts(
+    run_dir: str | Path, texts_file: str | Path, out: str | Path, batch_size: int = 64, device: str = "auto"
+) -> Path:
+    """Probability of label 1 and last-layer word attention of new texts, from a run's saved model.
+
+    Args:
+        run_dir: a finished run folder with `model/` (trained with `save_model: true`).
+        texts_file: CSV or JSONL with `text_id` and `text` (other columns are ignored).
+        out: `.jsonl` (one object per text), `.csv` or `.parquet` (one row per word).
+        batch_size: texts per forward pass; device: `auto`, `cpu` or `cuda`.
+    Returns:
+        the path written.
+    """
+    out = _check_suffix(out, PREDICT_SUFFIXES, "predictions")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ParameterError(f"batch_size={batch_size!r} must be a whole number of texts >= 1.")
+    run = _finished_run(run_dir)
+    model_dir = run / runs.MODEL_DIR
+    if not (model_dir / "config.json").is_file():
+        raise DataNotFoundError(
+            f"run folder {str(run)!r} has no saved model ({runs.MODEL_DIR}/), so it cannot predict. Train the run "
+            "with save_model: true (the default; e.g. humal-nb run PARAMS.yaml -p save_model=true)."
+        )
+    texts = read_texts(texts_file)
+    max_length = int(runs.read_metrics(run).get("parameters", {}).get("max_length", 256))
+    results = _predict(model_dir, [t["text"].split() for t in texts], max_length, batch_size, device)
+    return _write_predictions(texts, results, out)
+
+
+def read_texts(path: str | Path) -> list[dict[str, str]]:
+    """The `text_id`, `text` pairs of a CSV or JSONL file, in file order; ids must be distinct."""
+    from humal_nb.data.common import _is_missing
+    from humal_nb.data.generic import _read_generic_records
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"texts file {str(path)!r} does not exist. Pass a .jsonl or .csv file with "
+                                "columns text_id and text.")
+    records, kind, columns = _read_generic_records(path)
+    missing = [c for c in ("text_id", "text") if c not in columns]
+    if missing or not records:
+        raise DataFormatError(f"{path.name}: {'no rows' if not records else 'no column ' + ', '.join(missing)}. "
+                              "Write one row per text with text_id and text.")
+    texts, row_of = [], {}
+    for row, record in records:
+        where = f"{path.name}, {kind} {row}"
+        text, text_id = record.get("text"), record.get("text_id")
+        if _is_missing(text_id):
+            raise DataFormatError(f"{where}: text_id is missing. Give every text an id.")
+        if not isinstance(text, str) or not text.split():
+            raise DataFormatError(f"{where}: text is empty or missing. Fix or remove that row.")
+        text_id = str(text_id).strip()
+        if row_of.setdefault(text_id, row) != row:
+            raise DataFormatError(f"{where}: text_id {text_id!r} is also the id of {kind} {row_of[text_id]}. "
+                                  "Give every text its own text_id.")
+        texts.append({"text_id": text_id, "text": text})
+    return texts
+
+
+def _predict(model_dir: Path, words: list[list[str]], max_length: int, batch_size: int, device: str) -> list[dict]:
+    """Per text: `prob`, `attention` over its words, `truncated`."""
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from humal_nb.models import HumalForSequenceClassification
+    from humal_nb.tokens import encode_texts, tokens_to_words
+    from humal_nb.train import predict, resolve_device
+
+    bar = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar in a command's output
+    try:
+        model = HumalForSequenceClassification.from_pretrained(model_dir).eval()
+    finally:
+        if bar:
+            hf_logging.enable_progress_bar()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenizer.padding_side = model.family.padding_side
+    encoded = encode_texts(tokenizer, model.family, words, max_length=max_length)
+    probs, rows = predict(model, tokenizer, encoded, resolve_device(device), batch_size=batch_size)
+    return [
+        {"prob": float(p), "attention": [float(v) for v in tokens_to_words(row, enc.word_ids, enc.n_words)],
+         "truncated": max((w for w in enc.word_ids if w is not None), default=-1) + 1 < enc.n_words}
+        for p, row, enc in zip(probs, rows, encoded)
+    ]
+
+
+def _write_predictions(texts: list[dict[str, str]], results: list[dict], out: Path) -> Path:
+    if out.suffix.lower() == ".jsonl":
+        lines = [json.dumps({**t, "prob": r["prob"], "truncated": r["truncated"], "words": t["text"].split(),
+                             "attention": r["attention"]}, ensure_ascii=False) for t, r in zip(texts, results)]
+        runs.atomic_write_text(out, "\n".join(lines) + "\n")
+        return out
+    import pandas as pd
+
+    rows = [
+        {"text_id": t["text_id"], "word_index": i, "word": word, "prob": r["prob"], "truncated": r["truncated"],
+         "attention": r["attention"][i]}
+        for t, r in zip(texts, results) for i, word in enumerate(t["text"].split())
+    ]
+    return _write_table(pd.DataFrame(rows), out)
+
+
+# ---------------------------------------------------------------------- command line
+def add_export_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`humal-nb export RUN --out FILE.(csv|parquet)` on the CLI's subparsers."""
+    parser = sub.add_parser("export", help="a finished run's human and machine attention, one row per (text, word)")
+    parser.add_argument("run", metavar="RUN", help="a finished run folder (its baseline/ is included)")
+    parser.add_argument("--out", required=True, metavar="FILE", help="the table to write: FILE.csv or FILE.parquet")
+    parser.set_defaults(func=_export_command)
+    return parser
+
+
+def add_predict_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`humal-nb predict RUN TEXTS --out FILE` on the CLI's subparsers."""
+    parser = sub.add_parser("predict", help="a trained run's probabilities and word attention for new texts")
+    parser.add_argument("run", metavar="RUN", help="a finished run folder with a saved model/ (save_model: true)")
+    parser.add_argument("texts", metavar="TEXTS", help="CSV or JSONL with columns text_id and text")
+    parser.add_argument("--out", required=True, metavar="FILE",
+                        help="FILE.jsonl (one object per text), FILE.csv or FILE.parquet (one row per word)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--batch-size", type=int, default=64, help="texts per forward pass")
+    parser.set_defaults(func=_predict_command)
+    return parser
+
+
+def _export_command(args: argparse.Namespace) -> int:
+    print(f"wrote {export_attention(args.run, args.out)}")
+    return 0
+
+
+def _predict_command(args: argparse.Namespace) -> int:
+    path = predict_texts(args.run, args.texts, args.out, batch_size=args.batch_size, device=args.device)
+    print(f"wrote {path}")
+    return 0
