@@ -97,6 +97,10 @@ class RunConfig:
                 )
             if expected is float and not math.isfinite(value):
                 raise ParameterError(f"parameter {f.name!r} must be a finite number, got {value!r}.")
+        self._validate_choices()
+        self._validate_ranges()
+
+    def _validate_choices(self) -> None:
         _choice("strategy", self.strategy, STRATEGIES)
         _choice("attention_loss", self.attention_loss, ATTENTION_LOSSES)
         _choice("an_inference", self.an_inference, AN_INFERENCE)
@@ -106,6 +110,8 @@ class RunConfig:
         _choice("length_group", self.length_group, ("", *LENGTH_GROUPS))
         _choice("device", self.device, DEVICES)
         _choice("attention_path", self.attention_path, ATTENTION_PATHS)
+
+    def _validate_ranges(self) -> None:
         _range("alpha", self.alpha, 0.0, None, "alpha weighs the attention term; use 0 or more")
         if not 0.0 <= self.min_highlight < 1.0:
             raise ParameterError(
