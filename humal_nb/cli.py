@@ -40,7 +40,8 @@ def _compare(args: argparse.Namespace) -> int:
     from humal_nb.explorer import compare_report, resolve_runs
 
     baseline, humal = resolve_runs(args.baseline or "", args.run)  # checks both folders before any kernel starts
-    path = compare_report(args.out or humal, {"humal_run": str(humal), "baseline_run": str(baseline)}, progress=True)
+    parameters = {"humal_run": str(humal), "baseline_run": str(baseline), "faithfulness": not args.no_faithfulness}
+    path = compare_report(args.out or humal, parameters, progress=True)
     print(f"report: {path}")
     return 0
 
@@ -91,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("run", help="a finished HuMAL run folder (its baseline/ is the baseline)")
     compare.add_argument("--baseline", help="a finished baseline run folder (default RUN/baseline)")
     compare.add_argument("--out", help="output folder (default: RUN)")
+    compare.add_argument("--no-faithfulness", action="store_true",
+                         help="skip the faithfulness tables (they run both models on every reduced test review: "
+                              "minutes on a CPU the first time, then cached in the run folders)")
     compare.set_defaults(func=_compare)
 
     info = sub.add_parser("data-info", help="print the data set's facts")

@@ -9,9 +9,17 @@
 - Summaries through `humal_nb.analysis`: `position_table` (Fig. 6), `rates_table`
   (binarized high attention; paper: humans 13-21 %, BERT about 5 %), `cosine_summary`
   (Table V), `plausibility_summary`.
+- Beyond plausibility: `faithfulness` (ERASER comprehensiveness/sufficiency of human,
+  baseline, HuMAL and random attention under each saved model, `humal_nb.faithfulness`),
+  `plausibility_faithfulness`, `review_erasure` (one review with its top words removed),
+  `rollout_summary` / `rollout_attention` (attention rollout, `humal_nb.rollout`).
 - `train_small_runs` trains a tiny baseline and HuMAL pair on the same subset when no
   runs are given; `compare_report` executes `notebooks/compare_attention.ipynb` with
   papermill and exports it as a self-contained HTML report.
+
+(Over 500 lines: the explorer's data for every section of the compare report, faithfulness
+and rollout included, is gathered here so the notebook and the widgets read one module;
+splitting it by section is open work.)
 """
 
 from __future__ import annotations
@@ -451,6 +459,114 @@ def clear_caches() -> None:
     """Forget loaded models and computed review attention (e.g. after re-training a run)."""
     _review_attention.cache_clear()
     _load_model.cache_clear()
+    _readings.cache_clear()
+
+
+# ---------------------------------------------------------------------- rollout and faithfulness
+ROLLOUT_READINGS = {"last": "last layer (eq. 1)", "first": "first layer", "rollout": "rollout"}
+
+
+def has_models(comparison: Comparison) -> bool:
+    """Whether both runs kept their saved `model/` (layers, rollout and faithfulness need it)."""
+    return all(model_shape(comparison.run_dir(w)) is not None for w in ("baseline", "humal"))
+
+
+def rollout_attention(run_dir: str | Path, words: list[str]) -> np.ndarray:
+    """One review's attention rollout (humal_nb.rollout) as word attention, from the cached
+    all-layer attention of `review_attention`."""
+    from humal_nb.rollout import rollout_words
+
+    attention = review_attention(run_dir, words)
+    return rollout_words(attention.attentions, attention.cls, attention.word_ids, attention.n_words)
+
+
+@functools.lru_cache(maxsize=4)
+def _readings(run_dir: str, words: tuple[tuple[str, ...], ...]) -> dict[str, list[np.ndarray]]:
+    from humal_nb.rollout import word_readings
+
+    model, tokenizer, max_length = _load_model(run_dir)
+    return word_readings(model, tokenizer, [list(w) for w in words], max_length=max_length)
+
+
+def machine_readings(comparison: Comparison, which: str) -> dict[str, list[np.ndarray]]:
+    """Every test review's first-layer, last-layer and rollout word attention through one
+    run's saved model (`rollout.word_readings`, batched; cached per run)."""
+    words = tuple(tuple(str(w) for w in ws) for ws in comparison.reviews["words"])
+    return _readings(str(comparison.run_dir(which)), words)
+
+
+def rollout_summary(comparison: Comparison, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Cosine to human (mean, std) and IOU-F1 of each model's attention read three ways:
+    the saved last layer (eq. 1), the first layer and attention rollout; a last row gives
+    uniform attention (every word alike) as the reference (rollout spreads attention)."""
+    from humal_nb.faithfulness import iou_f1
+
+    frame = _subset(comparison, reviews)
+    positions = [comparison.reviews.index.get_loc(i) for i in frame.index]
+    rate = analysis.human_highlight_rate(list(comparison.reviews["maps"]))  # IOU-F1's top words: the whole test set's
+    rows = []
+    for which, name in comparison.names.items():
+        readings = machine_readings(comparison, which)
+        for key, label in ROLLOUT_READINGS.items():
+            values = list(frame[which]) if key == "last" else [readings[key][p] for p in positions]
+            cos = analysis.cosines(list(frame["human"]), values, name)
+            rows.append({"model": name, "reading": label, "cosine_mean": float(cos.mean()),
+                         "cosine_std": float(cos.std()), "iou_f1": iou_f1(values, list(frame["maps"]), rate)["iou_f1"],
+                         "n": len(cos)})
+    uniform = analysis.cosines(list(frame["human"]), [np.ones(n) / n for n in frame["n_words"]])
+    rows.append({"model": "reference", "reading": "uniform (every word alike)", "cosine_mean": float(uniform.mean()),
+                 "cosine_std": float(uniform.std()), "iou_f1": np.nan, "n": len(uniform)})
+    return pd.DataFrame(rows, columns=["model", "reading", "cosine_mean", "cosine_std", "iou_f1", "n"])
+
+
+def faithfulness(comparison: Comparison, seed: int = 0, **options: Any) -> Any:
+    """ERASER faithfulness of human, baseline, HuMAL and random attention under each model
+    (`faithfulness.compare_faithfulness`), or None when a run has no saved model."""
+    from humal_nb.faithfulness import compare_faithfulness
+
+    return compare_faithfulness(comparison, seed=seed, **options) if has_models(comparison) else None
+
+
+def plausibility_faithfulness(comparison: Comparison, faith: Any, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per model under test and attention source: plausibility (IOU-F1, AUPRC, token F1
+    against the annotators) beside faithfulness (AOPC comprehensiveness, sufficiency),
+    the latter toward the predicted class and toward the true label (`target`)."""
+    from humal_nb.faithfulness import TARGETS, iou_f1
+
+    frame = _subset(comparison, reviews)
+    positions = [comparison.reviews.index.get_loc(i) for i in frame.index]
+    random, rate = faith.random, float(faith.iou["percent"].iloc[0])  # the whole test set's highlight rate
+    plausible = {}
+    for key in faith.sources:
+        values = [random[p] for p in positions] if key == "random" else list(frame[key])
+        plausible[key] = {**analysis.plausibility(values, list(frame["maps"]), name=key),
+                          "iou_f1": iou_f1(values, list(frame["maps"]), percent=rate)["iou_f1"]}
+    ids = list(frame["review_id"])
+    table = pd.concat([faith.table(ids, keys=True, target=t).assign(target=name) for t, name in TARGETS.items()],
+                      ignore_index=True)
+    for column in ("iou_f1", "auprc", "token_f1"):
+        table[column] = [plausible[s][column] for s in table["source"]]
+    table["model"], table["source"] = table["model"].map(faith.models), table["source"].map(faith.sources)
+    return table[["target", "model", "source", "iou_f1", "auprc", "token_f1", "comprehensiveness",
+                  "comprehensiveness_se", "sufficiency", "n_reviews"]]
+
+
+def review_erasure(comparison: Comparison, faith: Any, review_id: str, percent: float = 0.2) -> pd.DataFrame:
+    """One review with its top words removed: per model under test and attention source,
+    the top-k % words, P(1) of the whole review, without them and with only them, and
+    whether removing them flips the prediction."""
+    words = list(comparison.review(review_id)["words"])
+    part = faith.review(review_id, percent)
+    return pd.DataFrame({
+        "model": part["model"].map(faith.models),
+        "source": part["source"].map(faith.sources),
+        "removed_words": [" ".join(words[i] for i in sorted(top[: min(k, n - 1)]))
+                      for top, k, n in zip(part["top"], part["k"], part["n_words"])],
+        "full_prob": part["full_prob"],
+        "removed_prob": part["removed_prob"],
+        "kept_prob": part["kept_prob"],
+        "flips": (part["removed_prob"] >= 0.5).astype(int) != part["pred"],
+    })
 
 
 # ---------------------------------------------------------------------- finding or training runs
@@ -577,15 +693,22 @@ __all__ = [
     "cosine_summary",
     "example_reviews",
     "export_compare_html",
+    "faithfulness",
     "filter_reviews",
+    "has_models",
     "layer_head_attention",
     "load_comparison",
+    "machine_readings",
     "model_shape",
+    "plausibility_faithfulness",
     "plausibility_summary",
     "position_table",
     "rates_table",
     "resolve_runs",
     "review_attention",
+    "review_erasure",
+    "rollout_attention",
+    "rollout_summary",
     "strip_widgets",
     "train_small_runs",
 ]

@@ -39,6 +39,7 @@ EXECUTED_NOTEBOOK = "train_strategy.ipynb"
 REPORT_FILE = "report.html"
 COMPARE_NOTEBOOK_FILE = "compare_attention.ipynb"  # written by `humal-nb compare`
 COMPARE_REPORT_FILE = "compare_report.html"
+FAITHFULNESS_CACHE_FILE = "faithfulness_cache.json"  # P(1) of reduced reviews (`faithfulness.ModelPredictor`)
 
 # ---------------------------------------------------------------------- a grid's folder
 MANIFEST_FILE = "grid.json"

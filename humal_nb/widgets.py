@@ -11,12 +11,19 @@ only calls them.
   tables of the filtered reviews; bertviz head/model views of both models on demand.
 - `position_figure`, `table_html`, `figure_html`, `static_heatmaps_html`: static
   versions for an exported report (no widget, no kernel needed).
+- `faithfulness_html`, `plausibility_faithfulness_figure`, `rollout_html`,
+  `erasure_html`: ERASER faithfulness (`humal_nb.faithfulness`), plausibility against
+  faithfulness per model, attention rollout's cosine to human (`humal_nb.rollout`), and
+  one review's prediction with its top words removed.
 
 Figures inside the explorer are shown through `Output` widgets holding plotly JSON
 (JupyterLab's and Voila's plotly renderer draws them offline); static figures are HTML
 with plotly.js inlined. Text from the data set is escaped everywhere: plotly reads a
 pseudo-HTML subset in text, so words are passed HTML-escaped (plotly shows `&lt;` as
 `<`), and tables and static heatmaps are escaped HTML.
+
+(Over 500 lines: every figure and widget of the explorer lives here; splitting the example
+browser into its own module is open work.)
 """
 
 from __future__ import annotations
@@ -36,7 +43,8 @@ from humal_nb.explorer import Comparison, ReviewAttention
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 COLORSCALE = "Blues"
-SOURCE_COLORS = {"human": "#ff7f0e", "baseline": "#636efa", "humal": "#ef553b"}
+SOURCE_COLORS = {"human": "#ff7f0e", "baseline": "#636efa", "humal": "#ef553b", "random": "#7f7f7f"}
+SOURCE_SYMBOLS = ("star", "circle", "diamond", "x")
 # selector values meaning "no filter", "the saved last-layer head mean", "mean of the heads"
 ALL, SAVED, MEAN = "all", "saved", "mean"
 BERTVIZ_NOTE = (
@@ -180,7 +188,28 @@ HEADERS = {
     "auprc": "AUPRC",
     "token_f1": "token F1",
     "n_scored": "reviews scored",
+    "reading": "attention read as",
+    "iou_f1": "IOU-F1",
+    "iou_f1_macro": "IOU-F1 (macro)",
+    "precision": "span precision",
+    "recall": "span recall",
+    "percent": "top words",
+    "comprehensiveness": "comprehensiveness (AOPC, higher = more faithful)",
+    "comprehensiveness_se": "comprehensiveness s.e.",
+    "sufficiency": "sufficiency (AOPC, lower = more faithful)",
+    "sufficiency_se": "sufficiency s.e.",
+    "n_reviews": "reviews",
+    "n": "reviews",
+    "removed_words": "its top words (removed)",
+    "full_prob": "P(1)",
+    "removed_prob": "P(1) without them",
+    "kept_prob": "P(1) with only them",
+    "flips": "prediction flips",
 }
+#: the faithfulness tables: `model` is the model under test, `source` whose attention ranks the words
+FAITH_HEADERS = {**HEADERS, "model": "model under test"}
+FAITHFULNESS_NOTE = ("Faithfulness, rollout and the per-review erasure need both runs' saved models "
+                     "(model/ folders; train with save_model: true).")
 
 
 def table_html(
@@ -245,6 +274,105 @@ def summary_html(comparison: Comparison, reviews: pd.DataFrame | None = None) ->
     ])
 
 
+# ---------------------------------------------------------------------- faithfulness and rollout
+def _note(text: str) -> str:
+    return f'<p class="humal-note" style="font-size:13px;"><em>{_escape(text)}</em></p>'
+
+
+def faithfulness_html(comparison: Comparison, faith: Any, reviews: pd.DataFrame | None = None) -> str:
+    """The AOPC comprehensiveness/sufficiency table (model under test x attention source)
+    and the IOU-F1 table, of the reviews (default all), as escaped HTML."""
+    if faith is None:
+        return _note(FAITHFULNESS_NOTE)
+    frame = comparison.reviews if reviews is None else reviews
+    if frame.empty:
+        return "<p><em>No review matches these filters.</em></p>"
+    ks = ", ".join(f"{100 * p:g} %" for p in faith.percents)
+    table = explorer.plausibility_faithfulness(comparison, faith, frame)
+    ids = list(frame["review_id"])
+    return "".join([
+        f'<p style="font-size:13px;">{len(frame)} of {len(comparison)} test reviews; k = {_escape(ks)}; '
+        f"random words drawn with seed {faith.seed}.</p>",
+        table_html(faith.table(ids), headers=FAITH_HEADERS,
+                   caption="Faithfulness (ERASER AOPC): the drop in the predicted class's probability without the "
+                           "top-k % words (comprehensiveness) and with only them (sufficiency)"),
+        table_html(faith.table(ids, target="label"), headers=FAITH_HEADERS,
+                   caption="The same drops, of the probability of each review's true label"),
+        table_html(table[["source", "iou_f1", "auprc", "token_f1"]].drop_duplicates("source"),
+                   caption="Plausibility of each attention source against the annotators' consensus: IOU-F1 "
+                           f"(ERASER span match at IOU >= 0.5, top {100 * faith.iou['percent'].iloc[0]:.1f} % words: "
+                           "the human highlight rate), AUPRC, token F1"),
+    ])
+
+
+def plausibility_faithfulness_figure(table: pd.DataFrame, title: str = "Plausibility vs faithfulness") -> go.Figure:
+    """One panel per model under test (columns) and target (rows: the predicted class, the
+    true label; `explorer.plausibility_faithfulness`): each attention source at x = its
+    plausibility (IOU-F1 to the annotators), y = its comprehensiveness under that model
+    (AOPC; bars: 1.96 standard errors); sufficiency on hover."""
+    from plotly.subplots import make_subplots
+
+    models, targets = list(dict.fromkeys(table["model"])), list(dict.fromkeys(table["target"]))
+    fig = make_subplots(rows=len(targets), cols=len(models), shared_xaxes=True, vertical_spacing=0.12,
+                        subplot_titles=[f"{_escape(m)}, toward the {_escape(t)}" for t in targets for m in models])
+    palette, sources = list(SOURCE_COLORS.values()), list(dict.fromkeys(table["source"]))
+    for (i, target), (j, model) in ((a, b) for a in enumerate(targets, 1) for b in enumerate(models, 1)):
+        part = table[(table["target"] == target) & (table["model"] == model)]
+        for k, source in enumerate(sources):
+            for _, r in part[part["source"] == source].iterrows():
+                fig.add_trace(_source_point(r, palette[k % len(palette)], SOURCE_SYMBOLS[k % len(SOURCE_SYMBOLS)],
+                                            show=(i, j) == (1, 1)), row=i, col=j)
+        fig.update_yaxes(title_text="comprehensiveness" if j == 1 else None, row=i, col=j)
+        fig.update_xaxes(title_text="IOU-F1 to the annotators" if i == len(targets) else None, row=i, col=j)
+    fig.add_hline(y=0.0, line={"color": "grey", "width": 1, "dash": "dash"})
+    fig.update_layout(title=_escape(title), height=330 * len(targets) + 80, legend_orientation="h",
+                      legend_y=-0.12, margin={"l": 60, "r": 20, "t": 80, "b": 40})
+    return fig
+
+
+def _source_point(r: pd.Series, color: str, symbol: str, show: bool) -> go.Scatter:
+    source, se = _escape(r["source"]), float(r.get("comprehensiveness_se", np.nan))
+    return go.Scatter(
+        x=[r["iou_f1"]], y=[r["comprehensiveness"]], mode="markers", name=source, legendgroup=source,
+        showlegend=show, marker={"size": 12, "color": color, "symbol": symbol},
+        error_y={"type": "data", "array": [1.96 * se], "visible": bool(np.isfinite(se))},
+        hovertemplate=(f"{source}<br>IOU-F1 %{{x:.3f}}<br>comprehensiveness %{{y:.4f}}"
+                       f"<br>sufficiency {r['sufficiency']:.4f}<extra>{_escape(r['model'])}</extra>"),
+    )
+
+
+def plausibility_faithfulness_html(comparison: Comparison, faith: Any) -> str:
+    """plausibility_faithfulness_figure of all reviews as static HTML (plotly.js not inlined:
+    include it once earlier on the page), or a note without the saved models."""
+    if faith is None:
+        return _note(FAITHFULNESS_NOTE)
+    return figure_html(plausibility_faithfulness_figure(explorer.plausibility_faithfulness(comparison, faith)))
+
+
+def rollout_html(comparison: Comparison, reviews: pd.DataFrame | None = None) -> str:
+    """Cosine to human and IOU-F1 of each model's attention read as the saved last layer
+    (eq. 1), the first layer and attention rollout (escaped HTML; a note without models)."""
+    if not explorer.has_models(comparison):
+        return _note(FAITHFULNESS_NOTE)
+    return table_html(explorer.rollout_summary(comparison, reviews),
+                      caption="Cosine similarity to human attention, by way of reading the machine's attention")
+
+
+def erasure_html(comparison: Comparison, faith: Any, review_id: str, percent: float = 0.2) -> str:
+    """One review with its top-k % words removed, per model under test and attention source:
+    the removed words, P(1) of the whole review, without them, with only them (escaped HTML)."""
+    if faith is None:
+        return ""
+    try:
+        frame = explorer.review_erasure(comparison, faith, review_id, percent)
+    except KeyError as exc:  # a review or k the faithfulness records do not hold
+        return _note(str(exc.args[0] if exc.args else exc))
+    frame["flips"] = ["yes" if v else "" for v in frame["flips"]]
+    caption = f"Review {review_id} with its top {100 * percent:g} % words removed (or only those kept)"
+    body = table_html(frame, headers=FAITH_HEADERS, digits=3, caption=caption)
+    return f'<div class="humal-erasure">{body}</div>'
+
+
 # ---------------------------------------------------------------------- static examples
 def _cell_color(value: float, top: float) -> str:
     strength = 0.0 if not np.isfinite(value) or top <= 0 else max(0.0, min(1.0, value / top))
@@ -281,9 +409,11 @@ def review_html(words: Sequence[str], rows: Mapping[str, Sequence[float]], title
     return "".join(parts)
 
 
-def static_heatmaps_html(comparison: Comparison, n: int = 5) -> str:
+def static_heatmaps_html(comparison: Comparison, n: int = 5, faithfulness: Any = None, percent: float = 0.2) -> str:
     """`n` example reviews (`explorer.example_reviews`: taken in turn from the error groups)
-    as static HTML heatmaps of human, baseline and HuMAL word attention (no script)."""
+    as static HTML heatmaps of human, baseline and HuMAL word attention (no script); with
+    `faithfulness` (explorer.faithfulness) each also shows its prediction with its top
+    `percent` words removed (erasure_html)."""
     blocks = [
         '<p style="font-size:13px;">Darker = more of the review\'s attention (each row sums to 1; one '
         "colour scale per review, shared by its rows). Hover a word for its value.</p>"
@@ -291,6 +421,7 @@ def static_heatmaps_html(comparison: Comparison, n: int = 5) -> str:
     for _, row in explorer.example_reviews(comparison, n).iterrows():
         rows = {"human": row["human"], comparison.baseline_name: row["baseline"], comparison.humal_name: row["humal"]}
         blocks.append(review_html(row["words"], rows, title=_review_title(comparison, row)))
+        blocks.append(erasure_html(comparison, faithfulness, row["review_id"], percent))
     return '<div class="humal-examples">' + "".join(blocks) + "</div>"
 
 
@@ -353,9 +484,10 @@ def _html_output(text: str) -> dict:
 class ExampleBrowser(widgets.VBox):
     """The explorer widget (see `example_browser`). `figure` is the heatmap shown now."""
 
-    def __init__(self, comparison: Comparison, words_per_line: int = 12) -> None:
+    def __init__(self, comparison: Comparison, words_per_line: int = 12, faithfulness: Any = None) -> None:
         self.comparison = comparison
         self.words_per_line = words_per_line
+        self.faithfulness = faithfulness
         self._updating = False
         frame = comparison.reviews
         small = {"description_width": "initial"}
@@ -385,7 +517,17 @@ class ExampleBrowser(widgets.VBox):
             options=[("mean of heads", MEAN)] + [(str(h), h) for h in range(heads)], value=MEAN,
             description="head", style=small, layout={"width": "200px"}, disabled=shape is None,
         )
+        self.rollout = widgets.Checkbox(value=False, description="rollout rows", disabled=shape is None,
+                                        style=small, layout={"width": "160px"})
+        percents = faithfulness.percents if faithfulness is not None else ()
+        self.percent = widgets.Dropdown(
+            options=[(f"{100 * p:g} %", p) for p in percents] or [("-", 0.0)],
+            value=min(percents, key=lambda p: abs(p - 0.2)) if percents else 0.0,
+            description="remove top", style=small, layout={"width": "180px"}, disabled=faithfulness is None,
+        )
         self.info = widgets.HTML()
+        self.erasure = widgets.HTML()
+        self.faith_tables = widgets.HTML()
         self.heatmap = widgets.Output(layout={"width": "100%"})
         self.heatmap.add_class("humal-heatmap-output")
         self.figure: go.Figure = go.Figure()
@@ -402,21 +544,22 @@ class ExampleBrowser(widgets.VBox):
             widgets.HBox([self.bertviz_view, self.bertviz_button]),
             widgets.HBox(list(self.bertviz_out.values())),
         ])
-        tabs = widgets.Tab(children=[self.positions, self.tables, bertviz_box])
-        for k, title in enumerate(("Position (Fig. 6)", "Rates, cosine", "bertviz")):
+        tabs = widgets.Tab(children=[self.positions, self.tables, self.faith_tables, bertviz_box])
+        for k, title in enumerate(("Position (Fig. 6)", "Rates, cosine", "Faithfulness", "bertviz")):
             tabs.set_title(k, title)
         super().__init__([
             widgets.HBox([self.label, self.length_group, self.errors]),
             widgets.HBox([self.review]),
-            widgets.HBox([self.layer, self.head]),
+            widgets.HBox([self.layer, self.head, self.rollout, self.percent]),
             self.info,
             self.heatmap,
+            self.erasure,
             tabs,
         ])
         self.add_class("humal-explorer")
         for control in (self.label, self.length_group, self.errors):
             control.observe(self._on_filter, names="value")
-        for control in (self.review, self.layer, self.head):
+        for control in (self.review, self.layer, self.head, self.rollout, self.percent):
             control.observe(self._on_review, names="value")
         self.bertviz_button.on_click(self._on_bertviz)
         self._on_filter()
@@ -469,6 +612,7 @@ class ExampleBrowser(widgets.VBox):
             out.outputs = ()
         if self.review.value is None:
             self.info.value = "<p><em>No review matches these filters.</em></p>"
+            self.erasure.value = ""
             self.figure = go.Figure()
             self.heatmap.outputs = ()
             return
@@ -482,6 +626,9 @@ class ExampleBrowser(widgets.VBox):
             for which in ("baseline", "humal"):
                 name, values = self._machine_row(which, words, row[which])
                 rows[name] = values
+            if self.rollout.value:
+                for which, name in self.comparison.names.items():
+                    rows[f"{name} (rollout)"] = explorer.rollout_attention(self.comparison.run_dir(which), words)
         except Exception as exc:  # a missing model or an unreadable one: show the saved rows
             message = f"<br><span style='color:#b00;'>{_escape(exc)}</span>"
             rows = {"human": rows["human"], self.comparison.baseline_name: np.asarray(row["baseline"]),
@@ -489,6 +636,7 @@ class ExampleBrowser(widgets.VBox):
         self.info.value = f'<div style="font-size:13px;">{_escape(_review_title(self.comparison, row))}{message}</div>'
         self.figure = heatmap_figure(words, rows, words_per_line=self.words_per_line)
         self.heatmap.outputs = (_plotly_output(self.figure),)
+        self.erasure.value = erasure_html(self.comparison, self.faithfulness, row["review_id"], self.percent.value)
 
     def _update_summaries(self, frame: pd.DataFrame) -> None:
         if frame.empty:
@@ -499,6 +647,7 @@ class ExampleBrowser(widgets.VBox):
             self.position_fig = position_figure(explorer.position_table(self.comparison, reviews=frame), title=title)
             self.positions.outputs = (_plotly_output(self.position_fig),)
         self.tables.value = summary_html(self.comparison, frame)
+        self.faith_tables.value = faithfulness_html(self.comparison, self.faithfulness, frame)
 
     def _on_bertviz(self, button: Any = None) -> None:
         if self.review.value is None:
@@ -515,16 +664,19 @@ class ExampleBrowser(widgets.VBox):
                 out.outputs = (_html_output(f"<h4>{_escape(name)}</h4><p>{_escape(exc)}</p>"),)
 
 
-def example_browser(comparison: Comparison, words_per_line: int = 12) -> ExampleBrowser:
+def example_browser(comparison: Comparison, words_per_line: int = 12, faithfulness: Any = None) -> ExampleBrowser:
     """The attention explorer for two runs (`explorer.load_comparison`).
 
     Filters (label, length group, prediction errors) narrow the review list; the chosen
     review's words show as heatmap rows of human, baseline and HuMAL attention (the
-    saved last-layer head mean, or any layer/head from the saved models). Tabs: position
-    curves and rate/cosine/plausibility tables of the filtered reviews; bertviz views of
-    both models (rendered on demand; they need internet access, see BERTVIZ_NOTE).
+    saved last-layer head mean, or any layer/head from the saved models; `rollout rows`
+    adds both models' attention rollout). With `faithfulness` (explorer.faithfulness)
+    the review's predictions with its top-k % words removed show under the heatmap
+    (`remove top` picks k). Tabs: position curves, rate/cosine/plausibility and
+    faithfulness tables of the filtered reviews; bertviz views of both models (rendered
+    on demand; they need internet access, see BERTVIZ_NOTE).
     """
-    return ExampleBrowser(comparison, words_per_line=words_per_line)
+    return ExampleBrowser(comparison, words_per_line=words_per_line, faithfulness=faithfulness)
 
 
 __all__ = [
@@ -532,11 +684,16 @@ __all__ = [
     "ExampleBrowser",
     "bertviz_html",
     "comparison_header_html",
+    "erasure_html",
     "example_browser",
+    "faithfulness_html",
     "figure_html",
     "heatmap_figure",
+    "plausibility_faithfulness_figure",
+    "plausibility_faithfulness_html",
     "position_figure",
     "review_html",
+    "rollout_html",
     "static_heatmaps_html",
     "summary_html",
     "table_html",
