@@ -17,7 +17,6 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
-from test_explorer import trained_pair
 
 from humal_nb import explorer, runs
 from humal_nb.paths import outputs_dir
@@ -40,11 +39,11 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def xss_pair(tmp_path_factory, yelp_dir) -> tuple[Path, Path]:
+def xss_pair(tmp_path_factory, tiny_pair) -> tuple[Path, Path]:
     """The session's tiny pair, copied with a script tag as the first test review's first word."""
     root = tmp_path_factory.mktemp("xss_pair")
     copies = []
-    for src in trained_pair(tmp_path_factory):
+    for src in tiny_pair:
         dst = root / src.name
         dst.mkdir()
         shutil.copy(src / runs.METRICS_FILE, dst / runs.METRICS_FILE)

@@ -10,23 +10,15 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from conftest import train_tiny_pair
 
 from humal_nb import analysis, explorer, runs
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
 
-# a tiny pair: 24 training reviews, one epoch, 20 test reviews, 64 tokens (2-core CPU: ~1 min)
-TINY_RUN = dict(data_size=24, imbalance_ratio=0.25, n_test=20, epochs=1, max_length=64, batch_size=24)
-
-
-def trained_pair(tmp_path_factory) -> tuple[Path, Path]:
-    """A baseline and HuMAL-AL run on the same subset, trained once per test session
-    (`train_small_runs` reuses a finished pair with the same parameters)."""
-    return explorer.train_small_runs(tmp_path_factory.getbasetemp() / "tiny_pair", **TINY_RUN)
-
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory, yelp_dir):
-    return trained_pair(tmp_path_factory)
+def pair(tiny_pair):
+    return tiny_pair
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +217,7 @@ def test_resolve_runs(pair, tmp_path):
 def test_small_runs_are_reused_when_their_parameters_match(pair, tmp_path_factory):
     base_dir, humal_dir = pair
     stamps = [os.stat(d / "metrics.json").st_mtime_ns for d in pair]
-    assert trained_pair(tmp_path_factory) == pair
+    assert train_tiny_pair(tmp_path_factory) == pair
     assert [os.stat(d / "metrics.json").st_mtime_ns for d in pair] == stamps
     params = runs.read_metrics(base_dir)["parameters"]
     assert params["data_size"] == 24 and params["strategy"] == "baseline"

@@ -354,12 +354,10 @@ def test_without_models_the_sections_say_so(tiny_pair, tmp_path):
 
 # ---------------------------------------------------------------------- the real model
 @pytest.mark.slow
-def test_faithfulness_of_a_real_pair(tmp_path_factory, yelp_dir):
-    """The tiny MiniLM pair of test_explorer: the model's full-review probability is the
+def test_faithfulness_of_a_real_pair(tiny_pair):
+    """The session's tiny MiniLM pair: the model's full-review probability is the
     saved one where the review fits in max_length, and random words are the least comprehensive."""
-    from test_explorer import trained_pair
-
-    comparison = explorer.load_comparison(*trained_pair(tmp_path_factory))
+    comparison = explorer.load_comparison(*tiny_pair)
     faith = explorer.faithfulness(comparison, seed=0, percents=(0.1, 0.5))
     records = faith.records[faith.records["percent"] == 0.1]
     saved = comparison.reviews.set_index("review_id")

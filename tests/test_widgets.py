@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_explorer import trained_pair
 
 from humal_nb import explorer, runs, widgets
 
@@ -165,8 +164,8 @@ def test_header_names_both_runs(synthetic):
 
 # ---------------------------------------------------------------------- layers, heads, bertviz: real runs
 @pytest.fixture(scope="module")
-def real(tmp_path_factory, yelp_dir) -> explorer.Comparison:
-    return explorer.load_comparison(*trained_pair(tmp_path_factory))
+def real(tiny_pair) -> explorer.Comparison:
+    return explorer.load_comparison(*tiny_pair)
 
 
 def test_layer_and_head_selectors_redraw_the_model_rows(real):
