@@ -42,6 +42,6 @@ def train_tiny_pair(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def tiny_pair(tmp_path_factory, yelp_dir) -> tuple[Path, Path]:
+def minilm_pair(tmp_path_factory, yelp_dir) -> tuple[Path, Path]:
     """(baseline run, HuMAL-AL run) folders of the session's tiny pair (2-core CPU: about 1 minute once)."""
     return train_tiny_pair(tmp_path_factory)

@@ -39,11 +39,11 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def xss_pair(tmp_path_factory, tiny_pair) -> tuple[Path, Path]:
+def xss_pair(tmp_path_factory, minilm_pair) -> tuple[Path, Path]:
     """The session's tiny pair, copied with a script tag as the first test review's first word."""
     root = tmp_path_factory.mktemp("xss_pair")
     copies = []
-    for src in tiny_pair:
+    for src in minilm_pair:
         dst = root / src.name
         dst.mkdir()
         shutil.copy(src / runs.METRICS_FILE, dst / runs.METRICS_FILE)

@@ -17,8 +17,8 @@ from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
 
 
 @pytest.fixture(scope="module")
-def pair(tiny_pair):
-    return tiny_pair
+def pair(minilm_pair):
+    return minilm_pair
 
 
 @pytest.fixture(scope="module")

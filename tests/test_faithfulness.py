@@ -354,10 +354,10 @@ def test_without_models_the_sections_say_so(tiny_pair, tmp_path):
 
 # ---------------------------------------------------------------------- the real model
 @pytest.mark.slow
-def test_faithfulness_of_a_real_pair(tiny_pair):
+def test_faithfulness_of_a_real_pair(minilm_pair):
     """The session's tiny MiniLM pair: the model's full-review probability is the
     saved one where the review fits in max_length, and random words are the least comprehensive."""
-    comparison = explorer.load_comparison(*tiny_pair)
+    comparison = explorer.load_comparison(*minilm_pair)
     faith = explorer.faithfulness(comparison, seed=0, percents=(0.1, 0.5))
     records = faith.records[faith.records["percent"] == 0.1]
     saved = comparison.reviews.set_index("review_id")

@@ -110,13 +110,13 @@ def test_word_readings_gives_truncated_words_zero():
 
 # ---------------------------------------------------------------------- a real run (MiniLM)
 @pytest.mark.slow
-def test_rollout_of_a_real_run(tiny_pair):
+def test_rollout_of_a_real_run(minilm_pair):
     """On the session's tiny MiniLM pair: the batched `last` reading is the saved eq. 1
     attention, the per-review explorer rollout equals the batched one, and the summary
     reads all three ways for both models."""
     from humal_nb import explorer
 
-    comparison = explorer.load_comparison(*tiny_pair)
+    comparison = explorer.load_comparison(*minilm_pair)
     readings = explorer.machine_readings(comparison, "humal")
     for j, (_, row) in enumerate(comparison.reviews.head(5).iterrows()):
         np.testing.assert_allclose(readings["last"][j], row["humal"], atol=1e-5)

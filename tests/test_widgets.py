@@ -164,8 +164,8 @@ def test_header_names_both_runs(synthetic):
 
 # ---------------------------------------------------------------------- layers, heads, bertviz: real runs
 @pytest.fixture(scope="module")
-def real(tiny_pair) -> explorer.Comparison:
-    return explorer.load_comparison(*tiny_pair)
+def real(minilm_pair) -> explorer.Comparison:
+    return explorer.load_comparison(*minilm_pair)
 
 
 def test_layer_and_head_selectors_redraw_the_model_rows(real):
