@@ -395,6 +395,12 @@ def _print_header(model_name: str, model: Any, batch: dict[str, torch.Tensor], t
     )
 
 
+def _check_counts(**counts: tuple[Any, int]) -> None:
+    for name, (value, low) in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ParameterError(f"bench: {name} must be a whole number >= {low}, got {value!r}.")
+
+
 def run_bench(
     repeats: int = 7,
     device: str = "auto",
@@ -418,9 +424,7 @@ def run_bench(
 
     from humal_nb.models import build_model, load_tokenizer, resolve_model
 
-    for name, value, low in (("repeats", repeats, 1), ("steps_per_round", steps_per_round, 1), ("warmup", warmup, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ParameterError(f"bench: {name} must be a whole number >= {low}, got {value!r}.")
+    _check_counts(repeats=(repeats, 1), steps_per_round=(steps_per_round, 1), warmup=(warmup, 0))
     threads = machine_cores()
     # torch's default already is the core count; calling set_num_threads anyway (even with the same
     # number) made small ops stall for milliseconds under CPU contention on a shared 2-core machine.

@@ -34,6 +34,9 @@ highlighted with its token; empty tokens give none. A text that appears again un
 id is skipped with a warning (`load_generic` refuses one text under two ids: it could land
 in both training and test). Malformed input raises `DataFormatError` naming the file, the
 record and what to do.
+
+(Over 500 lines: three formats, each with its own reading and its own errors, share the
+word mapping and the writing; one module keeps `humal-nb import` in one place.)
 """
 
 from __future__ import annotations
