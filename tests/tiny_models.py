@@ -44,14 +44,26 @@ def tiny_model(family: str, strategy: str = "al", seed: int = 0, **kwargs) -> Hu
     return HumalForSequenceClassification(config).eval()
 
 
+# WordPiece pieces of the corpus's three long words; every other corpus word is one token.
+# The vocabulary is written out rather than trained: the trainer breaks ties between equally
+# frequent merges differently from one process to the next, which changed tokenizations.
+SPLIT_WORDS = {"unbelievably": ["un", "##believ", "##ably"], "overpriced": ["over", "##priced"],
+               "definitely": ["defin", "##itely"]}
+
+
+def _wordpiece_vocab() -> dict[str, int]:
+    pieces = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    for word in sorted(set(" ".join(CORPUS).split())):
+        pieces += SPLIT_WORDS.get(word, [word])
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    pieces += list(letters) + [f"##{c}" for c in letters]
+    return {piece: i for i, piece in enumerate(dict.fromkeys(pieces))}
+
+
 def wordpiece_tokenizer() -> BertTokenizerFast:
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok = Tokenizer(models.WordPiece(vocab=_wordpiece_vocab(), unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=120, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    )
-    tok.train_from_iterator(CORPUS, trainer)
     from tokenizers.processors import TemplateProcessing
 
     tok.post_processor = TemplateProcessing(
