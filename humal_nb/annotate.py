@@ -49,8 +49,8 @@ import traitlets
 
 from humal_nb import runs
 from humal_nb.data.common import _is_missing, _parse_label
-from humal_nb.data.generic import _read_generic_records
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb.data.generic import _read_generic_records, read_text_records
+from humal_nb.errors import DataFormatError, ParameterError
 from humal_nb.paths import REPO_ROOT
 
 #: answers to "does the text match its label?" (Yelp-HAT's question)
@@ -97,14 +97,7 @@ def load_texts(path: str | Path) -> list[TextItem]:
     works too). Raises DataNotFoundError or DataFormatError naming the file and row.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataNotFoundError(f"texts file {str(path)!r} does not exist. Pass a .jsonl or .csv file "
-                                "with columns text_id, text and optional label (0/1).")
-    records, kind, columns = _read_generic_records(path)
-    missing = [c for c in ("text_id", "text") if c not in columns]
-    if missing or not records:
-        raise DataFormatError(f"{path.name}: {'no rows' if not records else 'no column ' + ', '.join(missing)}. "
-                              "Write one row per text with text_id, text and optional label (0/1).")
+    records, kind = read_text_records(path, "text_id, text and optional label (0/1)")
     items: dict[str, TextItem] = {}
     ids_of_text: dict[str, str] = {}
     for row, record in records:

@@ -188,17 +188,10 @@ def predict_texts(
 def read_texts(path: str | Path) -> list[dict[str, str]]:
     """The `text_id`, `text` pairs of a CSV or JSONL file, in file order; ids must be distinct."""
     from humal_nb.data.common import _is_missing
-    from humal_nb.data.generic import _read_generic_records
+    from humal_nb.data.generic import read_text_records
 
     path = Path(path)
-    if not path.is_file():
-        raise DataNotFoundError(f"texts file {str(path)!r} does not exist. Pass a .jsonl or .csv file with "
-                                "columns text_id and text.")
-    records, kind, columns = _read_generic_records(path)
-    missing = [c for c in ("text_id", "text") if c not in columns]
-    if missing or not records:
-        raise DataFormatError(f"{path.name}: {'no rows' if not records else 'no column ' + ', '.join(missing)}. "
-                              "Write one row per text with text_id and text.")
+    records, kind = read_text_records(path, "text_id and text")
     texts, row_of = [], {}
     for row, record in records:
         where = f"{path.name}, {kind} {row}"

@@ -32,6 +32,22 @@ from humal_nb.names import AGREEMENTS, HIGHLIGHT_FORMATS, HUMAN_ATTENTION_MODES,
 _GENERIC_REQUIRED = ("text_id", "text", "highlights")
 
 
+def read_text_records(path: str | os.PathLike, columns_hint: str) -> tuple[list[tuple[int, dict[str, Any]]], str]:
+    """(row number, record) pairs and the row kind of a texts file (CSV or JSONL with `text_id`
+    and `text`); a missing file, no rows or a missing column is refused, `columns_hint` saying
+    which columns to write."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"texts file {str(path)!r} does not exist. Pass a .jsonl or .csv file "
+                                f"with columns {columns_hint}.")
+    records, kind, columns = _read_generic_records(path)
+    missing = [c for c in ("text_id", "text") if c not in columns]
+    if missing or not records:
+        raise DataFormatError(f"{path.name}: {'no rows' if not records else 'no column ' + ', '.join(missing)}. "
+                              f"Write one row per text with {columns_hint}.")
+    return records, kind
+
+
 def _read_generic_records(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], str, set[str]]:
     """(row number, record) pairs, the row kind ('line' or 'data row') and the columns seen."""
     suffix = path.suffix.lower()
