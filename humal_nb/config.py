@@ -64,6 +64,7 @@ class RunConfig:
     learning_rate: float = 5e-5
     max_length: int = 256
     group_by_length: bool = False
+    micro_batch_size: int = 0
     device: str = "auto"
     attention_path: str = "efficient"
     # outputs
@@ -135,6 +136,8 @@ class RunConfig:
         _range("test_seed", self.test_seed, 0, None, "seeds are non-negative integers")
         _range("epochs", self.epochs, 1, None, "train for at least one epoch")
         _range("batch_size", self.batch_size, 1, None, "a batch holds at least one review")
+        _range("micro_batch_size", self.micro_batch_size, 0, None,
+               "0 runs each batch in one pass; n splits it into length-sorted passes of n reviews")
         if not self.learning_rate > 0:
             raise ParameterError(
                 f"parameter 'learning_rate' must be > 0, got {self.learning_rate}."

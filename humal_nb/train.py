@@ -123,6 +123,71 @@ def epoch_batches(
     return [batches[i] for i in shuffled]
 
 
+def micro_batches(index: list[int], lengths: list[int], size: int) -> list[list[int]]:
+    """A batch's forward passes: the whole batch (`size` 0, or at least the batch), or the
+    batch sorted by length (longest first) and cut into passes of `size` reviews, so that
+    each pass pads only to its own longest review."""
+    if size <= 0 or size >= len(index):
+        return [index]
+    ordered = sorted(index, key=lambda i: -lengths[i])
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
+
+
+@dataclass
+class BatchStep:
+    """What one batch's backward pass measured: the sum over its rows of the CE loss, and the
+    sum of the attention loss over the rows with human attention (None when not measured)
+    with that row count."""
+
+    ce_sum: float
+    attention_sum: float | None
+    attention_rows: int
+
+
+def _has_human_attention(text: EncodedText) -> bool:
+    return sum(text.human) > 0
+
+
+def backward_batch(
+    model: HumalForSequenceClassification,
+    tokenizer,
+    encoded: list[EncodedText],
+    index: list[int],
+    labels: torch.Tensor,
+    micro_batch_size: int,
+    device: torch.device,
+) -> BatchStep:
+    """Accumulate the gradient of one batch's loss (CE mean over the batch + alpha x the
+    attention loss's mean over the rows with human attention) into the parameters.
+
+    With `micro_batch_size` n > 0 the batch runs as length-sorted passes of n reviews, each
+    pass's losses weighted by its share of the batch's rows, so the gradient is the whole
+    batch's (up to float rounding and dropout draws) at less padding.
+    """
+    parts = micro_batches(index, [len(e.input_ids) for e in encoded], micro_batch_size)
+    total_rows = sum(_has_human_attention(encoded[i]) for i in index)
+    aligning = model.config.strategy in ("al", "ap")
+    ce_sum = 0.0
+    att_sum: float | None = None
+    att_rows = 0
+    for part in parts:
+        batch = _to(collate([encoded[i] for i in part], *padding_of(tokenizer)), device)
+        with autocast(device):
+            out = model(**batch, labels=labels[part].to(device))
+        rows = int((batch["human_attention"].sum(-1) > 0).sum())
+        if len(parts) == 1:
+            loss = out.loss
+        else:
+            loss = out.ce_loss * (len(part) / len(index))
+            if aligning and rows:
+                loss = loss + model.config.alpha * out.attention_loss * (rows / total_rows)
+        loss.backward()
+        ce_sum += out.ce_loss.item() * len(part)
+        if out.attention_loss is not None:
+            att_sum = (att_sum or 0.0) + out.attention_loss.item() * rows
+            att_rows += rows
+    return BatchStep(ce_sum, att_sum, att_rows)
+
 def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
     return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
@@ -172,23 +237,20 @@ def train_model(
         att_rows = real_tokens = padded_tokens = 0
         for index in epoch_batches(lengths, config.batch_size, generator, config.group_by_length):
             real_tokens += sum(lengths[i] for i in index)
-            padded_tokens += len(index) * max(lengths[i] for i in index)
-            batch = _to(collate([encoded[i] for i in index], *padding_of(tokenizer)), device)
-            with autocast(device):
-                out = model(**batch, labels=label_tensor[index].to(device))
+            padded_tokens += sum(len(part) * max(lengths[i] for i in part)
+                                 for part in micro_batches(index, lengths, config.micro_batch_size))
             optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
+            step = backward_batch(model, tokenizer, encoded, index, label_tensor, config.micro_batch_size, device)
             optimizer.step()
-            ce_sum += out.ce_loss.item() * len(index)
-            if out.attention_loss is not None:
+            ce_sum += step.ce_sum
+            if step.attention_sum is not None:
                 # the loss is a mean over the rows with human attention: weight it by them
-                rows = int((batch["human_attention"].sum(-1) > 0).sum())
-                att_sum += out.attention_loss.item() * rows
-                att_rows += rows
+                att_sum += step.attention_sum
+                att_rows += step.attention_rows
             bar.update(1)
-            bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs}, CE loss {out.ce_loss.item():.3f}"
-                                + (f", attention loss {out.attention_loss.item():.3f}"
-                                   if out.attention_loss is not None else ""))
+            bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs}, CE loss {step.ce_sum / len(index):.3f}"
+                                + (f", attention loss {step.attention_sum / max(step.attention_rows, 1):.3f}"
+                                   if step.attention_sum is not None else ""))
         history.append({
             "epoch": epoch + 1,
             "ce_loss": ce_sum / len(encoded),
