@@ -15,7 +15,7 @@ from humal_nb.paths import absolute_path_variables
 
 
 def _run(args: argparse.Namespace) -> int:
-    from humal_nb.execute import run_job
+    from humal_nb.job import run_job
 
     run_job(args.params, overrides=args.p or [], out_dir=args.out, progress=True)
     return 0
@@ -37,7 +37,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from humal_nb.explorer import compare_report, resolve_runs
+    from humal_nb.compare import compare_report, resolve_runs
 
     baseline, humal = resolve_runs(args.baseline or "", args.run)  # checks both folders before any kernel starts
     parameters = {"humal_run": str(humal), "baseline_run": str(baseline), "faithfulness": not args.no_faithfulness}

@@ -1,714 +1,237 @@
-"""The attention explorer's data: two finished runs joined per test review (paper sec. V-E).
+"""The attention explorer: one widget to browse a comparison's test reviews (sec. V-E).
 
-- `load_comparison(baseline_dir, humal_dir)`: both runs' `attention.json` (the per-run
-  attention cache) joined on `review_id` into one DataFrame: words, label, length group,
-  human and both models' last-layer word attention, probabilities and prediction errors.
-- `layer_head_attention(run_dir, words, layer, head)`: the classification token's word
-  attention for any layer and head, from the run's saved `model/` (loaded once; each
-  review's attention computed once, all layers together, and cached).
-- Summaries through `humal_nb.analysis`: `position_table` (Fig. 6), `rates_table`
-  (binarized high attention; paper: humans 13-21 %, BERT about 5 %), `cosine_summary`
-  (Table V), `plausibility_summary`.
-- Beyond plausibility: `faithfulness` (ERASER comprehensiveness/sufficiency of human,
-  baseline, HuMAL and random attention under each saved model, `humal_nb.faithfulness`),
-  `plausibility_faithfulness`, `review_erasure` (one review with its top words removed),
-  `rollout_summary` / `rollout_attention` (attention rollout, `humal_nb.rollout`).
-- `train_small_runs` trains a tiny baseline and HuMAL pair on the same subset when no
-  runs are given; `compare_report` executes `notebooks/compare_attention.ipynb` with
-  papermill and exports it as a self-contained HTML report.
-
-(Over 500 lines: the explorer's data for every section of the compare report, faithfulness
-and rollout included, is gathered here so the notebook and the widgets read one module;
-splitting it by section is open work.)
+`example_browser(comparison)`: pick a review (filtered by label, length group and
+prediction error), a layer and a head; the review's human, baseline and HuMAL heatmaps,
+position curves, rate, cosine and plausibility tables of the filtered reviews, and
+bertviz head/model views of both models on demand. Figures inside the widget are shown
+through `Output` widgets holding plotly JSON (JupyterLab's and Voila's plotly renderer
+draws them offline); the static pieces come from `humal_nb.views`.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
-import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+import ipywidgets as widgets
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
-from humal_nb import analysis, runs
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.paths import REPO_ROOT
-from humal_nb.stats import STRATEGY_LABELS
-
-COMPARE_NOTEBOOK = REPO_ROOT / "notebooks" / "compare_attention.ipynb"
-COMPARE_EXECUTED = runs.COMPARE_NOTEBOOK_FILE
-COMPARE_REPORT = runs.COMPARE_REPORT_FILE
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-
-# a tiny, quick pair of runs for when the explorer is opened without runs (2-core CPU: ~1 min)
-SMALL_RUN: dict[str, Any] = {
-    "data_size": 32,
-    "imbalance_ratio": 0.25,
-    "n_test": 20,
-    "epochs": 1,
-    "max_length": 64,
-    "batch_size": 16,
-}
-
-# prediction-error filters: key -> label shown (see filter_reviews)
-ERROR_FILTERS: dict[str, str] = {
-    "any": "all reviews",
-    "baseline": "baseline wrong",
-    "humal": "HuMAL wrong",
-    "both": "both wrong",
-    "baseline_only": "only baseline wrong",
-    "humal_only": "only HuMAL wrong",
-    "neither": "both right",
-}
-
-COLUMNS = [
-    "review_id", "label", "length_group", "n_words", "words", "maps", "human",
-    "baseline", "humal", "baseline_prob", "humal_prob", "baseline_pred", "humal_pred",
-    "baseline_wrong", "humal_wrong", "errors",
-]
+from humal_nb import bertviz_views, compare, model_attention, views
+from humal_nb.compare import Comparison
 
 
-# ---------------------------------------------------------------------- the joined runs
-@dataclass
-class Comparison:
-    """Two runs on the same test set, one row per test review (`reviews`, see COLUMNS).
+# ---------------------------------------------------------------------- the explorer widget
+def _plotly_output(fig: go.Figure) -> dict:
+    """An Output widget's display_data holding a figure as plotly JSON."""
+    return {
+        "output_type": "display_data",
+        "data": {views.PLOTLY_MIME: json.loads(fig.to_json()), "text/plain": "(plotly figure)"},
+        "metadata": {},
+    }
 
-    `baseline` / `humal` columns hold each model's last-layer word attention (lists of
-    float over the review's words, sum 1); `human` the human word attention; `maps` the
-    kept annotators' binary maps; `errors` is `none`, `baseline`, `humal` or `both`.
-    `metrics` and `strategies` hold each run's metrics.json and strategy.
-    """
 
-    reviews: pd.DataFrame
-    baseline_dir: Path
-    humal_dir: Path
-    baseline_name: str = "Baseline"
-    humal_name: str = "HuMAL-AL"
-    metrics: dict[str, dict] = field(default_factory=dict)
-    strategies: dict[str, str] = field(default_factory=lambda: {"baseline": "baseline", "humal": "al"})
+def _html_output(text: str) -> dict:
+    return {"output_type": "display_data", "data": {"text/html": text, "text/plain": "(html)"}, "metadata": {}}
 
-    def __len__(self) -> int:
-        return len(self.reviews)
 
+class ExampleBrowser(widgets.VBox):
+    """The explorer widget (see `example_browser`). `figure` is the heatmap shown now."""
+
+    def __init__(self, comparison: Comparison, words_per_line: int = 12, faithfulness: Any = None) -> None:
+        self.comparison = comparison
+        self.words_per_line = words_per_line
+        self.faithfulness = faithfulness
+        self._updating = False
+        frame = comparison.reviews
+        small = {"description_width": "initial"}
+        self.label = widgets.Dropdown(
+            options=[("all", views.ALL), ("0 (negative)", 0), ("1 (positive)", 1)], value=views.ALL,
+            description="label", style=small, layout={"width": "180px"},
+        )
+        groups = sorted(g for g in frame["length_group"].unique() if g)
+        self.length_group = widgets.Dropdown(
+            options=[("all", views.ALL)] + [(g, g) for g in groups], value=views.ALL,
+            description="length", style=small, layout={"width": "180px"},
+        )
+        self.errors = widgets.Dropdown(
+            options=[(text, key) for key, text in compare.ERROR_FILTERS.items()], value="any",
+            description="predictions", style=small, layout={"width": "260px"},
+        )
+        self.review = widgets.Dropdown(description="review", style=small, layout={"width": "560px"})
+        self.review.add_class("humal-review")
+        shapes = [model_attention.model_shape(comparison.run_dir(w)) for w in ("baseline", "humal")]
+        shape = shapes[0] if shapes[0] is not None and shapes[0] == shapes[1] else None
+        layers, heads = shape if shape else (0, 0)
+        self.layer = widgets.Dropdown(
+            options=[("last, saved (eq. 1)", views.SAVED)] + [(str(i), i) for i in range(layers)], value=views.SAVED,
+            description="layer", style=small, layout={"width": "220px"}, disabled=shape is None,
+        )
+        self.head = widgets.Dropdown(
+            options=[("mean of heads", views.MEAN)] + [(str(h), h) for h in range(heads)], value=views.MEAN,
+            description="head", style=small, layout={"width": "200px"}, disabled=shape is None,
+        )
+        self.rollout = widgets.Checkbox(value=False, description="rollout rows", disabled=shape is None,
+                                        style=small, layout={"width": "160px"})
+        percents = faithfulness.percents if faithfulness is not None else ()
+        self.percent = widgets.Dropdown(
+            options=[(f"{100 * p:g} %", p) for p in percents] or [("-", 0.0)],
+            value=min(percents, key=lambda p: abs(p - 0.2)) if percents else 0.0,
+            description="remove top", style=small, layout={"width": "180px"}, disabled=faithfulness is None,
+        )
+        self.info = widgets.HTML()
+        self.erasure = widgets.HTML()
+        self.faith_tables = widgets.HTML()
+        self.heatmap = widgets.Output(layout={"width": "100%"})
+        self.heatmap.add_class("humal-heatmap-output")
+        self.figure: go.Figure = go.Figure()
+        self.positions = widgets.Output(layout={"width": "100%"})
+        self.position_fig: go.Figure = go.Figure()
+        self.tables = widgets.HTML()
+        self.bertviz_view = widgets.ToggleButtons(options=[("head view", "head"), ("model view", "model")], value="head")
+        self.bertviz_button = widgets.Button(description="Show bertviz views",
+                                             disabled=shape is None, layout={"width": "200px"})
+        self.bertviz_out = {w: widgets.Output(layout={"width": "50%", "overflow": "auto"}) for w in ("baseline", "humal")}
+        note = bertviz_views.BERTVIZ_NOTE if shape else "bertviz views need the runs' saved models (model/ folders)."
+        bertviz_box = widgets.VBox([
+            widgets.HTML(f'<p style="font-size:12px;"><em>{views.escape(note)}</em></p>'),
+            widgets.HBox([self.bertviz_view, self.bertviz_button]),
+            widgets.HBox(list(self.bertviz_out.values())),
+        ])
+        tabs = widgets.Tab(children=[self.positions, self.tables, self.faith_tables, bertviz_box])
+        for k, title in enumerate(("Position (Fig. 6)", "Rates, cosine", "Faithfulness", "bertviz")):
+            tabs.set_title(k, title)
+        super().__init__([
+            widgets.HBox([self.label, self.length_group, self.errors]),
+            widgets.HBox([self.review]),
+            widgets.HBox([self.layer, self.head, self.rollout, self.percent]),
+            self.info,
+            self.heatmap,
+            self.erasure,
+            tabs,
+        ])
+        self.add_class("humal-explorer")
+        for control in (self.label, self.length_group, self.errors):
+            control.observe(self._on_filter, names="value")
+        for control in (self.review, self.layer, self.head, self.rollout, self.percent):
+            control.observe(self._on_review, names="value")
+        self.bertviz_button.on_click(self._on_bertviz)
+        self._on_filter()
+
+    # ------------------------------------------------------------------ state
     @property
-    def names(self) -> dict[str, str]:
-        """Column -> display name: {"baseline": "Baseline", "humal": "HuMAL-AL"}."""
-        return {"baseline": self.baseline_name, "humal": self.humal_name}
+    def filtered(self) -> pd.DataFrame:
+        """The reviews matching the current filters."""
+        label = None if self.label.value == views.ALL else self.label.value
+        group = None if self.length_group.value == views.ALL else self.length_group.value
+        return compare.filter_reviews(self.comparison.reviews, label, group, self.errors.value)
 
-    def review(self, review_id: str) -> pd.Series:
-        """One review's row by its id."""
-        match = self.reviews.index[self.reviews["review_id"] == str(review_id)]
-        if len(match) == 0:
-            raise KeyError(f"review {review_id!r} is not in the test set of these runs.")
-        return self.reviews.loc[match[0]]
+    def _option(self, row: pd.Series) -> tuple[str, str]:
+        verdict = {"none": "both right", "baseline": "baseline wrong", "humal": "HuMAL wrong", "both": "both wrong"}
+        preview = " ".join(row["words"][:8])
+        text = (f"{row['review_id']} | label {row['label']} | {row['n_words']} words | {verdict[row['errors']]} | "
+                f"{preview}")
+        return text[:140], row["review_id"]
 
-    def run_dir(self, which: str) -> Path:
-        """The run folder of `baseline` or `humal`."""
-        if which not in ("baseline", "humal"):
-            raise ParameterError(f"which must be 'baseline' or 'humal', got {which!r}.")
-        return self.baseline_dir if which == "baseline" else self.humal_dir
+    # ------------------------------------------------------------------ callbacks
+    def _on_filter(self, change: Any = None) -> None:
+        frame = self.filtered
+        options = [self._option(row) for _, row in frame.iterrows()]
+        current = self.review.value
+        ids = [value for _, value in options]
+        self._updating = True  # one heatmap update below, not one per trait change
+        try:
+            self.review.options = options
+            self.review.value = current if current in ids else (ids[0] if ids else None)
+        finally:
+            self._updating = False
+        self._update_summaries(frame)
+        self._on_review()
+
+    def _machine_row(self, which: str, words: list[str], saved: list[float]) -> tuple[str, np.ndarray]:
+        name = self.comparison.names[which]
+        layer = None if self.layer.value == views.SAVED else self.layer.value
+        head = None if self.head.value == views.MEAN else self.head.value
+        if layer is None and head is None:
+            return name, np.asarray(saved, dtype=float)
+        values = model_attention.layer_head_attention(self.comparison.run_dir(which), words, -1 if layer is None else layer,
+                                               head)
+        where = f"layer {'last' if layer is None else layer}, {'mean of heads' if head is None else f'head {head}'}"
+        return f"{name} ({where})", values
+
+    def _on_review(self, change: Any = None) -> None:
+        if self._updating:
+            return
+        for out in self.bertviz_out.values():
+            out.outputs = ()
+        if self.review.value is None:
+            self.info.value = "<p><em>No review matches these filters.</em></p>"
+            self.erasure.value = ""
+            self.figure = go.Figure()
+            self.heatmap.outputs = ()
+            return
+        row = self.comparison.review(self.review.value)
+        words = list(row["words"])
+        if self.layer.value != views.SAVED or self.head.value != views.MEAN:
+            self.info.value = "<p><em>Computing the layer's attention (the first time loads both models)...</em></p>"
+        rows: dict[str, np.ndarray] = {"human": np.asarray(row["human"], dtype=float)}
+        message = ""
+        try:
+            for which in ("baseline", "humal"):
+                name, values = self._machine_row(which, words, row[which])
+                rows[name] = values
+            if self.rollout.value:
+                for which, name in self.comparison.names.items():
+                    rows[f"{name} (rollout)"] = model_attention.rollout_attention(self.comparison.run_dir(which), words)
+        except Exception as exc:  # a missing model or an unreadable one: show the saved rows
+            message = f"<br><span style='color:#b00;'>{views.escape(exc)}</span>"
+            rows = {"human": rows["human"], self.comparison.baseline_name: np.asarray(row["baseline"]),
+                    self.comparison.humal_name: np.asarray(row["humal"])}
+        self.info.value = f'<div style="font-size:13px;">{views.escape(views.review_title(self.comparison, row))}{message}</div>'
+        self.figure = views.heatmap_figure(words, rows, words_per_line=self.words_per_line)
+        self.heatmap.outputs = (_plotly_output(self.figure),)
+        self.erasure.value = views.erasure_html(self.comparison, self.faithfulness, row["review_id"], self.percent.value)
+
+    def _update_summaries(self, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            self.position_fig = go.Figure()
+            self.positions.outputs = (_html_output("<p><em>No review matches these filters.</em></p>"),)
+        else:
+            title = f"Mean attention by relative position (paper Fig. 6), {len(frame)} reviews"
+            self.position_fig = views.position_figure(compare.position_table(self.comparison, reviews=frame), title=title)
+            self.positions.outputs = (_plotly_output(self.position_fig),)
+        self.tables.value = views.summary_html(self.comparison, frame)
+        self.faith_tables.value = views.faithfulness_html(self.comparison, self.faithfulness, frame)
+
+    def _on_bertviz(self, button: Any = None) -> None:
+        if self.review.value is None:
+            return
+        words = list(self.comparison.review(self.review.value)["words"])
+        layer = -1 if self.layer.value == views.SAVED else self.layer.value
+        for which, out in self.bertviz_out.items():
+            name = self.comparison.names[which]
+            try:
+                attention = model_attention.review_attention(self.comparison.run_dir(which), words)
+                view = bertviz_views.bertviz_html(attention, self.bertviz_view.value, layer)
+                out.outputs = (_html_output(f"<h4>{views.escape(name)}</h4>{view}"),)
+            except Exception as exc:
+                out.outputs = (_html_output(f"<h4>{views.escape(name)}</h4><p>{views.escape(exc)}</p>"),)
 
 
-def _read_attention(run_dir: Path) -> dict[str, Any]:
-    if not run_dir.is_dir():
-        raise DataNotFoundError(f"run folder {str(run_dir)!r} does not exist.")
-    path = run_dir / runs.ATTENTION_FILE
-    if not path.is_file():
-        raise DataNotFoundError(
-            f"run folder {str(run_dir)!r} has no {runs.ATTENTION_FILE}: it is not a finished humal_nb run "
-            "(train one with `humal-nb run PARAMS.yaml`, or pass the folder that holds metrics.json "
-            "and attention.json)."
-        )
-    try:
-        cache = runs.read_json(path)
-    except (OSError, ValueError) as exc:
-        raise DataFormatError(f"{path} cannot be read as JSON ({exc}); re-run that run.") from exc
-    reviews = cache.get("reviews") if isinstance(cache, dict) else None
-    if not isinstance(reviews, list) or not reviews:
-        raise DataFormatError(f"{path} holds no reviews (expected {{'strategy', 'reviews': [...]}}).")
-    ids = [str(r.get("review_id")) for r in reviews]
-    if len(set(ids)) != len(ids):
-        raise DataFormatError(f"{path} lists a review_id more than once; re-run that run.")
-    return cache
+def example_browser(comparison: Comparison, words_per_line: int = 12, faithfulness: Any = None) -> ExampleBrowser:
+    """The attention explorer for two runs (`compare.load_comparison`).
 
-
-def _display_name(strategy: str, run_dir: Path) -> str:
-    return STRATEGY_LABELS.get(strategy, strategy or run_dir.name)
-
-
-def load_comparison(baseline_dir: str | Path, humal_dir: str | Path) -> Comparison:
-    """Join two finished runs' per-review records (their `attention.json`) on `review_id`.
-
-    Args:
-        baseline_dir: run folder of the reference model (usually the plain baseline).
-        humal_dir: run folder of the HuMAL model, evaluated on the same test set.
-    Returns:
-        a Comparison, reviews in the HuMAL run's test order.
-    Raises:
-        DataNotFoundError naming the folder without `attention.json`; DataFormatError
-        when the runs do not share the same test set (ids, words or human attention).
+    Filters (label, length group, prediction errors) narrow the review list; the chosen
+    review's words show as heatmap rows of human, baseline and HuMAL attention (the
+    saved last-layer head mean, or any layer/head from the saved models; `rollout rows`
+    adds both models' attention rollout). With `faithfulness` (compare.faithfulness)
+    the review's predictions with its top-k % words removed show under the heatmap
+    (`remove top` picks k). Tabs: position curves, rate/cosine/plausibility and
+    faithfulness tables of the filtered reviews; bertviz views of both models (rendered
+    on demand; they need internet access, see bertviz_views.BERTVIZ_NOTE).
     """
-    baseline_dir, humal_dir = Path(baseline_dir).resolve(), Path(humal_dir).resolve()
-    base_cache, humal_cache = _read_attention(baseline_dir), _read_attention(humal_dir)
-    base = {str(r["review_id"]): r for r in base_cache["reviews"]}
-    humal = {str(r["review_id"]): r for r in humal_cache["reviews"]}
-    only_base, only_humal = sorted(set(base) - set(humal)), sorted(set(humal) - set(base))
-    if only_base or only_humal:
-        raise DataFormatError(
-            f"the runs do not share the same test set: {len(only_base)} review(s) only in {baseline_dir} "
-            f"(e.g. {only_base[:3]}), {len(only_humal)} only in {humal_dir} (e.g. {only_humal[:3]}). "
-            "Compare runs trained with the same data, n_test, test_seed and length_group."
-        )
-    rows = []
-    for rid, h in humal.items():
-        b = base[rid]
-        if list(b["words"]) != list(h["words"]):
-            raise DataFormatError(
-                f"review {rid!r} has different words in {baseline_dir} and {humal_dir}: "
-                "the runs do not share the same test set."
-            )
-        if len(b["human"]) != len(h["human"]) or not np.allclose(b["human"], h["human"], atol=1e-9):
-            raise DataFormatError(
-                f"review {rid!r} has different human attention in {baseline_dir} and {humal_dir}: "
-                "the runs used different agreement or human_attention parameters."
-            )
-        for record, folder in ((b, baseline_dir), (h, humal_dir)):
-            if len(record["machine"]) != len(record["words"]):
-                raise DataFormatError(
-                    f"{folder}: review {rid!r} has {len(record['machine'])} attention values for "
-                    f"{len(record['words'])} words."
-                )
-        label = int(h["label"])
-        b_pred, h_pred = int(float(b["prob"]) >= 0.5), int(float(h["prob"]) >= 0.5)
-        b_wrong, h_wrong = b_pred != label, h_pred != label
-        rows.append({
-            "review_id": rid,
-            "label": label,
-            "length_group": h.get("length_group") or "",
-            "n_words": len(h["words"]),
-            "words": list(h["words"]),
-            "maps": [list(m) for m in h.get("maps", [])],
-            "human": [float(v) for v in h["human"]],
-            "baseline": [float(v) for v in b["machine"]],
-            "humal": [float(v) for v in h["machine"]],
-            "baseline_prob": float(b["prob"]),
-            "humal_prob": float(h["prob"]),
-            "baseline_pred": b_pred,
-            "humal_pred": h_pred,
-            "baseline_wrong": b_wrong,
-            "humal_wrong": h_wrong,
-            "errors": {(False, False): "none", (True, False): "baseline", (False, True): "humal"}.get(
-                (b_wrong, h_wrong), "both"),
-        })
-    metrics = {}
-    for which, folder in (("baseline", baseline_dir), ("humal", humal_dir)):
-        metrics[which] = runs.read_metrics(folder) if (folder / runs.METRICS_FILE).is_file() else {}
-    base_name = _display_name(base_cache.get("strategy", ""), baseline_dir)
-    humal_name = _display_name(humal_cache.get("strategy", ""), humal_dir)
-    if base_name == humal_name:
-        base_name, humal_name = f"{base_name} ({baseline_dir.name})", f"{humal_name} ({humal_dir.name})"
-    return Comparison(
-        reviews=pd.DataFrame(rows, columns=COLUMNS),
-        baseline_dir=baseline_dir,
-        humal_dir=humal_dir,
-        baseline_name=base_name,
-        humal_name=humal_name,
-        metrics=metrics,
-        strategies={"baseline": str(base_cache.get("strategy", "")), "humal": str(humal_cache.get("strategy", ""))},
-    )
+    return ExampleBrowser(comparison, words_per_line=words_per_line, faithfulness=faithfulness)
 
 
-def filter_reviews(
-    reviews: pd.DataFrame,
-    label: int | None = None,
-    length_group: str | None = None,
-    errors: str = "any",
-) -> pd.DataFrame:
-    """The reviews matching a label, a length group and a prediction-error filter.
-
-    Args:
-        reviews: `Comparison.reviews`.
-        label: 0 or 1, None for both.
-        length_group: `yelp50`, `yelp100`, `yelp200`, None (or "") for all.
-        errors: a key of ERROR_FILTERS (`any`, `baseline`, `humal`, `both`,
-            `baseline_only`, `humal_only`, `neither`).
-    """
-    if errors not in ERROR_FILTERS:
-        raise ParameterError(f"errors filter {errors!r} is unknown; valid: {', '.join(ERROR_FILTERS)}.")
-    keep = pd.Series(True, index=reviews.index)
-    if label is not None:
-        keep &= reviews["label"] == int(label)
-    if length_group:
-        keep &= reviews["length_group"] == length_group
-    b, h = reviews["baseline_wrong"].astype(bool), reviews["humal_wrong"].astype(bool)
-    keep &= {
-        "any": pd.Series(True, index=reviews.index),
-        "baseline": b,
-        "humal": h,
-        "both": b & h,
-        "baseline_only": b & ~h,
-        "humal_only": ~b & h,
-        "neither": ~b & ~h,
-    }[errors]
-    return reviews[keep]
-
-
-def example_reviews(comparison: Comparison, n: int) -> pd.DataFrame:
-    """`n` reviews to show as examples: taken in turn from the error groups (only the
-    baseline wrong, only HuMAL wrong, both wrong, both right), test order within each."""
-    frame = comparison.reviews
-    groups = [frame[frame["errors"] == e] for e in ("baseline", "humal", "both", "none")]
-    picked: list[int] = []
-    for k in range(max((len(g) for g in groups), default=0)):
-        for group in groups:
-            if k < len(group) and len(picked) < n:
-                picked.append(group.index[k])
-    return frame.loc[picked]
-
-
-# ---------------------------------------------------------------------- summaries (sec. V-E)
-def _subset(comparison: Comparison, reviews: pd.DataFrame | None) -> pd.DataFrame:
-    return comparison.reviews if reviews is None else reviews
-
-
-def _models(comparison: Comparison, frame: pd.DataFrame) -> dict[str, list]:
-    return {comparison.baseline_name: list(frame["baseline"]), comparison.humal_name: list(frame["humal"])}
-
-
-def position_table(comparison: Comparison, n_bins: int = 10, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Mean word attention by relative position for human, baseline and HuMAL (Fig. 6).
-
-    Returns `analysis.position_curves`: `source`, `bin`, `position`, `attention`
-    (1.0 = uniform attention). `reviews`: a subset of `comparison.reviews` (default all).
-    """
-    frame = _subset(comparison, reviews)
-    return analysis.position_curves({"human": list(frame["human"]), **_models(comparison, frame)}, n_bins=n_bins)
-
-
-def rates_table(comparison: Comparison, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Binarized high-attention rates of humans and both models (paper sec. V-E).
-
-    Columns: `source`; `highlight_rate` (humans only: the share of words an annotator
-    highlighted, the paper's 13-21 %); `rate_std` (share of words above the review's mean
-    + 1 std; for humans, of the summed-maps vector); `rate_iqr` (Tukey's rule); `paper`
-    (the paper's figure: humans 13-21 %, BERT about 5 %).
-    """
-    frame = _subset(comparison, reviews)
-    sources = {"human": list(frame["human"]), **_models(comparison, frame)}
-    paper = {"human": "13-21 % highlighted"}
-    if comparison.strategies.get("baseline") == "baseline":
-        paper[comparison.baseline_name] = "about 5 % (BERT, mean + 1 std)"
-    rows = [
-        {
-            "source": name,
-            "highlight_rate": analysis.human_highlight_rate(list(frame["maps"])) if name == "human" else np.nan,
-            "rate_std": analysis.high_attention_rate(values, rule="std"),
-            "rate_iqr": analysis.high_attention_rate(values, rule="iqr"),
-            "paper": paper.get(name, ""),
-        }
-        for name, values in sources.items()
-    ]
-    return pd.DataFrame(rows, columns=["source", "highlight_rate", "rate_std", "rate_iqr", "paper"])
-
-
-def cosine_summary(comparison: Comparison, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Mean (std) cosine similarity of each model's word attention to the human's (Table V)."""
-    frame = _subset(comparison, reviews)
-    return analysis.cosine_table(list(frame["human"]), _models(comparison, frame))
-
-
-def plausibility_summary(comparison: Comparison, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
-    """ERASER-style plausibility (AUPRC, token F1) of each model against the human consensus."""
-    frame = _subset(comparison, reviews)
-    return analysis.plausibility_table(list(frame["maps"]), _models(comparison, frame))
-
-
-# ---------------------------------------------------------------------- layers and heads
-@dataclass
-class ReviewAttention:
-    """One review through a saved model: its tokens and every layer's attention.
-
-    `attentions`: [layers, heads, tokens, tokens] float32; `cls`: the classification
-    token's position; `word_ids`: word index per token (None for special tokens).
-    """
-
-    tokens: list[str]
-    word_ids: list[int | None]
-    n_words: int
-    attentions: np.ndarray
-    cls: int
-
-    @property
-    def cls_rows(self) -> np.ndarray:
-        """[layers, heads, tokens] the classification token's attention rows."""
-        return self.attentions[:, :, self.cls, :]
-
-
-def model_shape(run_dir: str | Path) -> tuple[int, int] | None:
-    """(layers, heads) of a run's saved model, read from `model/config.json`; None without a model."""
-    path = Path(run_dir) / runs.MODEL_DIR / "config.json"
-    if not path.is_file():
-        return None
-    config = json.loads(path.read_text())
-    base = config.get("base_config") or config
-    layers = base.get("num_hidden_layers") or base.get("n_layer")
-    heads = base.get("num_attention_heads") or base.get("n_head")
-    return (int(layers), int(heads)) if layers and heads else None
-
-
-def _run_max_length(run_dir: Path) -> int:
-    path = run_dir / runs.METRICS_FILE
-    if path.is_file():
-        return int(runs.read_json(path).get("parameters", {}).get("max_length", 256))
-    return 256
-
-
-@functools.lru_cache(maxsize=4)
-def _load_model(run_dir: str) -> tuple[Any, Any, int]:
-    """A run's saved model (eager attention, eval mode, CPU), its tokenizer and max_length."""
-    from transformers import AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    from humal_nb.models import HumalForSequenceClassification
-
-    model_dir = Path(run_dir) / runs.MODEL_DIR
-    if not (model_dir / "config.json").is_file():
-        raise DataNotFoundError(
-            f"run folder {run_dir!r} has no saved model ({runs.MODEL_DIR}/): layer and head attention "
-            "needs it (train with save_model: true). The last layer's head-mean attention is in attention.json."
-        )
-    bar = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        model = HumalForSequenceClassification.from_pretrained(model_dir).eval()
-    finally:
-        if bar:
-            hf_logging.enable_progress_bar()
-    model.backbone.set_attn_implementation("eager")  # output_attentions needs the eager kernel
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    tokenizer.padding_side = model.family.padding_side
-    return model, tokenizer, _run_max_length(Path(run_dir))
-
-
-@functools.lru_cache(maxsize=16)
-def _review_attention(run_dir: str, words: tuple[str, ...]) -> ReviewAttention:
-    import torch
-
-    from humal_nb.attention import cls_index
-    from humal_nb.tokens import encode_texts
-
-    model, tokenizer, max_length = _load_model(run_dir)
-    encoded = encode_texts(tokenizer, model.family, [list(words)], max_length=max_length)[0]
-    ids = torch.tensor([encoded.input_ids])
-    mask = torch.ones_like(ids)
-    extra = {} if encoded.token_type_ids is None else {"token_type_ids": torch.tensor([encoded.token_type_ids])}
-    with torch.no_grad():
-        out = model.backbone(input_ids=ids, attention_mask=mask, output_attentions=True, **extra)
-    if not out.attentions:
-        raise DataFormatError(f"the model in {run_dir} returned no attention matrices.")
-    attentions = torch.stack([a[0] for a in out.attentions]).float().numpy()
-    return ReviewAttention(
-        tokens=tokenizer.convert_ids_to_tokens(encoded.input_ids),
-        word_ids=list(encoded.word_ids),
-        n_words=encoded.n_words,
-        attentions=attentions,
-        cls=int(cls_index(model.family, mask)[0]),
-    )
-
-
-def review_attention(run_dir: str | Path, words: list[str]) -> ReviewAttention:
-    """Every layer's attention for one review through a run's saved model (cached per review)."""
-    if not words:
-        raise DataFormatError("the review has no words.")
-    return _review_attention(str(Path(run_dir).resolve()), tuple(str(w) for w in words))
-
-
-def layer_head_attention(run_dir: str | Path, words: list[str], layer: int = -1, head: int | None = None) -> np.ndarray:
-    """Word-level attention of the classification token at one layer and head.
-
-    Args:
-        run_dir: a run folder with a saved `model/`.
-        words: the review's words (as in `attention.json`).
-        layer: layer index, -1 = last (the paper's A^m_last).
-        head: head index, or None for the mean over the layer's heads (paper eq. 1).
-    Returns:
-        [words] float array summing to 1: sub-word values summed per word and
-        renormalized (the same rule as the saved `machine` attention, which it equals for
-        layer -1, head None).
-    """
-    from humal_nb.tokens import tokens_to_words
-
-    attention = review_attention(run_dir, words)
-    n_layers, n_heads = attention.attentions.shape[:2]
-    if not -n_layers <= layer < n_layers:
-        raise ParameterError(f"layer {layer} does not exist: the model has {n_layers} layers (0..{n_layers - 1}).")
-    if head is not None and not 0 <= head < n_heads:
-        raise ParameterError(f"head {head} does not exist: each layer has {n_heads} heads (0..{n_heads - 1}).")
-    rows = attention.cls_rows[layer]
-    row = rows.mean(axis=0) if head is None else rows[head]
-    return tokens_to_words(row, attention.word_ids, attention.n_words)
-
-
-def clear_caches() -> None:
-    """Forget loaded models and computed review attention (e.g. after re-training a run)."""
-    _review_attention.cache_clear()
-    _load_model.cache_clear()
-    _readings.cache_clear()
-
-
-# ---------------------------------------------------------------------- rollout and faithfulness
-ROLLOUT_READINGS = {"last": "last layer (eq. 1)", "first": "first layer", "rollout": "rollout"}
-
-
-def has_models(comparison: Comparison) -> bool:
-    """Whether both runs kept their saved `model/` (layers, rollout and faithfulness need it)."""
-    return all(model_shape(comparison.run_dir(w)) is not None for w in ("baseline", "humal"))
-
-
-def rollout_attention(run_dir: str | Path, words: list[str]) -> np.ndarray:
-    """One review's attention rollout (humal_nb.rollout) as word attention, from the cached
-    all-layer attention of `review_attention`."""
-    from humal_nb.rollout import rollout_words
-
-    attention = review_attention(run_dir, words)
-    return rollout_words(attention.attentions, attention.cls, attention.word_ids, attention.n_words)
-
-
-@functools.lru_cache(maxsize=4)
-def _readings(run_dir: str, words: tuple[tuple[str, ...], ...]) -> dict[str, list[np.ndarray]]:
-    from humal_nb.rollout import word_readings
-
-    model, tokenizer, max_length = _load_model(run_dir)
-    return word_readings(model, tokenizer, [list(w) for w in words], max_length=max_length)
-
-
-def machine_readings(comparison: Comparison, which: str) -> dict[str, list[np.ndarray]]:
-    """Every test review's first-layer, last-layer and rollout word attention through one
-    run's saved model (`rollout.word_readings`, batched; cached per run)."""
-    words = tuple(tuple(str(w) for w in ws) for ws in comparison.reviews["words"])
-    return _readings(str(comparison.run_dir(which)), words)
-
-
-def rollout_summary(comparison: Comparison, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Cosine to human (mean, std) and IOU-F1 of each model's attention read three ways:
-    the saved last layer (eq. 1), the first layer and attention rollout; a last row gives
-    uniform attention (every word alike) as the reference (rollout spreads attention)."""
-    from humal_nb.faithfulness import iou_f1
-
-    frame = _subset(comparison, reviews)
-    positions = [comparison.reviews.index.get_loc(i) for i in frame.index]
-    rate = analysis.human_highlight_rate(list(comparison.reviews["maps"]))  # IOU-F1's top words: the whole test set's
-    rows = []
-    for which, name in comparison.names.items():
-        readings = machine_readings(comparison, which)
-        for key, label in ROLLOUT_READINGS.items():
-            values = list(frame[which]) if key == "last" else [readings[key][p] for p in positions]
-            cos = analysis.cosines(list(frame["human"]), values, name)
-            rows.append({"model": name, "reading": label, "cosine_mean": float(cos.mean()),
-                         "cosine_std": float(cos.std()), "iou_f1": iou_f1(values, list(frame["maps"]), rate)["iou_f1"],
-                         "n": len(cos)})
-    uniform = analysis.cosines(list(frame["human"]), [np.ones(n) / n for n in frame["n_words"]])
-    rows.append({"model": "reference", "reading": "uniform (every word alike)", "cosine_mean": float(uniform.mean()),
-                 "cosine_std": float(uniform.std()), "iou_f1": np.nan, "n": len(uniform)})
-    return pd.DataFrame(rows, columns=["model", "reading", "cosine_mean", "cosine_std", "iou_f1", "n"])
-
-
-def faithfulness(comparison: Comparison, seed: int = 0, **options: Any) -> Any:
-    """ERASER faithfulness of human, baseline, HuMAL and random attention under each model
-    (`faithfulness.compare_faithfulness`), or None when a run has no saved model."""
-    from humal_nb.faithfulness import compare_faithfulness
-
-    return compare_faithfulness(comparison, seed=seed, **options) if has_models(comparison) else None
-
-
-def plausibility_faithfulness(comparison: Comparison, faith: Any, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per model under test and attention source: plausibility (IOU-F1, AUPRC, token F1
-    against the annotators) beside faithfulness (AOPC comprehensiveness, sufficiency),
-    the latter toward the predicted class and toward the true label (`target`)."""
-    from humal_nb.faithfulness import TARGETS, iou_f1
-
-    frame = _subset(comparison, reviews)
-    positions = [comparison.reviews.index.get_loc(i) for i in frame.index]
-    random, rate = faith.random, float(faith.iou["percent"].iloc[0])  # the whole test set's highlight rate
-    plausible = {}
-    for key in faith.sources:
-        values = [random[p] for p in positions] if key == "random" else list(frame[key])
-        plausible[key] = {**analysis.plausibility(values, list(frame["maps"]), name=key),
-                          "iou_f1": iou_f1(values, list(frame["maps"]), percent=rate)["iou_f1"]}
-    ids = list(frame["review_id"])
-    table = pd.concat([faith.table(ids, keys=True, target=t).assign(target=name) for t, name in TARGETS.items()],
-                      ignore_index=True)
-    for column in ("iou_f1", "auprc", "token_f1"):
-        table[column] = [plausible[s][column] for s in table["source"]]
-    table["model"], table["source"] = table["model"].map(faith.models), table["source"].map(faith.sources)
-    return table[["target", "model", "source", "iou_f1", "auprc", "token_f1", "comprehensiveness",
-                  "comprehensiveness_se", "sufficiency", "n_reviews"]]
-
-
-def review_erasure(comparison: Comparison, faith: Any, review_id: str, percent: float = 0.2) -> pd.DataFrame:
-    """One review with its top words removed: per model under test and attention source,
-    the top-k % words, P(1) of the whole review, without them and with only them, and
-    whether removing them flips the prediction."""
-    words = list(comparison.review(review_id)["words"])
-    part = faith.review(review_id, percent)
-    return pd.DataFrame({
-        "model": part["model"].map(faith.models),
-        "source": part["source"].map(faith.sources),
-        "removed_words": [" ".join(words[i] for i in sorted(top[: min(k, n - 1)]))
-                      for top, k, n in zip(part["top"], part["k"], part["n_words"])],
-        "full_prob": part["full_prob"],
-        "removed_prob": part["removed_prob"],
-        "kept_prob": part["kept_prob"],
-        "flips": (part["removed_prob"] >= 0.5).astype(int) != part["pred"],
-    })
-
-
-# ---------------------------------------------------------------------- finding or training runs
-def _existing(path: str | Path) -> Path:
-    """A folder given relative to the working directory, else to the repository root."""
-    path = Path(path).expanduser()
-    if path.is_absolute() or path.exists():
-        return path.resolve()
-    return (REPO_ROOT / path).resolve()
-
-
-def train_small_runs(out_dir: str | Path, strategy: str = "al", reuse: bool = True, **overrides: Any) -> tuple[Path, Path]:
-    """Train a tiny baseline and HuMAL run on the same training subset and test set.
-
-    Args:
-        out_dir: they go to `out_dir/baseline` and `out_dir/<strategy>`.
-        strategy: the HuMAL strategy (`al`, `ap`, `an`).
-        reuse: keep a finished run folder whose parameters are the same.
-        overrides: RunConfig parameters over SMALL_RUN (data_size 32, ratio 0.25,
-            n_test 20, 1 epoch, max_length 64).
-    Returns:
-        (baseline folder, HuMAL folder).
-    """
-    from humal_nb import train
-    from humal_nb.config import RunConfig
-
-    if strategy == "baseline":
-        raise ParameterError("strategy must be a HuMAL strategy (al, ap, an): the baseline is trained anyway.")
-    config = RunConfig.from_dict({**SMALL_RUN, **overrides, "strategy": strategy, "out_dir": ""})
-    out = _existing(out_dir)
-    pairs = [(config.replace(strategy="baseline"), out / "baseline"), (config, out / strategy)]
-    reviews = None
-    for run_config, folder in pairs:
-        if reuse and runs.is_complete(folder) and (folder / runs.ATTENTION_FILE).is_file():
-            if runs.read_metrics(folder).get("parameters") == run_config.to_dict():
-                continue
-        reviews = train.load_reviews(run_config) if reviews is None else reviews
-        result = train.train_and_evaluate(run_config, progress=False, reviews=reviews)
-        train.save_run(result, folder, save_model=run_config.save_model)
-    return pairs[0][1], pairs[1][1]
-
-
-def resolve_runs(
-    baseline_run: str | Path = "",
-    humal_run: str | Path = "",
-    out_dir: str | Path = "outputs/compare",
-    **small_run: Any,
-) -> tuple[Path, Path]:
-    """The two run folders the explorer compares (the notebook's parameters).
-
-    Both given: those. Only `humal_run`: its `baseline/` subfolder (what
-    `compare_baseline: true` writes). Neither: a tiny pair trained into `out_dir`
-    (`train_small_runs(out_dir, **small_run)`). Relative paths are looked up from the
-    working directory, then from the repository root.
-    """
-    if baseline_run and humal_run:
-        return _existing(baseline_run), _existing(humal_run)
-    if humal_run:
-        humal = _existing(humal_run)
-        baseline = humal / "baseline"
-        if not (baseline / runs.ATTENTION_FILE).is_file():
-            raise DataNotFoundError(
-                f"humal_run {str(humal)!r} has no baseline/ run beside it (train it with compare_baseline: true), "
-                "so give baseline_run too."
-            )
-        return baseline, humal
-    if baseline_run:
-        raise ParameterError("baseline_run is given but humal_run is empty: give both, or neither to train a small pair.")
-    return train_small_runs(out_dir, **small_run)
-
-
-# ---------------------------------------------------------------------- the report
-def strip_widgets(nb: Any, note_html: str) -> Any:
-    """A copy of a notebook without live widgets: their state (which an HTML export would
-    render with a script from a CDN) is dropped and each widget output becomes `note_html`."""
-    nb = copy.deepcopy(nb)
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data") if output.get("output_type") in ("display_data", "execute_result") else None
-            if data and WIDGET_MIME in data:
-                output["data"] = {"text/html": note_html, "text/plain": "(interactive widget)"}
-    return nb
-
-
-def export_compare_html(notebook_path: str | Path, html_path: str | Path, show_code: bool = False) -> Path:
-    """Export an executed compare notebook as a self-contained HTML report (no live widgets)."""
-    import nbformat
-
-    from humal_nb.execute import export_html
-
-    note = (
-        '<p class="humal-note"><em>The interactive explorer is shown when the notebook runs live '
-        "(JupyterLab, or <code>voila notebooks/compare_attention.ipynb</code>); this report holds "
-        "its static versions below.</em></p>"
-    )
-    nb = strip_widgets(nbformat.read(str(notebook_path), as_version=4), note)
-    with tempfile.TemporaryDirectory() as tmp:
-        plain = Path(tmp) / Path(notebook_path).name
-        nbformat.write(nb, str(plain))
-        return export_html(plain, html_path, show_code=show_code, title="HuMAL: human vs machine attention")
-
-
-def compare_report(out_dir: str | Path, parameters: Mapping[str, Any] | None = None, progress: bool = False) -> Path:
-    """Execute `compare_attention.ipynb` with papermill into `out_dir` and export it.
-
-    Returns the HTML report, `out_dir/compare_report.html` (the executed notebook is
-    `out_dir/compare_attention.ipynb`).
-    """
-    from humal_nb.execute import execute_notebook
-
-    out = Path(out_dir).expanduser().resolve()
-    values = {"out_dir": str(out), **dict(parameters or {})}
-    notebook = execute_notebook(COMPARE_NOTEBOOK, out / COMPARE_EXECUTED, values, progress=progress)
-    return export_compare_html(notebook, out / COMPARE_REPORT)
-
-
-__all__ = [
-    "Comparison",
-    "ERROR_FILTERS",
-    "ReviewAttention",
-    "clear_caches",
-    "compare_report",
-    "cosine_summary",
-    "example_reviews",
-    "export_compare_html",
-    "faithfulness",
-    "filter_reviews",
-    "has_models",
-    "layer_head_attention",
-    "load_comparison",
-    "machine_readings",
-    "model_shape",
-    "plausibility_faithfulness",
-    "plausibility_summary",
-    "position_table",
-    "rates_table",
-    "resolve_runs",
-    "review_attention",
-    "review_erasure",
-    "rollout_attention",
-    "rollout_summary",
-    "strip_widgets",
-    "train_small_runs",
-]
+__all__ = ["ExampleBrowser", "example_browser"]

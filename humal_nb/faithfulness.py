@@ -46,7 +46,7 @@ word are not scored, as in `analysis.plausibility`.
 `ModelPredictor` runs a finished run's saved model (batched longest first through
 `train.predict`) and caches every text's probability in the run folder
 (`faithfulness_cache.json`, keyed by the model's weights, max_length and device), so a
-report is computed once. `compare_faithfulness` scores a `explorer.Comparison`.
+report is computed once. `compare_faithfulness` scores a `compare.Comparison`.
 
 (Just over 500 lines: the erasure metrics, their model runner with its cache, and IOU-F1
 share the ranking and reduction rules stated here.)
@@ -379,7 +379,7 @@ class ModelPredictor:
     def __init__(self, run_dir: str | Path, device: str = "auto", batch_size: int = 64, cache: bool = True) -> None:
         from transformers import AutoTokenizer
 
-        from humal_nb.explorer import _run_max_length
+        from humal_nb.model_attention import run_max_length as _run_max_length
         from humal_nb.models import HumalForSequenceClassification
         from humal_nb.train import resolve_device
 
@@ -491,7 +491,7 @@ def compare_faithfulness(
     """ERASER faithfulness of human, baseline, HuMAL and random attention under each model.
 
     Args:
-        comparison: an `explorer.Comparison` (both runs need their saved `model/`).
+        comparison: a `compare.Comparison` (both runs need their saved `model/`).
         percents: the k values of AOPC.
         seed: the random-words control's seed.
         models: the models under test, keys of `comparison.names`.

@@ -80,9 +80,9 @@ def _cell_reviews(config: RunConfig):
 def run_cell_in_process(config: RunConfig, cell_dir: str | Path) -> None:
     """Train, evaluate and save one cell in this process: what the training notebook does for
     the cell (`train.train_with_baseline` then `train.save_runs`), on the worker's kept data and model."""
-    from humal_nb import execute, train
+    from humal_nb import job, train
 
-    config = execute.absolute_paths(config).replace(out_dir=str(Path(cell_dir).resolve()))
+    config = job.absolute_paths(config).replace(out_dir=str(Path(cell_dir).resolve()))
     result, baseline = train.train_with_baseline(config, reviews=_cell_reviews(config))
     train.save_runs(config, result, baseline)
 
@@ -94,9 +94,9 @@ def _run_cell(config_dict: dict[str, Any], cell_dir: str, threads: int, notebook
     config = RunConfig.from_dict(config_dict)
     try:
         if notebook:
-            from humal_nb import execute
+            from humal_nb import job
 
-            execute.run_notebook(config, cell_dir, progress=False, html=html)
+            job.run_notebook(config, cell_dir, progress=False, html=html)
         else:
             run_cell_in_process(config, cell_dir)
         return {"status": STATUS_FINISHED, "seconds": time.perf_counter() - started}

@@ -6,7 +6,7 @@
 - `review_heatmap_html`: one review's words coloured by human and machine attention.
 
 Plotly figures are shown through the `plotly_mimetype` renderer (`use_notebook_renderer`),
-so an executed notebook holds each figure's JSON only; `humal_nb.execute.export_html`
+so an executed notebook holds each figure's JSON only; `humal_nb.notebooks.export_html`
 turns them into HTML with plotly.js inlined once, so the report renders offline.
 Text that comes from a data set is always HTML-escaped.
 """

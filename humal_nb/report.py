@@ -137,7 +137,7 @@ def read_summary(grid_dir: str | Path) -> pd.DataFrame:
 
 def build_report(grid_dir: str | Path, progress: bool = False) -> Path:
     """Rewrite `summary.csv`, execute the grid report notebook, export `report.html`."""
-    from humal_nb import execute
+    from humal_nb import notebooks
     from humal_nb.errors import ParameterError
 
     grid_dir = Path(grid_dir).expanduser().resolve()
@@ -154,13 +154,8 @@ def build_report(grid_dir: str | Path, progress: bool = False) -> Path:
             "error.json). `humal-nb report` takes the folder `humal-nb grid` wrote."
         )
     write_summary(grid_dir)
-    notebook = execute.execute_notebook(
-        execute.NOTEBOOKS_DIR / GRID_NOTEBOOK_NAME,
-        grid_dir / GRID_NOTEBOOK_NAME,
-        {"grid_dir": str(grid_dir)},
-        progress=progress,
-    )
-    return execute.export_html(notebook, grid_dir / REPORT_FILE, title=f"HuMAL grid report: {grid_dir.name}")
+    return notebooks.execute_and_export(notebooks.NOTEBOOKS_DIR / GRID_NOTEBOOK_NAME, grid_dir, {"grid_dir": str(grid_dir)},
+                                        REPORT_FILE, title=f"HuMAL grid report: {grid_dir.name}", progress=progress)
 
 
 # ---------------------------------------------------------------------- pieces of the grid report

@@ -4,7 +4,9 @@ A run folder holds `metrics.json` (parameters and results), `attention.json` (pe
 human and machine word attention, prediction; the explorer's cache), the executed
 notebook, `report.html` and `model/`. `metrics.json` is written last and atomically
 (temporary file + rename), so a folder with a complete `metrics.json` is a finished run
-and a killed run never leaves one half-written.
+and a killed run never leaves one half-written. A new run in a folder that holds a finished
+one sets it aside first and puts it back if the new run fails (`set_aside_finished_run`,
+`restore_finished_run`), so a bad run never costs a good one.
 """
 
 from __future__ import annotations
@@ -12,17 +14,21 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from humal_nb.names import (  # noqa: F401 - a run folder's file names, used as runs.<NAME>
     ATTENTION_FILE,
+    BASELINE_DIR,
     COMPARE_NOTEBOOK_FILE,
     COMPARE_REPORT_FILE,
     ERROR_FILE,
+    EXECUTED_NOTEBOOK,
     METRICS_FILE,
     MODEL_DIR,
+    REPORT_FILE,
 )
 
 REQUIRED_METRICS = (
@@ -94,3 +100,79 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+# ---------------------------------------------------------------------- replacing a run
+# what a run (and `humal-nb compare` on it) writes: cleared before a new run in the same folder
+RUN_OUTPUTS = (METRICS_FILE, ATTENTION_FILE, ERROR_FILE, MODEL_DIR, BASELINE_DIR,
+               EXECUTED_NOTEBOOK, REPORT_FILE, COMPARE_NOTEBOOK_FILE, COMPARE_REPORT_FILE)
+PREVIOUS_RUN = ".previous_run"
+FAILED_NOTEBOOK = "train_strategy.failed.ipynb"
+SET_ASIDE_DONE = ".complete"  # in .previous_run/: every output of the finished run is in there
+
+
+def clear_run_dir(run_dir: str | Path) -> None:
+    """Remove a run folder's previous outputs, `metrics.json` first (only humal_nb's own files)."""
+    run_dir = Path(run_dir)
+    for name in RUN_OUTPUTS:
+        path = run_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+
+def set_aside_finished_run(out: Path) -> Path | None:
+    """Move a finished run's outputs into `out/.previous_run/` (None when there is none);
+    clear whatever else a run writes. A set-aside left by a killed attempt is put back first.
+
+    Every step can be killed without losing the finished run: `metrics.json` leaves the folder
+    first and comes back last (so the folder never looks finished while parts are elsewhere),
+    and `.previous_run/.complete` says whether the set-aside had ended (then the folder holds
+    only the killed attempt's files, which are cleared) or not (then the folder still holds the
+    rest of the finished run, which stays)."""
+    kept = out / PREVIOUS_RUN
+    if kept.is_dir():
+        if is_complete(out):
+            shutil.rmtree(kept)  # the attempt had finished: its run stands
+        else:
+            if (kept / SET_ASIDE_DONE).exists():
+                clear_run_dir(out)  # the killed attempt's partial outputs
+                (kept / SET_ASIDE_DONE).unlink()
+            _move_outputs(kept, out)
+            shutil.rmtree(kept)
+    if not is_complete(out):
+        clear_run_dir(out)
+        return None
+    kept.mkdir()
+    _move_outputs(out, kept)
+    (kept / SET_ASIDE_DONE).touch()
+    return kept
+
+
+def restore_finished_run(out: Path, kept: Path) -> Path | None:
+    """Put a set-aside run back after a failed attempt; the failed notebook, if any, is
+    renamed to `train_strategy.failed.ipynb` and returned."""
+    failed = None
+    partial = out / EXECUTED_NOTEBOOK
+    if partial.is_file():
+        failed = out / FAILED_NOTEBOOK
+        partial.replace(failed)
+    clear_run_dir(out)
+    (kept / SET_ASIDE_DONE).unlink(missing_ok=True)  # from here on the folder holds only restored files
+    _move_outputs(kept, out)
+    shutil.rmtree(kept)
+    return failed
+
+
+def _move_outputs(src: Path, dst: Path) -> None:
+    """Move a run's outputs; `metrics.json` first out of a folder and last into one. What is
+    already in `dst` under the same name is replaced."""
+    names = [n for n in RUN_OUTPUTS if n != METRICS_FILE]
+    order = [METRICS_FILE, *names] if dst.name == PREVIOUS_RUN else [*names, METRICS_FILE]
+    for name in order:
+        source, target = src / name, dst / name
+        if source.exists() or source.is_symlink():
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            source.replace(target)

@@ -36,9 +36,9 @@ TINY_PAIR = dict(data_size=24, imbalance_ratio=0.25, n_test=20, epochs=1, max_le
 def train_tiny_pair(tmp_path_factory) -> tuple[Path, Path]:
     """A baseline and HuMAL-AL run on the same subset, trained once per test session
     (`train_small_runs` reuses a finished pair with the same parameters)."""
-    from humal_nb import explorer
+    from humal_nb import compare
 
-    return explorer.train_small_runs(tmp_path_factory.getbasetemp() / "tiny_pair", **TINY_PAIR)
+    return compare.train_small_runs(tmp_path_factory.getbasetemp() / "tiny_pair", **TINY_PAIR)
 
 
 @pytest.fixture(scope="session")

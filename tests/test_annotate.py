@@ -296,7 +296,7 @@ def test_the_notebook_has_one_parameters_cell_no_outputs_and_only_calls_the_pack
 
 @pytest.mark.slow
 def test_the_notebook_runs_headless_with_papermill(tmp_path, texts_file):
-    from humal_nb.execute import execute_notebook
+    from humal_nb.notebooks import execute_notebook
 
     out = tmp_path / "annotations.jsonl"
     executed = execute_notebook(NOTEBOOK, tmp_path / "annotate.ipynb",

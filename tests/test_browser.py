@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from humal_nb import explorer, runs
+from humal_nb import compare, runs
 from humal_nb.paths import outputs_dir
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -120,7 +120,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float 
 
 def _parameterized_copy(folder: Path, parameters: dict) -> Path:
     """compare_attention.ipynb with its parameters cell pointing at the runs (Voila takes no parameters)."""
-    nb = nbformat.read(explorer.COMPARE_NOTEBOOK, as_version=4)
+    nb = nbformat.read(compare.COMPARE_NOTEBOOK, as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     cell.source += "\n" + "\n".join(f"{key} = {value!r}" for key, value in parameters.items()) + "\n"
     path = folder / "compare_attention.ipynb"
@@ -135,7 +135,7 @@ def _heatmap_texts(page) -> list[str]:
 def test_explorer_live_in_voila_then_the_exported_report(xss_pair, chromium, tmp_path):
     page, log = _recording_page(chromium)
     baseline_dir, humal_dir = xss_pair
-    comparison = explorer.load_comparison(baseline_dir, humal_dir)
+    comparison = compare.load_comparison(baseline_dir, humal_dir)
     first, second = comparison.reviews.iloc[0], comparison.reviews.iloc[1]
     assert first["words"][0] == XSS
 
@@ -168,7 +168,7 @@ def test_explorer_live_in_voila_then_the_exported_report(xss_pair, chromium, tmp
         assert set(second["words"][:10]) <= set(texts) and XSS not in texts
         page.wait_for_selector(".humal-examples", timeout=60_000)  # the static section ran too
         page.wait_for_timeout(1000)
-        shot = outputs_dir() / "browser" / "explorer.png"
+        shot = outputs_dir() / "browser" / "compare.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.locator(".humal-explorer").screenshot(path=str(shot))
         assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
@@ -183,7 +183,7 @@ def test_explorer_live_in_voila_then_the_exported_report(xss_pair, chromium, tmp
             proc.wait(timeout=10)
 
     # ---------------------------------------------------------------- the exported report, offline
-    report = explorer.compare_report(tmp_path / "report", {
+    report = compare.compare_report(tmp_path / "report", {
         "baseline_run": str(baseline_dir), "humal_run": str(humal_dir), "n_static": 4})
     page, log = _recording_page(chromium)
     page.goto(report.as_uri(), timeout=60_000)

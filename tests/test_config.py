@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from humal_nb import cli, execute, grid
+from humal_nb import cli, grid, notebooks
 from humal_nb.config import DEFAULTS, PARAMETER_NAMES, load_run_config
 from humal_nb.errors import ParameterError
 from humal_nb.paths import REPO_ROOT
@@ -77,7 +77,7 @@ def no_execution(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a notebook was executed although the parameters are bad")
 
-    monkeypatch.setattr(execute, "execute_notebook", refuse)
+    monkeypatch.setattr(notebooks, "execute_notebook", refuse)
 
 
 @pytest.mark.parametrize(

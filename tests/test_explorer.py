@@ -1,256 +1,230 @@
-"""The explorer's data: two runs joined per review, layer/head attention, summaries."""
+"""The explorer's figures and widgets, built without a display and driven from Python."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
-from conftest import train_tiny_pair
 
-from humal_nb import analysis, explorer, runs
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb import bertviz_views, compare, explorer, model_attention, notebooks, runs, views
+
+XSS = "<script>alert(1)</script>"
+LONG = [f"word{i}" for i in range(30)]
+
+
+def _review(rid, label, words, base_prob, humal_prob, group="yelp50", seed=0):
+    rng = np.random.default_rng(seed)
+    n = len(words)
+    maps = [[int(i % 3 == 0) for i in range(n)], [int(i % 4 == 0) for i in range(n)]]
+    human = np.sum(maps, axis=0).astype(float)
+    machine = rng.random((2, n))
+    return [
+        {"review_id": rid, "label": label, "prob": prob, "length_group": group, "words": words,
+         "human": list(human / human.sum()), "machine": list(m / m.sum()), "maps": maps}
+        for prob, m in ((base_prob, machine[0]), (humal_prob, machine[1]))
+    ]
 
 
 @pytest.fixture(scope="module")
-def pair(minilm_pair):
-    return minilm_pair
+def synthetic(tmp_path_factory) -> compare.Comparison:
+    """Two runs on five hand-made reviews (no model): every error group, markup in the words."""
+    reviews = [
+        _review("r0", 1, [XSS, "great", "&amp;", "<b>food</b>", "friendly"], 0.2, 0.9, seed=0),  # baseline wrong
+        _review("r1", 0, ["awful", "cold", "pasta"], 0.1, 0.7, seed=1),  # HuMAL wrong
+        _review("r2", 1, ["nice", "place", "but", "slow"], 0.3, 0.4, "yelp100", seed=2),  # both wrong
+        _review("r3", 0, LONG, 0.2, 0.1, "yelp100", seed=3),  # both right
+        _review("r4", 1, ["lovely", "staff"], 0.8, 0.95, seed=4),  # both right
+    ]
+    root = tmp_path_factory.mktemp("synthetic")
+    for k, strategy in ((0, "baseline"), (1, "al")):
+        folder = root / strategy
+        folder.mkdir()
+        runs.write_json(folder / runs.ATTENTION_FILE, {"strategy": strategy, "reviews": [r[k] for r in reviews]})
+    return compare.load_comparison(root / "baseline", root / "al")
 
 
+def _shown(browser: explorer.ExampleBrowser) -> dict:
+    """The figure the heatmap Output widget holds (what the page draws)."""
+    (output,) = browser.heatmap.outputs
+    return output["data"][notebooks.PLOTLY_MIME]["data"][0]
+
+
+def _words(fig) -> set[str]:
+    return {t for line in fig.data[0].text for t in line if t}
+
+
+# ---------------------------------------------------------------------- heatmap_figure
+def test_heatmap_rows_are_aligned_on_one_colour_scale():
+    words = ["the", "food", XSS, "&amp;"]
+    rows = {"human": [0.5, 0.5, 0.0, 0.0], "Baseline": [0.1, 0.2, 0.3, 0.4], "HuMAL-AL": [0.25, 0.25, 0.25, 0.25]}
+    fig = views.heatmap_figure(words, rows, title="review <1>", words_per_line=10)
+    trace = fig.data[0]
+    assert trace.type == "heatmap" and trace.zmin == 0 and trace.zmax == 0.5  # shared: the largest value
+    assert [list(r[:4]) for r in trace.z] == [list(v) for v in rows.values()]
+    escaped = ["the", "food", "&lt;script&gt;alert(1)&lt;/script&gt;", "&amp;amp;"]
+    assert all(list(r[:4]) == escaped for r in trace.text)  # every row under the same words
+    assert all(t == "" for r in trace.text for t in r[4:]) and all(v is None for r in trace.z for v in r[4:])
+    assert list(fig.layout.yaxis.ticktext) == ["human", "Baseline", "HuMAL-AL"]
+    assert "Baseline<br>word 3: &lt;script&gt;" in trace.hovertext[1][2] and "0.3000" in trace.hovertext[1][2]
+    assert fig.layout.title.text == "review &lt;1&gt;"
+    assert XSS not in fig.to_json()
+
+
+def test_long_reviews_wrap_with_every_row_per_line():
+    rows = {"human": np.full(30, 1 / 30), "model": np.linspace(0, 1, 30)}
+    fig = views.heatmap_figure(LONG, rows, words_per_line=14, zmax=2.0)
+    trace = fig.data[0]
+    assert len(trace.z) == 3 * 3 - 1  # 3 lines of 2 rows, a blank row between lines
+    assert list(trace.text[0][:2]) == ["word0", "word1"] and list(trace.text[3][:2]) == ["word14", "word15"]
+    assert list(trace.text[6][:2]) == ["word28", "word29"] and trace.text[2] == [""] * 14
+    assert trace.zmax == 2.0 and list(fig.layout.yaxis.tickvals) == [0, 1, 3, 4, 6, 7]
+    with pytest.raises(ValueError, match="row 'model' has 29 values for 30 words"):
+        views.heatmap_figure(LONG, {"model": np.ones(29)})
+
+
+# ---------------------------------------------------------------------- the browser, synthetic runs
+def test_browser_builds_and_follows_the_review_selector(synthetic):
+    browser = explorer.example_browser(synthetic)
+    assert isinstance(browser, explorer.ExampleBrowser)
+    assert [value for _, value in browser.review.options] == ["r0", "r1", "r2", "r3", "r4"]
+    assert browser.review.value == "r0" and "&lt;script&gt;alert(1)&lt;/script&gt;" in _words(browser.figure)
+    assert _shown(browser)["text"] == [list(r) for r in browser.figure.data[0].text]
+    before = [list(r) for r in browser.figure.data[0].z]
+    browser.review.value = "r1"
+    assert _words(browser.figure) == {"awful", "cold", "pasta"}
+    assert [list(r) for r in browser.figure.data[0].z] != before
+    assert _shown(browser)["text"][0][:3] == ["awful", "cold", "pasta"]
+    assert "review r1" in browser.info.value and "HuMAL wrong" in browser.info.value
+    assert browser.layer.disabled and browser.head.disabled  # these runs have no saved model
+    assert (browser.label.label, browser.length_group.label, browser.errors.label) == ("all", "all", "all reviews")
+    assert (browser.layer.label, browser.head.label) == ("last, saved (eq. 1)", "mean of heads")
+    assert browser.bertviz_button.disabled
+
+
+def test_filters_narrow_the_reviews_and_the_summaries(synthetic):
+    browser = explorer.example_browser(synthetic)
+    browser.label.value = 1
+    assert [v for _, v in browser.review.options] == ["r0", "r2", "r4"] and browser.review.value == "r0"
+    browser.errors.value = "both"
+    assert [v for _, v in browser.review.options] == ["r2"] and browser.review.value == "r2"
+    assert _words(browser.figure) == {"nice", "place", "but", "slow"}
+    assert "1 of 5 test reviews" in browser.tables.value
+    browser.errors.value = "any"
+    browser.length_group.value = "yelp100"
+    assert [v for _, v in browser.review.options] == ["r2"]
+    browser.label.value = 0
+    assert [v for _, v in browser.review.options] == ["r3"] and len(browser.figure.data[0].z) == 3 * 4 - 1  # 30 words
+    browser.errors.value = "baseline_only"  # no label-0 yelp100 review the baseline alone got wrong
+    assert browser.review.value is None and browser.heatmap.outputs == () and len(browser.figure.data) == 0
+    assert "No review matches" in browser.info.value and "No review matches" in browser.tables.value
+    browser.errors.value = "neither"
+    assert browser.review.value == "r3"
+
+
+def test_summary_tabs_are_escaped_tables_and_a_position_figure(synthetic):
+    browser = explorer.example_browser(synthetic)
+    fig = browser.position_fig
+    assert [t.name for t in fig.data] == ["human", "Baseline", "HuMAL-AL"]
+    (output,) = browser.positions.outputs
+    assert len(output["data"][notebooks.PLOTLY_MIME]["data"]) == 3
+    tables = browser.tables.value
+    assert "5 of 5 test reviews" in tables and "13-21 % highlighted" in tables and "%" in tables
+    assert "cosine to human (mean)" in tables and "AUPRC" in tables
+    browser.label.value = 0
+    assert "2 of 5" in browser.tables.value and "reviews" in browser.position_fig.layout.title.text
+
+
+def test_static_heatmaps_are_escaped_html(synthetic):
+    page = views.static_heatmaps_html(synthetic, n=4)
+    assert page.count('class="humal-review"') == 4
+    assert XSS not in page and "<b>food</b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&amp;amp;" in page and "&lt;b&gt;food&lt;/b&gt;" in page
+    assert "review r0 | label 1" in page and "baseline wrong" in page
+    assert "<script" not in page  # static: no script at all
+
+
+def test_tables_and_figure_html():
+    import pandas as pd
+
+    frame = pd.DataFrame({"source": [XSS, "b"], "rate_std": [0.1234, np.nan], "cosine_mean": [0.5, 0.25]})
+    table = views.table_html(frame, caption="a <caption>")
+    assert XSS not in table and "&lt;script&gt;" in table and "12.3 %" in table and "0.250" in table
+    assert "a &lt;caption&gt;" in table and "high: mean + 1 std rule" in table
+    fig = views.position_figure(pd.DataFrame({"source": ["human"] * 2, "position": [0.25, 0.75],
+                                                "attention": [1.2, 0.8]}))
+    assert "plotly.js v" in views.figure_html(fig, include_plotlyjs=True)
+    assert "plotly.js v" not in views.figure_html(fig) and "Plotly.newPlot" in views.figure_html(fig)
+
+
+def test_header_names_both_runs(synthetic):
+    header = views.comparison_header_html(synthetic)
+    assert "Baseline" in header and "HuMAL-AL" in header and str(synthetic.humal_dir) in header
+
+
+# ---------------------------------------------------------------------- layers, heads, bertviz: real runs
 @pytest.fixture(scope="module")
-def comparison(pair):
-    return explorer.load_comparison(*pair)
+def real(minilm_pair) -> compare.Comparison:
+    return compare.load_comparison(*minilm_pair)
 
 
-def _copy_run(src: Path, dst: Path) -> Path:
-    dst.mkdir(parents=True)
-    for name in (runs.ATTENTION_FILE, runs.METRICS_FILE):
-        shutil.copy(src / name, dst / name)
-    return dst
+def test_layer_and_head_selectors_redraw_the_model_rows(real):
+    browser = explorer.example_browser(real)
+    assert not browser.layer.disabled and len(browser.layer.options) == 7 and len(browser.head.options) == 13
+    row = real.reviews.iloc[0]
+    saved = [list(r) for r in browser.figure.data[0].z]
+    np.testing.assert_allclose(np.array(saved[2][:12], dtype=float), row["humal"][:12])
+    browser.head.value = 3
+    ticks = list(browser.figure.layout.yaxis.ticktext)
+    assert ticks[:3] == ["human", "Baseline (layer last, head 3)", "HuMAL-AL (layer last, head 3)"]
+    after = [list(r) for r in browser.figure.data[0].z]
+    assert after[0] == saved[0] and after[1] != saved[1] and after[2] != saved[2]  # human row unchanged
+    browser.layer.value = 0
+    assert list(browser.figure.layout.yaxis.ticktext)[1] == "Baseline (layer 0, head 3)"
+    expected = model_attention.layer_head_attention(real.humal_dir, row["words"], 0, 3)
+    np.testing.assert_allclose(np.array(browser.figure.data[0].z[2][:12], dtype=float), expected[:12])
+    assert _shown(browser)["z"][2][:12] == list(browser.figure.data[0].z[2][:12])
+    browser.layer.value, browser.head.value = views.SAVED, views.MEAN
+    assert [list(r) for r in browser.figure.data[0].z] == saved
 
 
-# ---------------------------------------------------------------------- joining two runs
-def test_load_comparison_joins_both_runs_per_review(pair, comparison):
-    base_dir, humal_dir = pair
-    base = {r["review_id"]: r for r in runs.read_json(base_dir / "attention.json")["reviews"]}
-    humal = runs.read_json(humal_dir / "attention.json")["reviews"]
-    frame = comparison.reviews
-    assert list(frame.columns) == explorer.COLUMNS
-    assert list(frame["review_id"]) == [r["review_id"] for r in humal] and len(comparison) == 20
-    assert comparison.names == {"baseline": "Baseline", "humal": "HuMAL-AL"}
-    assert comparison.metrics["humal"]["strategy"] == "al" and comparison.metrics["baseline"]["strategy"] == "baseline"
-    for (_, row), record in zip(frame.iterrows(), humal):
-        assert row["words"] == record["words"] and row["n_words"] == len(record["words"])
-        assert row["humal"] == record["machine"] and row["human"] == record["human"]
-        assert row["baseline"] == base[row["review_id"]]["machine"]
-        assert row["baseline_prob"] == base[row["review_id"]]["prob"] and row["humal_prob"] == record["prob"]
-        assert row["baseline_wrong"] == (int(row["baseline_prob"] >= 0.5) != row["label"])
-        assert row["humal_wrong"] == (int(row["humal_prob"] >= 0.5) != row["label"])
-        expected = {(False, False): "none", (True, False): "baseline", (False, True): "humal", (True, True): "both"}
-        assert row["errors"] == expected[(row["baseline_wrong"], row["humal_wrong"])]
-        assert len(row["maps"]) >= 1 and all(len(m) == row["n_words"] for m in row["maps"])
-    assert comparison.review(frame["review_id"].iloc[3])["review_id"] == frame["review_id"].iloc[3]
-    with pytest.raises(KeyError, match="not in the test set"):
-        comparison.review("no-such-review")
+def test_bertviz_views_render_on_demand(real):
+    browser = explorer.example_browser(real)
+    assert all(out.outputs == () for out in browser.bertviz_out.values())
+    browser.bertviz_button.click()
+    for which, out in browser.bertviz_out.items():
+        (output,) = out.outputs
+        page = output["data"]["text/html"]
+        assert real.names[which] in page and "bertviz-" in page and '"[CLS]"' in page
+        assert "cdnjs.cloudflare.com" in page  # bertviz's own scripts: they need internet access
+    browser.bertviz_view.value = "model"
+    browser.bertviz_button.click()
+    model_page = browser.bertviz_out["humal"].outputs[0]["data"]["text/html"]
+    assert "THUMBNAIL_PADDING" in model_page and "THUMBNAIL_PADDING" not in page  # bertviz's model view
+    browser.review.value = browser.review.options[1][1]
+    assert all(out.outputs == () for out in browser.bertviz_out.values())  # stale views cleared
 
 
-def test_a_folder_without_attention_json_is_named(pair, tmp_path):
-    base_dir, humal_dir = pair
-    empty = tmp_path / "not_a_run"
-    empty.mkdir()
-    with pytest.raises(DataNotFoundError, match="has no attention.json") as err:
-        explorer.load_comparison(base_dir, empty)
-    assert str(empty) in str(err.value)
-    missing = tmp_path / "missing"
-    with pytest.raises(DataNotFoundError, match="does not exist") as err:
-        explorer.load_comparison(missing, humal_dir)
-    assert str(missing) in str(err.value)
+def test_notebook_has_one_parameters_cell_and_no_outputs():
+    import nbformat
+
+    nb = nbformat.read(Path(compare.COMPARE_NOTEBOOK), as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and nb.metadata.kernelspec.name == "python3"
+    for name in ("baseline_run = ''", "humal_run = ''", "out_dir = 'outputs/compare'", "n_static = 5"):
+        assert name in tagged[0].source
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and c is not tagged[0])
+    assert "def " not in code and "for " not in code and "import humal_nb" not in code
 
 
-def test_runs_on_different_test_sets_are_refused(pair, tmp_path):
-    base_dir, humal_dir = pair
-    fewer = _copy_run(base_dir, tmp_path / "fewer")
-    cache = runs.read_json(fewer / "attention.json")
-    dropped = cache["reviews"].pop(0)["review_id"]
-    runs.write_json(fewer / "attention.json", cache)
-    with pytest.raises(DataFormatError, match="do not share the same test set") as err:
-        explorer.load_comparison(fewer, humal_dir)
-    assert dropped in str(err.value) and str(humal_dir) in str(err.value)
-
-    other_words = _copy_run(base_dir, tmp_path / "other_words")
-    cache = runs.read_json(other_words / "attention.json")
-    cache["reviews"][2]["words"][0] = "changed"
-    runs.write_json(other_words / "attention.json", cache)
-    with pytest.raises(DataFormatError, match="different words"):
-        explorer.load_comparison(other_words, humal_dir)
-
-    other_human = _copy_run(base_dir, tmp_path / "other_human")
-    cache = runs.read_json(other_human / "attention.json")
-    n = len(cache["reviews"][1]["human"])
-    cache["reviews"][1]["human"] = [1.0 / n] * n
-    runs.write_json(other_human / "attention.json", cache)
-    with pytest.raises(DataFormatError, match="different human attention"):
-        explorer.load_comparison(other_human, humal_dir)
-
-
-def test_filters_partition_the_reviews(comparison):
-    frame = comparison.reviews
-    assert len(explorer.filter_reviews(frame)) == 20
-    by_label = [explorer.filter_reviews(frame, label=k) for k in (0, 1)]
-    assert [len(f) for f in by_label] == [10, 10] and set(by_label[1]["label"]) == {1}
-    parts = ["baseline_only", "humal_only", "both", "neither"]
-    assert sum(len(explorer.filter_reviews(frame, errors=k)) for k in parts) == 20
-    assert len(explorer.filter_reviews(frame, errors="baseline")) == int(frame["baseline_wrong"].sum())
-    group = frame["length_group"].iloc[0]
-    assert set(explorer.filter_reviews(frame, length_group=group)["length_group"]) == {group}
-    with pytest.raises(ParameterError, match="valid: any, baseline"):
-        explorer.filter_reviews(frame, errors="sometimes")
-
-
-def test_example_reviews_take_turns_over_error_groups(comparison):
-    picked = explorer.example_reviews(comparison, 4)
-    groups = [g for g in ("baseline", "humal", "both", "none") if (comparison.reviews["errors"] == g).any()]
-    assert len(picked) == 4 and picked["review_id"].is_unique
-    assert list(picked["errors"][: len(groups)]) == groups
-    assert len(explorer.example_reviews(comparison, 100)) == 20
-
-
-# ---------------------------------------------------------------------- summaries
-def test_summaries_agree_with_the_runs_metrics(comparison):
-    frame = comparison.reviews
-    cos = explorer.cosine_summary(comparison).set_index("model")
-    for which, name in comparison.names.items():
-        attention = comparison.metrics[which]["attention"]
-        assert cos.loc[name, "cosine_mean"] == pytest.approx(attention["cosine_to_human"], abs=1e-9)
-        assert cos.loc[name, "n"] == 20
-    rates = explorer.rates_table(comparison).set_index("source")
-    assert list(rates.index) == ["human", "Baseline", "HuMAL-AL"]
-    human_rate = comparison.metrics["humal"]["attention"]["human_highlight_rate"]
-    assert rates.loc["human", "highlight_rate"] == pytest.approx(human_rate)
-    assert rates.loc["human", "rate_std"] == pytest.approx(analysis.high_attention_rate(list(frame["human"])))
-    assert rates.loc["HuMAL-AL", "rate_std"] == pytest.approx(comparison.metrics["humal"]["attention"]["high_attention_rate"])
-    assert np.isnan(rates.loc["Baseline", "highlight_rate"]) and "5 %" in rates.loc["Baseline", "paper"]
-    assert "13-21 %" in rates.loc["human", "paper"]
-    curves = explorer.position_table(comparison)
-    assert list(curves["source"].unique()) == ["human", "Baseline", "HuMAL-AL"] and len(curves) == 30
-    plaus = explorer.plausibility_summary(comparison)
-    assert list(plaus["model"]) == ["Baseline", "HuMAL-AL"] and plaus["auprc"].between(0, 1).all()
-    subset = explorer.filter_reviews(frame, label=1)
-    assert explorer.cosine_summary(comparison, subset)["n"].tolist() == [10, 10]
-
-
-# ---------------------------------------------------------------------- layers and heads
-def test_layer_head_attention_matches_the_saved_attention_and_is_cached(pair, comparison):
-    explorer.clear_caches()
-    base_dir, humal_dir = pair
-    row = comparison.reviews.iloc[0]
-    for which, folder in (("baseline", base_dir), ("humal", humal_dir)):
-        last = explorer.layer_head_attention(folder, row["words"], layer=-1, head=None)
-        np.testing.assert_allclose(last, row[which], atol=1e-5)  # eq. 1, as saved by the run
-    assert explorer.model_shape(humal_dir) == (6, 12)
-    heads = [explorer.layer_head_attention(humal_dir, row["words"], layer=2, head=h) for h in range(12)]
-    for values in heads:
-        assert values.shape == (row["n_words"],) and values.sum() == pytest.approx(1.0)
-    assert not np.allclose(heads[0], heads[1])
-    assert not np.allclose(explorer.layer_head_attention(humal_dir, row["words"], 0), row["humal"])
-    models, reviews = explorer._load_model.cache_info(), explorer._review_attention.cache_info()
-    assert models.misses == 2 and reviews.misses == 2  # one model per run, one forward per review
-    assert reviews.hits >= 13
-    with pytest.raises(ParameterError, match="has 6 layers"):
-        explorer.layer_head_attention(humal_dir, row["words"], layer=6)
-    with pytest.raises(ParameterError, match="12 heads"):
-        explorer.layer_head_attention(humal_dir, row["words"], layer=0, head=12)
-    attention = explorer.review_attention(humal_dir, row["words"])
-    assert attention.attentions.shape[:2] == (6, 12) and attention.tokens[0] == "[CLS]" and attention.cls == 0
-
-
-def test_word_aggregation_on_a_real_tokenizer(pair, comparison):
-    """Summing sub-words (the explorer's layer/head rows) on MiniLM's WordPiece: the same as
-    analysis.word_attention, and the inverse of the human-side copy in mass (a word of k
-    sub-words comes back as k * w / sum(k * w); the identity when every k is 1)."""
-    from humal_nb.tokens import tokens_to_words, words_to_tokens
-
-    _, humal_dir = pair
-    split_words = 0
-    for _, row in comparison.reviews.head(5).iterrows():
-        attention = explorer.review_attention(humal_dir, row["words"])
-        ids, n = attention.word_ids, row["n_words"]
-        human = np.asarray(row["human"])
-        tokens = words_to_tokens(human, ids)
-        summed = tokens_to_words(tokens, ids, n)
-        np.testing.assert_allclose(summed, analysis.word_attention(tokens, ids, n), atol=1e-12)
-        counts = np.array([ids.count(w) for w in range(n)], dtype=float)  # 0 for truncated words
-        expected = human * counts
-        np.testing.assert_allclose(summed, expected / expected.sum(), atol=1e-12)
-        split_words += int((counts > 1).sum())
-        machine = attention.cls_rows[-1].mean(axis=0)
-        np.testing.assert_allclose(tokens_to_words(machine, ids, n), analysis.word_attention(machine, ids, n), atol=1e-12)
-    assert split_words > 0  # some words of real reviews are split into sub-words
-
-
-def test_a_run_without_model_says_so(pair, comparison, tmp_path):
-    base_dir, _ = pair
-    plain = _copy_run(base_dir, tmp_path / "no_model")
-    assert explorer.model_shape(plain) is None
-    with pytest.raises(DataNotFoundError, match="no saved model"):
-        explorer.layer_head_attention(plain, comparison.reviews.iloc[0]["words"], 0)
-
-
-# ---------------------------------------------------------------------- finding and training runs
-def test_resolve_runs(pair, tmp_path):
-    base_dir, humal_dir = pair
-    assert explorer.resolve_runs(str(base_dir), str(humal_dir)) == (base_dir, humal_dir)
-    lone = _copy_run(humal_dir, tmp_path / "lone")
-    with pytest.raises(DataNotFoundError, match="no baseline/ run beside it"):
-        explorer.resolve_runs(humal_run=str(lone))
-    nested = _copy_run(humal_dir, tmp_path / "nested")
-    _copy_run(base_dir, nested / "baseline")
-    assert explorer.resolve_runs(humal_run=str(nested)) == (nested.resolve() / "baseline", nested.resolve())
-    with pytest.raises(ParameterError, match="give both"):
-        explorer.resolve_runs(baseline_run=str(base_dir))
-
-
-def test_small_runs_are_reused_when_their_parameters_match(pair, tmp_path_factory):
-    base_dir, humal_dir = pair
-    stamps = [os.stat(d / "metrics.json").st_mtime_ns for d in pair]
-    assert train_tiny_pair(tmp_path_factory) == pair
-    assert [os.stat(d / "metrics.json").st_mtime_ns for d in pair] == stamps
-    params = runs.read_metrics(base_dir)["parameters"]
-    assert params["data_size"] == 24 and params["strategy"] == "baseline"
-    assert runs.read_metrics(humal_dir)["parameters"] == {**params, "strategy": "al"}  # the same subset
-    with pytest.raises(ParameterError, match="HuMAL strategy"):
-        explorer.train_small_runs(tmp_path_factory.getbasetemp() / "never", strategy="baseline")
-
-
-def test_strip_widgets_drops_widget_state_and_views():
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("w")
-    cell.outputs = [nbformat.v4.new_output(
-        "display_data", data={explorer.WIDGET_MIME: {"model_id": "abc"}, "text/plain": "VBox()"})]
-    nb.cells = [cell]
-    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
-    plain = explorer.strip_widgets(nb, "<p>note</p>")
-    assert "widgets" not in plain.metadata and "widgets" in nb.metadata
-    assert plain.cells[0].outputs[0]["data"]["text/html"] == "<p>note</p>"
-    assert explorer.WIDGET_MIME not in json.dumps(plain)
-
-
-@pytest.mark.slow
-def test_compare_command_writes_the_report_of_two_finished_runs(pair, tmp_path, capsys):
-    from humal_nb import cli
-
-    baseline_dir, humal_dir = pair
-    out = tmp_path / "cmp"
-    assert cli.main(["compare", str(humal_dir), "--baseline", str(baseline_dir), "--out", str(out)]) == 0
-    report = out / explorer.COMPARE_REPORT
-    assert f"report: {report}" in capsys.readouterr().out
-    html = report.read_text()
-    assert "Cosine similarity to human attention" in html and html.count('class="humal-review"') == 5
-    assert (out / explorer.COMPARE_EXECUTED).is_file()
-    assert cli.main(["compare", str(tmp_path / "no-such-run")]) == 2  # no baseline/ beside it: a clear error
-    assert "has no baseline/ run beside it" in capsys.readouterr().err
-    assert not (tmp_path / "no-such-run").exists()
+def test_bertviz_tokens_cannot_close_its_script():
+    tokens = ["[CLS]", "</script><script>window.__xss=1</script>", "[SEP]"]
+    attention = model_attention.ReviewAttention(tokens=tokens, word_ids=[None, 0, None], n_words=1,
+                                         attentions=np.full((2, 2, 3, 3), 1 / 3, dtype=np.float32), cls=0)
+    for view in ("head", "model"):
+        page = bertviz_views.bertviz_html(attention, view=view, layer=1)
+        assert page.count("</script>") == 2  # bertviz's require.js tag and its own script, nothing else
+        assert "<\\/script><script>window.__xss=1<\\/script>" in page
+    with pytest.raises(ValueError, match="'head' or 'model'"):
+        bertviz_views.bertviz_html(attention, view="neuron")

@@ -23,7 +23,7 @@ import pytest
 import torch
 from tiny_models import TOKENIZERS, tiny_model
 
-from humal_nb import explorer, faithfulness, runs, widgets
+from humal_nb import compare, explorer, faithfulness, runs, views
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
 from humal_nb.tokens import encode_texts
 from humal_nb.train import predict
@@ -299,8 +299,8 @@ def test_model_predictor_caches_in_the_run_folder(tiny_pair):
 
 
 def test_compare_faithfulness_feeds_the_explorer_and_the_report(tiny_pair):
-    comparison = explorer.load_comparison(*tiny_pair)
-    faith = explorer.faithfulness(comparison, seed=0, device="cpu")
+    comparison = compare.load_comparison(*tiny_pair)
+    faith = compare.faithfulness(comparison, seed=0, device="cpu")
     records = faith.records
     assert len(records) == 2 * 4 * 6 * 5 and set(records["model"]) == {"baseline", "humal"}
     assert records["n_words"].max() == 10  # the words the model sees: 12 tokens hold at most 10 (one-token words)
@@ -310,22 +310,22 @@ def test_compare_faithfulness_feeds_the_explorer_and_the_report(tiny_pair):
     table = faith.table()
     assert list(table["model"].unique()) == ["Baseline", "HuMAL-AL"]
     assert list(table["source"].unique()) == ["human", "Baseline attention", "HuMAL-AL attention", "random words"]
-    both = explorer.plausibility_faithfulness(comparison, faith)
+    both = compare.plausibility_faithfulness(comparison, faith)
     assert len(both) == 16 and list(both["target"].unique()) == ["predicted class", "true label"]
     assert both["iou_f1"].between(0, 1).all()
-    row, part = explorer.review_erasure(comparison, faith, "r2", 0.2), faith.review("r2", 0.2)
+    row, part = compare.review_erasure(comparison, faith, "r2", 0.2), faith.review("r2", 0.2)
     assert len(row) == 8 and row["removed_words"].str.split().str.len().tolist() == part["k"].tolist()
     assert (part["k"] == np.ceil(0.2 * part["n_words"])).all()
-    html = widgets.faithfulness_html(comparison, faith)
+    html = views.faithfulness_html(comparison, faith)
     assert "comprehensiveness (AOPC" in html and "IOU-F1" in html and "random words" in html and "true label" in html
-    fig = widgets.plausibility_faithfulness_figure(both)
+    fig = views.plausibility_faithfulness_figure(both)
     assert len(fig.data) == 16 and sum(t.showlegend for t in fig.data) == 4  # 2 models x 2 targets x 4 sources
-    assert "Plotly.newPlot" in widgets.plausibility_faithfulness_html(comparison, faith)
-    assert widgets.erasure_html(comparison, faith, "r2", 0.2).count("</tr>") == 9  # header + 2 models x 4 sources
-    page = widgets.static_heatmaps_html(comparison, 2, faith)
+    assert "Plotly.newPlot" in views.plausibility_faithfulness_html(comparison, faith)
+    assert views.erasure_html(comparison, faith, "r2", 0.2).count("</tr>") == 9  # header + 2 models x 4 sources
+    page = views.static_heatmaps_html(comparison, 2, faith)
     assert page.count('class="humal-review"') == 2 and page.count('class="humal-erasure"') == 2
-    assert "first layer" in widgets.rollout_html(comparison)
-    browser = widgets.example_browser(comparison, faithfulness=faith)
+    assert "first layer" in views.rollout_html(comparison)
+    browser = explorer.example_browser(comparison, faithfulness=faith)
     assert "P(1) without them" in browser.erasure.value and "comprehensiveness" in browser.faith_tables.value
     browser.rollout.value = True
     assert list(browser.figure.layout.yaxis.ticktext)[3:5] == ["Baseline (rollout)", "HuMAL-AL (rollout)"]
@@ -343,12 +343,12 @@ def test_without_models_the_sections_say_so(tiny_pair, tmp_path):
         for name in (runs.ATTENTION_FILE, runs.METRICS_FILE):
             shutil.copy(folder / name, copy / name)
         plain.append(copy)
-    comparison = explorer.load_comparison(*plain)
-    assert explorer.faithfulness(comparison) is None
-    for html in (widgets.faithfulness_html(comparison, None), widgets.rollout_html(comparison),
-                 widgets.plausibility_faithfulness_html(comparison, None)):
+    comparison = compare.load_comparison(*plain)
+    assert compare.faithfulness(comparison) is None
+    for html in (views.faithfulness_html(comparison, None), views.rollout_html(comparison),
+                 views.plausibility_faithfulness_html(comparison, None)):
         assert "saved models" in html
-    browser = widgets.example_browser(comparison)
+    browser = explorer.example_browser(comparison)
     assert browser.rollout.disabled and browser.percent.disabled and browser.erasure.value == ""
 
 
@@ -357,8 +357,8 @@ def test_without_models_the_sections_say_so(tiny_pair, tmp_path):
 def test_faithfulness_of_a_real_pair(minilm_pair):
     """The session's tiny MiniLM pair: the model's full-review probability is the
     saved one where the review fits in max_length, and random words are the least comprehensive."""
-    comparison = explorer.load_comparison(*minilm_pair)
-    faith = explorer.faithfulness(comparison, seed=0, percents=(0.1, 0.5))
+    comparison = compare.load_comparison(*minilm_pair)
+    faith = compare.faithfulness(comparison, seed=0, percents=(0.1, 0.5))
     records = faith.records[faith.records["percent"] == 0.1]
     saved = comparison.reviews.set_index("review_id")
     for which in ("baseline", "humal"):

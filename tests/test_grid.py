@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from humal_nb import execute, grid, runs
+from humal_nb import grid, job, notebooks, runs
 from humal_nb.errors import HumalError, ParameterError
 from humal_nb.paths import REPO_ROOT
 
@@ -117,7 +117,7 @@ def test_grid_interrupted_then_resumed(tmp_path, yelp_dir):
 
     html = (grid_dir / "report.html").read_text()
     assert result["report"] == str(grid_dir / "report.html")
-    assert execute.remote_scripts(html) == []
+    assert notebooks.remote_scripts(html) == []
     assert "not enough data" in html and "broken_model" in html and "Plotly.newPlot" in html
 
 
@@ -226,7 +226,7 @@ def test_a_grid_cell_gives_the_numbers_of_humal_nb_run(tmp_path, yelp_dir):
 
     params = tmp_path / "cell.yaml"
     params.write_text(yaml.safe_dump({**cell, "bootstrap": 1}))
-    run_dir = execute.run_job(params, out_dir=tmp_path / "run", progress=False)
+    run_dir = job.run_job(params, out_dir=tmp_path / "run", progress=False)
 
     runs_ = [tmp_path / "worker" / name, tmp_path / "notebook" / name, run_dir]
     metrics = [runs.read_metrics(r) for r in runs_]

@@ -1,4 +1,4 @@
-"""humal_nb.report, plots and execute.export_html on hand-made runs (no training)."""
+"""humal_nb.report, plots and notebooks.export_html on hand-made runs (no training)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from humal_nb import grid, plots, report, runs
 from humal_nb.config import RunConfig
-from humal_nb.execute import export_html, inline_plotly, remote_scripts
+from humal_nb.notebooks import export_html, inline_plotly, remote_scripts
 
 XSS = "<script>alert(1)</script>"
 

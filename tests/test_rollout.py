@@ -114,17 +114,17 @@ def test_rollout_of_a_real_run(minilm_pair):
     """On the session's tiny MiniLM pair: the batched `last` reading is the saved eq. 1
     attention, the per-review explorer rollout equals the batched one, and the summary
     reads all three ways for both models."""
-    from humal_nb import explorer
+    from humal_nb import compare, model_attention
 
-    comparison = explorer.load_comparison(*minilm_pair)
-    readings = explorer.machine_readings(comparison, "humal")
+    comparison = compare.load_comparison(*minilm_pair)
+    readings = compare.machine_readings(comparison, "humal")
     for j, (_, row) in enumerate(comparison.reviews.head(5).iterrows()):
         np.testing.assert_allclose(readings["last"][j], row["humal"], atol=1e-5)
-        np.testing.assert_allclose(explorer.rollout_attention(comparison.humal_dir, row["words"]),
+        np.testing.assert_allclose(model_attention.rollout_attention(comparison.humal_dir, row["words"]),
                                    readings["rollout"][j], atol=1e-5)
-    summary = explorer.rollout_summary(comparison)
+    summary = compare.rollout_summary(comparison)
     assert list(summary["reading"]) == ["last layer (eq. 1)", "first layer", "rollout"] * 2 + ["uniform (every word alike)"]
-    saved = explorer.cosine_summary(comparison).set_index("model")["cosine_mean"]
+    saved = compare.cosine_summary(comparison).set_index("model")["cosine_mean"]
     last = summary[summary["reading"] == "last layer (eq. 1)"].set_index("model")["cosine_mean"]
     np.testing.assert_allclose(last.loc[saved.index], saved, atol=1e-9)
     assert summary["cosine_mean"].between(0, 1).all() and (summary["n"] == 20).all()

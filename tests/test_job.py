@@ -10,7 +10,7 @@ import shutil
 import nbformat
 import pytest
 
-from humal_nb import cli, execute, runs
+from humal_nb import cli, job, notebooks, runs
 from humal_nb.errors import NotebookError
 
 pytestmark = pytest.mark.slow
@@ -62,7 +62,7 @@ def test_executed_notebook_has_the_parameters_and_no_error(yelp_run):
 def test_report_is_self_contained_and_shows_the_metrics(yelp_run):
     html = (yelp_run / "report.html").read_text()
     metrics = runs.read_metrics(yelp_run)
-    assert execute.remote_scripts(html) == []
+    assert notebooks.remote_scripts(html) == []
     assert "require.min.js" not in html
     assert html.count("Plotly.newPlot") == 1 and html.count("* plotly.js v") == 1  # the library, inlined once
     assert f"AUC {metrics['auc']:.3f}" in html
@@ -90,7 +90,7 @@ def test_review_markup_renders_as_text(tmp_path):
         f"data_file: {data}\ndata_size: 10\nimbalance_ratio: 0.5\nn_test: 20\nepochs: 1\nmax_length: 32\n"
         "save_model: false\nn_examples: 20\n"
     )
-    out = execute.run_job(params, out_dir=tmp_path / "out", progress=False)
+    out = job.run_job(params, out_dir=tmp_path / "out", progress=False)
     html = (out / "report.html").read_text()
     assert html.count('class="humal-heatmap"') == 20
     assert XSS not in html and "alert(1)</script>" not in html
@@ -105,7 +105,7 @@ def test_failing_notebook_names_the_cell_and_keeps_nothing_stale(tmp_path):
     params = tmp_path / "broken.yaml"
     params.write_text(TINY + f"data_file: {tmp_path / 'missing.jsonl'}\n")
     with pytest.raises(NotebookError) as info:
-        execute.run_job(params, out_dir=out, progress=False)
+        job.run_job(params, out_dir=out, progress=False)
     message = str(info.value)
     assert "failed in cell" in message and "DataNotFoundError" in message and "missing.jsonl" in message
     assert str(out / "train_strategy.ipynb") in message and (out / "train_strategy.ipynb").is_file()
@@ -120,13 +120,13 @@ def test_a_failing_run_keeps_the_finished_run_it_would_replace(yelp_run, tmp_pat
     params = tmp_path / "broken.yaml"
     params.write_text(TINY + f"data_file: {tmp_path / 'missing.jsonl'}\n")
     with pytest.raises(NotebookError) as info:
-        execute.run_job(params, out_dir=out, progress=False)
+        job.run_job(params, out_dir=out, progress=False)
     message = str(info.value)
-    failed = out / execute.FAILED_NOTEBOOK
+    failed = out / runs.FAILED_NOTEBOOK
     assert "DataNotFoundError" in message and str(failed) in message and "is kept as it was" in message
     assert failed.is_file() and info.value.notebook_path == failed
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p != failed} == before
-    assert runs.is_complete(out) and not (out / execute.PREVIOUS_RUN).exists()
+    assert runs.is_complete(out) and not (out / runs.PREVIOUS_RUN).exists()
 
 
 def test_an_unknown_model_is_refused_before_the_folder_is_touched(yelp_run, tmp_path):
@@ -141,15 +141,15 @@ def test_an_unknown_model_is_refused_before_the_folder_is_touched(yelp_run, tmp_
 
 def test_a_run_set_aside_by_a_killed_attempt_is_put_back(yelp_run, tmp_path):
     out = tmp_path / "out"
-    shutil.copytree(yelp_run, out / execute.PREVIOUS_RUN)  # the attempt was killed mid-run:
-    (out / execute.PREVIOUS_RUN / execute.SET_ASIDE_DONE).touch()
+    shutil.copytree(yelp_run, out / runs.PREVIOUS_RUN)  # the attempt was killed mid-run:
+    (out / runs.PREVIOUS_RUN / runs.SET_ASIDE_DONE).touch()
     (out / "train_strategy.ipynb").write_text("{}")  # its partial notebook, no metrics.json
     (out / "report.html").write_text("<partial>")  # a name the finished run lacks
-    assert execute._set_aside_finished_run(out) == out / execute.PREVIOUS_RUN  # restored, then set aside again
-    assert runs.is_complete(out / execute.PREVIOUS_RUN) and not (out / "train_strategy.ipynb").exists()
+    assert runs.set_aside_finished_run(out) == out / runs.PREVIOUS_RUN  # restored, then set aside again
+    assert runs.is_complete(out / runs.PREVIOUS_RUN) and not (out / "train_strategy.ipynb").exists()
     assert not (out / "report.html").exists() or (out / "report.html").read_text() != "<partial>"
-    execute._restore_finished_run(out, out / execute.PREVIOUS_RUN)
-    assert runs.is_complete(out) and not (out / execute.PREVIOUS_RUN).exists()
+    runs.restore_finished_run(out, out / runs.PREVIOUS_RUN)
+    assert runs.is_complete(out) and not (out / runs.PREVIOUS_RUN).exists()
 
 
 def test_a_set_aside_killed_half_way_loses_nothing(yelp_run, tmp_path):
@@ -157,11 +157,11 @@ def test_a_set_aside_killed_half_way_loses_nothing(yelp_run, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(yelp_run, out)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
-    kept = out / execute.PREVIOUS_RUN
+    kept = out / runs.PREVIOUS_RUN
     kept.mkdir()
     (out / runs.METRICS_FILE).replace(kept / runs.METRICS_FILE)
-    assert execute._set_aside_finished_run(out) == kept  # put back whole, then set aside again
-    execute._restore_finished_run(out, kept)
+    assert runs.set_aside_finished_run(out) == kept  # put back whole, then set aside again
+    runs.restore_finished_run(out, kept)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
 
 
@@ -169,11 +169,11 @@ def test_a_restore_killed_half_way_loses_nothing(yelp_run, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(yelp_run, out)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
-    kept = execute._set_aside_finished_run(out)
+    kept = runs.set_aside_finished_run(out)
     (out / "train_strategy.ipynb").write_text("{}")  # the failed attempt's notebook
-    execute.clear_run_dir(out)  # the restore had begun: folder cleared, marker gone, one file back
-    (kept / execute.SET_ASIDE_DONE).unlink()
+    runs.clear_run_dir(out)  # the restore had begun: folder cleared, marker gone, one file back
+    (kept / runs.SET_ASIDE_DONE).unlink()
     (kept / runs.ATTENTION_FILE).replace(out / runs.ATTENTION_FILE)
-    assert execute._set_aside_finished_run(out) == kept
-    execute._restore_finished_run(out, kept)
+    assert runs.set_aside_finished_run(out) == kept
+    runs.restore_finished_run(out, kept)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before

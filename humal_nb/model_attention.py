@@ -1,0 +1,171 @@
+"""A saved run's model read on any review: every layer's and head's attention, rollout, and
+all three readings of a whole test set (the explorer's layer/head selectors, bertviz views,
+rollout and faithfulness).
+
+Models and each review's attention are loaded or computed once and cached
+(`clear_caches` forgets them, e.g. after a run is trained again).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from humal_nb import runs
+from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
+
+
+@dataclass
+class ReviewAttention:
+    """One review through a saved model: its tokens and every layer's attention.
+
+    `attentions`: [layers, heads, tokens, tokens] float32; `cls`: the classification
+    token's position; `word_ids`: word index per token (None for special tokens).
+    """
+
+    tokens: list[str]
+    word_ids: list[int | None]
+    n_words: int
+    attentions: np.ndarray
+    cls: int
+
+    @property
+    def cls_rows(self) -> np.ndarray:
+        """[layers, heads, tokens] the classification token's attention rows."""
+        return self.attentions[:, :, self.cls, :]
+
+
+def model_shape(run_dir: str | Path) -> tuple[int, int] | None:
+    """(layers, heads) of a run's saved model, read from `model/config.json`; None without a model."""
+    path = Path(run_dir) / runs.MODEL_DIR / "config.json"
+    if not path.is_file():
+        return None
+    config = json.loads(path.read_text())
+    base = config.get("base_config") or config
+    layers = base.get("num_hidden_layers") or base.get("n_layer")
+    heads = base.get("num_attention_heads") or base.get("n_head")
+    return (int(layers), int(heads)) if layers and heads else None
+
+
+def run_max_length(run_dir: Path) -> int:
+    path = run_dir / runs.METRICS_FILE
+    if path.is_file():
+        return int(runs.read_json(path).get("parameters", {}).get("max_length", 256))
+    return 256
+
+
+@functools.lru_cache(maxsize=4)
+def _load_model(run_dir: str) -> tuple[Any, Any, int]:
+    """A run's saved model (eager attention, eval mode, CPU), its tokenizer and max_length."""
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from humal_nb.models import HumalForSequenceClassification
+
+    model_dir = Path(run_dir) / runs.MODEL_DIR
+    if not (model_dir / "config.json").is_file():
+        raise DataNotFoundError(
+            f"run folder {run_dir!r} has no saved model ({runs.MODEL_DIR}/): layer and head attention "
+            "needs it (train with save_model: true). The last layer's head-mean attention is in attention.json."
+        )
+    bar = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        model = HumalForSequenceClassification.from_pretrained(model_dir).eval()
+    finally:
+        if bar:
+            hf_logging.enable_progress_bar()
+    model.backbone.set_attn_implementation("eager")  # output_attentions needs the eager kernel
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenizer.padding_side = model.family.padding_side
+    return model, tokenizer, run_max_length(Path(run_dir))
+
+
+@functools.lru_cache(maxsize=16)
+def _review_attention(run_dir: str, words: tuple[str, ...]) -> ReviewAttention:
+    import torch
+
+    from humal_nb.attention import cls_index
+    from humal_nb.tokens import encode_texts
+
+    model, tokenizer, max_length = _load_model(run_dir)
+    encoded = encode_texts(tokenizer, model.family, [list(words)], max_length=max_length)[0]
+    ids = torch.tensor([encoded.input_ids])
+    mask = torch.ones_like(ids)
+    extra = {} if encoded.token_type_ids is None else {"token_type_ids": torch.tensor([encoded.token_type_ids])}
+    with torch.no_grad():
+        out = model.backbone(input_ids=ids, attention_mask=mask, output_attentions=True, **extra)
+    if not out.attentions:
+        raise DataFormatError(f"the model in {run_dir} returned no attention matrices.")
+    attentions = torch.stack([a[0] for a in out.attentions]).float().numpy()
+    return ReviewAttention(
+        tokens=tokenizer.convert_ids_to_tokens(encoded.input_ids),
+        word_ids=list(encoded.word_ids),
+        n_words=encoded.n_words,
+        attentions=attentions,
+        cls=int(cls_index(model.family, mask)[0]),
+    )
+
+
+def review_attention(run_dir: str | Path, words: list[str]) -> ReviewAttention:
+    """Every layer's attention for one review through a run's saved model (cached per review)."""
+    if not words:
+        raise DataFormatError("the review has no words.")
+    return _review_attention(str(Path(run_dir).resolve()), tuple(str(w) for w in words))
+
+
+def layer_head_attention(run_dir: str | Path, words: list[str], layer: int = -1, head: int | None = None) -> np.ndarray:
+    """Word-level attention of the classification token at one layer and head.
+
+    Args:
+        run_dir: a run folder with a saved `model/`.
+        words: the review's words (as in `attention.json`).
+        layer: layer index, -1 = last (the paper's A^m_last).
+        head: head index, or None for the mean over the layer's heads (paper eq. 1).
+    Returns:
+        [words] float array summing to 1: sub-word values summed per word and
+        renormalized (the same rule as the saved `machine` attention, which it equals for
+        layer -1, head None).
+    """
+    from humal_nb.tokens import tokens_to_words
+
+    attention = review_attention(run_dir, words)
+    n_layers, n_heads = attention.attentions.shape[:2]
+    if not -n_layers <= layer < n_layers:
+        raise ParameterError(f"layer {layer} does not exist: the model has {n_layers} layers (0..{n_layers - 1}).")
+    if head is not None and not 0 <= head < n_heads:
+        raise ParameterError(f"head {head} does not exist: each layer has {n_heads} heads (0..{n_heads - 1}).")
+    rows = attention.cls_rows[layer]
+    row = rows.mean(axis=0) if head is None else rows[head]
+    return tokens_to_words(row, attention.word_ids, attention.n_words)
+
+
+def rollout_attention(run_dir: str | Path, words: list[str]) -> np.ndarray:
+    """One review's attention rollout (humal_nb.rollout) as word attention, from the cached
+    all-layer attention of `review_attention`."""
+    from humal_nb.rollout import rollout_words
+
+    attention = review_attention(run_dir, words)
+    return rollout_words(attention.attentions, attention.cls, attention.word_ids, attention.n_words)
+
+
+@functools.lru_cache(maxsize=4)
+def readings(run_dir: str, words: tuple[tuple[str, ...], ...]) -> dict[str, list[np.ndarray]]:
+    """Every review's first-layer, last-layer and rollout word attention through a run's saved
+    model (`rollout.word_readings`, batched; cached per run and reviews)."""
+    from humal_nb.rollout import word_readings
+
+    model, tokenizer, max_length = _load_model(run_dir)
+    return word_readings(model, tokenizer, [list(w) for w in words], max_length=max_length)
+
+
+def clear_caches() -> None:
+    """Forget loaded models and computed review attention (e.g. after re-training a run)."""
+    _review_attention.cache_clear()
+    _load_model.cache_clear()
+    readings.cache_clear()
