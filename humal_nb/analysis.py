@@ -1,10 +1,7 @@
 """Attention analysis of paper section V-E: pure numpy/pandas/sklearn, no torch.
 
-(Just over 500 lines: the section's analyses share the input checks and the conventions
-stated below, which would otherwise be repeated across modules.)
-
 Every function takes plain inputs: 1-D arrays or lists of floats, one per text, at word
-level unless said otherwise (`word_attention` turns token attention into word attention).
+level unless said otherwise (`tokens.tokens_to_words` turns token attention into word attention).
 A "map" is one annotator's binary list over a text's words; `maps_list` holds, per text,
 the list of its kept annotators' maps.
 
@@ -90,7 +87,7 @@ def _check_pairs(human: Sequence[np.ndarray], machine: Sequence[np.ndarray], nam
         if len(h) != len(m):
             raise DataFormatError(
                 f"text {j}: human vector has {len(h)} values but {name} has {len(m)}; "
-                "compare both at word level (see word_attention)."
+                "compare both at word level (see tokens.tokens_to_words)."
             )
 
 
@@ -113,41 +110,6 @@ def _text_maps(maps: Maps, what: str) -> np.ndarray:
 
 
 # ----------------------------------------------------------------- word-level attention
-def word_attention(
-    token_values: Vector,
-    word_ids: Sequence[int | None],
-    n_words: int | None = None,
-) -> np.ndarray:
-    """Word-level attention: each word's sub-word values summed, renormalized over words.
-
-    Args:
-        token_values: [tokens] attention per token of one text (>= 0).
-        word_ids: [tokens] word index of each token, None for special/padding tokens
-            (a fast tokenizer's `encoding.word_ids()`).
-        n_words: number of words of the text; default max word id + 1. Words with no
-            token (truncated away) get 0.
-    Returns:
-        [n_words] float array summing to 1, or all zeros when no word has attention.
-    """
-    values = _vector(token_values, "token values")
-    if len(values) != len(word_ids):
-        raise DataFormatError(f"{len(values)} token values but {len(word_ids)} word ids; they must be the same tokens.")
-    ids = [w for w in word_ids if w is not None]
-    if any(int(w) < 0 for w in ids):
-        raise DataFormatError("word ids must be >= 0 (or None for special tokens).")
-    needed = max(ids) + 1 if ids else 0
-    if n_words is None:
-        n_words = needed
-    elif n_words < needed:
-        raise DataFormatError(f"a token belongs to word {needed - 1}, but n_words is {n_words}.")
-    out = np.zeros(n_words, dtype=np.float64)
-    keep = np.array([w is not None for w in word_ids], dtype=bool)
-    if keep.any():
-        np.add.at(out, np.asarray(ids, dtype=np.int64), values[keep])
-    total = out.sum()
-    return out / total if total > 0 else out
-
-
 # ---------------------------------------------------------------------- position curves
 def position_curve(attention_list: Sequence[Vector], n_bins: int = 10) -> np.ndarray:
     """Mean attention relative to uniform, by relative position in the text (Fig. 6).
@@ -389,7 +351,7 @@ def plausibility(
         if len(gold) != len(scores):
             raise DataFormatError(
                 f"text {j}: human maps have {len(gold)} words but {name} has {len(scores)} values; "
-                "compare both at word level (see word_attention)."
+                "compare both at word level (see tokens.tokens_to_words)."
             )
         k = int(gold.sum())
         if k == 0 or k == len(gold):

@@ -401,6 +401,16 @@ def _check_counts(**counts: tuple[Any, int]) -> None:
             raise ParameterError(f"bench: {name} must be a whole number >= {low}, got {value!r}.")
 
 
+def _use_all_cores() -> int:
+    """Let torch use every core of the machine; returns the count."""
+    threads = machine_cores()
+    # torch's default already is the core count; calling set_num_threads anyway (even with the same
+    # number) made small ops stall for milliseconds under CPU contention on a shared 2-core machine.
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
+
+
 def run_bench(
     repeats: int = 7,
     device: str = "auto",
@@ -425,11 +435,7 @@ def run_bench(
     from humal_nb.models import build_model, load_tokenizer, resolve_model
 
     _check_counts(repeats=(repeats, 1), steps_per_round=(steps_per_round, 1), warmup=(warmup, 0))
-    threads = machine_cores()
-    # torch's default already is the core count; calling set_num_threads anyway (even with the same
-    # number) made small ops stall for milliseconds under CPU contention on a shared 2-core machine.
-    if torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
+    threads = _use_all_cores()
     devices = _devices(device)
     results: dict[str, dict[str, Any]] = {}
     with _quiet_transformers():

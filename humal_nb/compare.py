@@ -138,6 +138,48 @@ def _display_name(strategy: str, run_dir: Path) -> str:
     return STRATEGY_LABELS.get(strategy, strategy or run_dir.name)
 
 
+def _joined_row(rid: str, b: dict, h: dict, baseline_dir: Path, humal_dir: Path) -> dict[str, Any]:
+    """One test review's row of a Comparison from the two runs' records (checked to agree)."""
+    if list(b["words"]) != list(h["words"]):
+        raise DataFormatError(
+            f"review {rid!r} has different words in {baseline_dir} and {humal_dir}: "
+            "the runs do not share the same test set."
+        )
+    if len(b["human"]) != len(h["human"]) or not np.allclose(b["human"], h["human"], atol=1e-9):
+        raise DataFormatError(
+            f"review {rid!r} has different human attention in {baseline_dir} and {humal_dir}: "
+            "the runs used different agreement or human_attention parameters."
+        )
+    for record, folder in ((b, baseline_dir), (h, humal_dir)):
+        if len(record["machine"]) != len(record["words"]):
+            raise DataFormatError(
+                f"{folder}: review {rid!r} has {len(record['machine'])} attention values for "
+                f"{len(record['words'])} words."
+            )
+    label = int(h["label"])
+    b_pred, h_pred = int(float(b["prob"]) >= 0.5), int(float(h["prob"]) >= 0.5)
+    b_wrong, h_wrong = b_pred != label, h_pred != label
+    return {
+        "review_id": rid,
+        "label": label,
+        "length_group": h.get("length_group") or "",
+        "n_words": len(h["words"]),
+        "words": list(h["words"]),
+        "maps": [list(m) for m in h.get("maps", [])],
+        "human": [float(v) for v in h["human"]],
+        "baseline": [float(v) for v in b["machine"]],
+        "humal": [float(v) for v in h["machine"]],
+        "baseline_prob": float(b["prob"]),
+        "humal_prob": float(h["prob"]),
+        "baseline_pred": b_pred,
+        "humal_pred": h_pred,
+        "baseline_wrong": b_wrong,
+        "humal_wrong": h_wrong,
+        "errors": {(False, False): "none", (True, False): "baseline", (False, True): "humal"}.get(
+            (b_wrong, h_wrong), "both"),
+    }
+
+
 def load_comparison(baseline_dir: str | Path, humal_dir: str | Path) -> Comparison:
     """Join two finished runs' per-review records (their `attention.json`) on `review_id`.
 
@@ -161,47 +203,7 @@ def load_comparison(baseline_dir: str | Path, humal_dir: str | Path) -> Comparis
             f"(e.g. {only_base[:3]}), {len(only_humal)} only in {humal_dir} (e.g. {only_humal[:3]}). "
             "Compare runs trained with the same data, n_test, test_seed and length_group."
         )
-    rows = []
-    for rid, h in humal.items():
-        b = base[rid]
-        if list(b["words"]) != list(h["words"]):
-            raise DataFormatError(
-                f"review {rid!r} has different words in {baseline_dir} and {humal_dir}: "
-                "the runs do not share the same test set."
-            )
-        if len(b["human"]) != len(h["human"]) or not np.allclose(b["human"], h["human"], atol=1e-9):
-            raise DataFormatError(
-                f"review {rid!r} has different human attention in {baseline_dir} and {humal_dir}: "
-                "the runs used different agreement or human_attention parameters."
-            )
-        for record, folder in ((b, baseline_dir), (h, humal_dir)):
-            if len(record["machine"]) != len(record["words"]):
-                raise DataFormatError(
-                    f"{folder}: review {rid!r} has {len(record['machine'])} attention values for "
-                    f"{len(record['words'])} words."
-                )
-        label = int(h["label"])
-        b_pred, h_pred = int(float(b["prob"]) >= 0.5), int(float(h["prob"]) >= 0.5)
-        b_wrong, h_wrong = b_pred != label, h_pred != label
-        rows.append({
-            "review_id": rid,
-            "label": label,
-            "length_group": h.get("length_group") or "",
-            "n_words": len(h["words"]),
-            "words": list(h["words"]),
-            "maps": [list(m) for m in h.get("maps", [])],
-            "human": [float(v) for v in h["human"]],
-            "baseline": [float(v) for v in b["machine"]],
-            "humal": [float(v) for v in h["machine"]],
-            "baseline_prob": float(b["prob"]),
-            "humal_prob": float(h["prob"]),
-            "baseline_pred": b_pred,
-            "humal_pred": h_pred,
-            "baseline_wrong": b_wrong,
-            "humal_wrong": h_wrong,
-            "errors": {(False, False): "none", (True, False): "baseline", (False, True): "humal"}.get(
-                (b_wrong, h_wrong), "both"),
-        })
+    rows = [_joined_row(rid, base[rid], h, baseline_dir, humal_dir) for rid, h in humal.items()]
     metrics = {}
     for which, folder in (("baseline", baseline_dir), ("humal", humal_dir)):
         metrics[which] = runs.read_metrics(folder) if (folder / runs.METRICS_FILE).is_file() else {}

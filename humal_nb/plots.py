@@ -31,7 +31,6 @@ COLORS = {
     "ap": "#ab63fa",
     "human": "#ff7f0e",
 }
-HEATMAP_RGB = {"human": (255, 127, 14), "machine": (31, 119, 180)}
 RENDERER = "plotly_mimetype"
 
 
@@ -100,40 +99,45 @@ def loss_curves(
     return fig
 
 
+def _cell_color(value: float, top: float) -> str:
+    strength = 0.0 if not np.isfinite(value) or top <= 0 else max(0.0, min(1.0, value / top))
+    return f"rgba(8,81,156,{0.85 * strength:.2f})"  # the dark end of plotly's "Blues"
+
+
 def review_heatmap_html(
     words: Sequence[str],
     rows: Mapping[str, Sequence[float]],
     title: str = "",
 ) -> str:
-    """One review as an HTML block: a line of its words per attention vector.
+    """One review as static HTML: a line of its words per attention vector.
 
     `words`: the review's words (`text.split()`); `rows`: name -> word attention (one value
-    per word), e.g. {"human": ..., "HuMAL-AL": ..., "Baseline": ...}. Each word's
-    background is as strong as its value relative to the row's largest value (orange for
-    "human", blue for machines); hovering shows the value. Words, names and title are
-    HTML-escaped, so a review that contains markup renders as text.
+    per word), e.g. {"human": ..., "Baseline": ..., "HuMAL-AL": ...}. Every row shares one
+    colour scale, as the explorer's interactive heatmap: the largest value of all rows is the
+    darkest blue; hovering shows the value. Words, names and title are HTML-escaped, so a
+    review that contains markup renders as text.
     """
+    arrays = {name: np.asarray(v, dtype=float) for name, v in rows.items()}
+    for name, arr in arrays.items():
+        if arr.shape != (len(words),):
+            raise ValueError(f"row {name!r} has {arr.size} values for {len(words)} words.")
+    finite = [a[np.isfinite(a)] for a in arrays.values()]
+    top = max((float(a.max()) for a in finite if a.size), default=0.0)
     parts = ['<div class="humal-heatmap" style="font-family:sans-serif;font-size:13px;margin:0.8em 0;">']
     if title:
         parts.append(f'<div style="font-weight:bold;margin-bottom:0.3em;">{html.escape(title)}</div>')
-    for name, values in rows.items():
-        values = np.asarray(values, dtype=float)
-        if len(values) != len(words):
-            raise ValueError(f"row {name!r} has {len(values)} values for {len(words)} words.")
-        top = float(np.nanmax(values)) if len(values) and np.nanmax(values) > 0 else 1.0
-        r, g, b = HEATMAP_RGB["human" if name.lower().startswith("human") else "machine"]
+    for name, arr in arrays.items():
         spans = []
-        for word, value in zip(words, values):
-            strength = 0.0 if not np.isfinite(value) else max(0.0, min(1.0, value / top))
+        for word, value in zip(words, arr):
+            text_color = "white" if np.isfinite(value) and top > 0 and value / top > 0.55 else "black"
             spans.append(
-                f'<span title="{value:.3f}" style="background:rgba({r},{g},{b},{strength:.2f});'
+                f'<span title="{value:.4f}" style="background:{_cell_color(value, top)};color:{text_color};'
                 f'padding:1px 2px;border-radius:2px;">{html.escape(str(word))}</span>'
             )
         parts.append(
-            '<div style="margin:0.2em 0;line-height:1.7;">'
-            f'<span style="display:inline-block;min-width:7em;font-weight:bold;">{html.escape(name)}</span>'
-            + " ".join(spans)
-            + "</div>"
+            '<div style="margin:0.2em 0;line-height:1.8;">'
+            f'<span style="display:inline-block;min-width:8em;font-weight:bold;">{html.escape(name)}</span>'
+            + " ".join(spans) + "</div>"
         )
     parts.append("</div>")
     return "".join(parts)

@@ -60,21 +60,41 @@ def words_to_tokens(word_values: Sequence[float], word_ids: Sequence[int | None]
     return out / total if total > 0 else out
 
 
-def tokens_to_words(token_values: Sequence[float], word_ids: Sequence[int | None], n_words: int) -> np.ndarray:
-    """Sum sub-word values back to words, renormalized over the text's words.
+def tokens_to_words(
+    token_values: Sequence[float], word_ids: Sequence[int | None], n_words: int | None = None
+) -> np.ndarray:
+    """Word-level attention: each word's sub-word values summed, renormalized over words.
 
     Args:
-        token_values: [tokens] attention per token.
-        word_ids: [tokens] word index per token, None for special tokens/padding.
-        n_words: number of words of the text; words cut off by truncation get 0.
+        token_values: [tokens] attention per token of one text (finite, >= 0).
+        word_ids: [tokens] word index of each token, None for special/padding tokens
+            (a fast tokenizer's `encoding.word_ids()`).
+        n_words: number of words of the text; default max word id + 1. Words with no
+            token (truncated away) get 0.
     Returns:
-        [n_words] float array summing to 1 (all zeros if no word has any attention).
+        [n_words] float array summing to 1, or all zeros when no word has attention.
+    Raises:
+        DataFormatError when the values are not one finite, non-negative value per token.
     """
     values = np.asarray(token_values, dtype=np.float64)
+    if values.ndim != 1 or len(values) != len(word_ids):
+        raise DataFormatError(
+            f"{values.size} token values but {len(word_ids)} word ids; they must be the same tokens."
+        )
+    if not np.all(np.isfinite(values)) or (values.size and values.min() < 0):
+        raise DataFormatError("token values must be finite and >= 0 (attention); got NaN, infinite or negative values.")
+    ids = [w for w in word_ids if w is not None]
+    if any(int(w) < 0 for w in ids):
+        raise DataFormatError("word ids must be >= 0 (or None for special tokens).")
+    needed = max(ids) + 1 if ids else 0
+    if n_words is None:
+        n_words = needed
+    elif n_words < needed:
+        raise DataFormatError(f"a token belongs to word {needed - 1}, but n_words is {n_words}.")
     out = np.zeros(n_words, dtype=np.float64)
-    for i, w in enumerate(word_ids):
-        if w is not None and i < len(values):
-            out[w] += values[i]
+    keep = np.array([w is not None for w in word_ids], dtype=bool)
+    if keep.any():
+        np.add.at(out, np.asarray(ids, dtype=np.int64), values[keep])
     total = out.sum()
     return out / total if total > 0 else out
 

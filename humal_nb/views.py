@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from humal_nb import compare
+from humal_nb import compare, plots
 from humal_nb.compare import Comparison
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -42,6 +42,45 @@ ALL, SAVED, MEAN = "all", "saved", "mean"
 # ---------------------------------------------------------------------- one review
 def escape(text: Any) -> str:
     return html.escape(str(text), quote=False)
+
+
+def _heatmap_cells(words: Sequence[str], values: dict[str, np.ndarray], per_line: int) -> dict[str, list]:
+    """The heatmap's grid: `per_line` words a line, one row per name and a blank row between
+    lines; z (None where blank), cell text, hover text, and the y ticks naming the rows."""
+    names, n = list(values), len(words)
+    lines = max(1, -(-n // per_line))
+    block = len(names) + 1  # a blank row between lines
+    total = lines * block - 1
+    z: list[list[float | None]] = [[None] * per_line for _ in range(total)]
+    text = [[""] * per_line for _ in range(total)]
+    hover = [[""] * per_line for _ in range(total)]
+    tickvals, ticktext = [], []
+    escaped = [escape(w) for w in words]
+    for line in range(lines):
+        for r, name in enumerate(names):
+            y = line * block + r
+            tickvals.append(y)
+            ticktext.append(escape(name))
+            for col in range(min(per_line, n - line * per_line)):
+                i = line * per_line + col
+                v = values[name][i]
+                z[y][col] = float(v) if np.isfinite(v) else None
+                text[y][col] = escaped[i]
+                hover[y][col] = f"{escape(name)}<br>word {i + 1}: {escaped[i]}<br>attention {v:.4f}"
+    return {"z": z, "text": text, "hover": hover, "tickvals": tickvals, "ticktext": ticktext}
+
+
+def _heatmap_layout(title: str, total: int, per_line: int, tickvals: list, ticktext: list) -> dict[str, Any]:
+    """The heatmap's layout: a row height per grid row, row names as y ticks, no x axis."""
+    return {
+        "title": {"text": escape(title)} if title else None,
+        "height": int(60 + (70 if title else 20) + 24 * total),
+        "margin": {"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
+        "plot_bgcolor": "white",
+        "xaxis": {"visible": False, "range": [-0.5, per_line - 0.5]},
+        "yaxis": {"autorange": "reversed", "tickvals": tickvals, "ticktext": ticktext, "showgrid": False,
+                  "zeroline": False},
+    }
 
 
 def heatmap_figure(
@@ -66,37 +105,18 @@ def heatmap_figure(
     names = list(rows)
     if not names:
         raise ValueError("heatmap_figure needs at least one row of values.")
-    n = len(words)
     values = {}
     for name in names:
         arr = np.asarray(rows[name], dtype=float)
-        if arr.shape != (n,):
-            raise ValueError(f"row {name!r} has {arr.size} values for {n} words.")
+        if arr.shape != (len(words),):
+            raise ValueError(f"row {name!r} has {arr.size} values for {len(words)} words.")
         values[name] = arr
     per_line = max(1, int(words_per_line))
-    lines = max(1, -(-n // per_line))
-    block = len(names) + 1  # a blank row between lines
-    total = lines * block - 1
-    z: list[list[float | None]] = [[None] * per_line for _ in range(total)]
-    text = [[""] * per_line for _ in range(total)]
-    hover = [[""] * per_line for _ in range(total)]
-    tickvals, ticktext = [], []
-    escaped = [escape(w) for w in words]
-    for line in range(lines):
-        for r, name in enumerate(names):
-            y = line * block + r
-            tickvals.append(y)
-            ticktext.append(escape(name))
-            for col in range(per_line):
-                i = line * per_line + col
-                if i >= n:
-                    break
-                v = values[name][i]
-                z[y][col] = float(v) if np.isfinite(v) else None
-                text[y][col] = escaped[i]
-                hover[y][col] = f"{escape(name)}<br>word {i + 1}: {escaped[i]}<br>attention {v:.4f}"
-    finite = np.concatenate([v[np.isfinite(v)] for v in values.values()]) if n else np.zeros(0)
+    cells = _heatmap_cells(words, values, per_line)
+    total = len(cells["z"])
+    finite = np.concatenate([v[np.isfinite(v)] for v in values.values()]) if len(words) else np.zeros(0)
     top = zmax if zmax is not None else (float(finite.max()) if finite.size and finite.max() > 0 else 1.0)
+    z, text, hover, tickvals, ticktext = (cells[k] for k in ("z", "text", "hover", "tickvals", "ticktext"))
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -113,20 +133,7 @@ def heatmap_figure(
             colorbar={"title": {"text": "attention"}, "thickness": 12},
         )
     )
-    fig.update_layout(
-        title={"text": escape(title)} if title else None,
-        height=int(60 + (70 if title else 20) + 24 * total),
-        margin={"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
-        plot_bgcolor="white",
-        xaxis={"visible": False, "range": [-0.5, per_line - 0.5]},
-        yaxis={
-            "autorange": "reversed",
-            "tickvals": tickvals,
-            "ticktext": ticktext,
-            "showgrid": False,
-            "zeroline": False,
-        },
-    )
+    fig.update_layout(**_heatmap_layout(title, total, per_line, tickvals, ticktext))
     return fig
 
 
@@ -360,41 +367,6 @@ def erasure_html(comparison: Comparison, faith: Any, review_id: str, percent: fl
 
 
 # ---------------------------------------------------------------------- static examples
-def _cell_color(value: float, top: float) -> str:
-    strength = 0.0 if not np.isfinite(value) or top <= 0 else max(0.0, min(1.0, value / top))
-    return f"rgba(8,81,156,{0.85 * strength:.2f})"  # the dark end of plotly's "Blues"
-
-
-def review_html(words: Sequence[str], rows: Mapping[str, Sequence[float]], title: str = "") -> str:
-    """One review as static HTML: a line of its words per row, coloured on one shared scale
-    (the largest value of all rows is the darkest); the value shows on hover."""
-    arrays = {name: np.asarray(v, dtype=float) for name, v in rows.items()}
-    for name, arr in arrays.items():
-        if arr.shape != (len(words),):
-            raise ValueError(f"row {name!r} has {arr.size} values for {len(words)} words.")
-    finite = [a[np.isfinite(a)] for a in arrays.values()]
-    top = max((float(a.max()) for a in finite if a.size), default=0.0)
-    parts = ['<div class="humal-review" style="font-family:sans-serif;font-size:13px;margin:1em 0;">']
-    if title:
-        parts.append(f'<div style="font-weight:bold;margin-bottom:0.3em;">{escape(title)}</div>')
-    for name, arr in arrays.items():
-        spans = []
-        for word, value in zip(words, arr):
-            color = _cell_color(value, top)
-            text_color = "white" if np.isfinite(value) and top > 0 and value / top > 0.55 else "black"
-            spans.append(
-                f'<span title="{value:.4f}" style="background:{color};color:{text_color};padding:1px 2px;'
-                f'border-radius:2px;">{html.escape(str(word))}</span>'
-            )
-        parts.append(
-            '<div style="margin:0.15em 0;line-height:1.8;">'
-            f'<span style="display:inline-block;min-width:8em;font-weight:bold;">{escape(name)}</span>'
-            + " ".join(spans) + "</div>"
-        )
-    parts.append("</div>")
-    return "".join(parts)
-
-
 def static_heatmaps_html(comparison: Comparison, n: int = 5, faithfulness: Any = None, percent: float = 0.2) -> str:
     """`n` example reviews (`compare.example_reviews`: taken in turn from the error groups)
     as static HTML heatmaps of human, baseline and HuMAL word attention (no script); with
@@ -406,7 +378,7 @@ def static_heatmaps_html(comparison: Comparison, n: int = 5, faithfulness: Any =
     ]
     for _, row in compare.example_reviews(comparison, n).iterrows():
         rows = {"human": row["human"], comparison.baseline_name: row["baseline"], comparison.humal_name: row["humal"]}
-        blocks.append(review_html(row["words"], rows, title=review_title(comparison, row)))
+        blocks.append(plots.review_heatmap_html(row["words"], rows, title=review_title(comparison, row)))
         blocks.append(erasure_html(comparison, faithfulness, row["review_id"], percent))
     return '<div class="humal-examples">' + "".join(blocks) + "</div>"
 

@@ -9,32 +9,33 @@ import pandas as pd
 import pytest
 
 from humal_nb import analysis as an
+from humal_nb.tokens import tokens_to_words
 
 WORD_IDS = [None, 0, 0, 1, 2, 2, 2, None]  # [CLS] w0 w0 w1 w2 w2 w2 [SEP]
 
 
 # ------------------------------------------------------------------ word attention
-def test_word_attention_sums_subwords_and_renormalizes():
+def test_tokens_to_words_sums_subwords_and_renormalizes():
     tokens = np.array([0.5, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.1])
-    words = an.word_attention(tokens, WORD_IDS)
+    words = tokens_to_words(tokens, WORD_IDS)
     # raw word sums: 0.2, 0.05, 0.15 (specials dropped), total 0.4
     np.testing.assert_allclose(words, [0.5, 0.125, 0.375])
     assert words.sum() == pytest.approx(1.0)
 
 
-def test_word_attention_n_words_truncation_and_zeros():
-    words = an.word_attention([0.0, 1.0, 1.0, 2.0, 0, 0, 0, 0], WORD_IDS, n_words=5)
+def test_tokens_to_words_n_words_truncation_and_zeros():
+    words = tokens_to_words([0.0, 1.0, 1.0, 2.0, 0, 0, 0, 0], WORD_IDS, n_words=5)
     np.testing.assert_allclose(words, [0.5, 0.5, 0.0, 0.0, 0.0])  # words 3, 4 truncated away
-    np.testing.assert_array_equal(an.word_attention(np.zeros(8), WORD_IDS), np.zeros(3))
-    assert an.word_attention([1.0, 1.0], [None, None]).shape == (0,)
+    np.testing.assert_array_equal(tokens_to_words(np.zeros(8), WORD_IDS), np.zeros(3))
+    assert tokens_to_words([1.0, 1.0], [None, None]).shape == (0,)
 
 
-def test_word_attention_inverts_copy_to_subwords():
+def test_tokens_to_words_inverts_copy_to_subwords():
     """Forward (human side, tokens.words_to_tokens): t_i = w[word(i)] / S, S = sum_i w[word(i)].
 
     Word j then holds count_j * w_j / S in total, so the token vector is no longer w: the
     inverse is about mass. Summing sub-word values recovers each word's total mass
-    count_j * w_j / S exactly, and word_attention's renormalization divides by
+    count_j * w_j / S exactly, and tokens_to_words's renormalization divides by
     sum(t) = 1, so it returns exactly w * count / sum(w * count).
     """
     w = np.array([0.2, 0.3, 0.5])
@@ -42,21 +43,21 @@ def test_word_attention_inverts_copy_to_subwords():
     raw = np.array([0.0 if i is None else w[i] for i in WORD_IDS])
     tokens = raw / raw.sum()
     masses = np.array([tokens[[k for k, i in enumerate(WORD_IDS) if i == j]].sum() for j in range(3)])
-    np.testing.assert_allclose(an.word_attention(tokens, WORD_IDS), masses, rtol=0, atol=1e-15)
-    np.testing.assert_allclose(an.word_attention(tokens, WORD_IDS), w * count / (w * count).sum(), atol=1e-15)
+    np.testing.assert_allclose(tokens_to_words(tokens, WORD_IDS), masses, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(tokens_to_words(tokens, WORD_IDS), w * count / (w * count).sum(), atol=1e-15)
     # with one sub-word per word the round trip is the identity
     ids = [None, 0, 1, 2, None]
     single = np.array([0.0, *w, 0.0])
-    np.testing.assert_allclose(an.word_attention(single / single.sum(), ids), w, atol=1e-15)
+    np.testing.assert_allclose(tokens_to_words(single / single.sum(), ids), w, atol=1e-15)
 
 
-def test_word_attention_errors():
+def test_tokens_to_words_errors():
     with pytest.raises(ValueError, match="7 token values but 8 word ids"):
-        an.word_attention(np.ones(7), WORD_IDS)
+        tokens_to_words(np.ones(7), WORD_IDS)
     with pytest.raises(ValueError, match="negative"):
-        an.word_attention([0, 1, -1, 0, 0, 0, 0, 0], WORD_IDS)
+        tokens_to_words([0, 1, -1, 0, 0, 0, 0, 0], WORD_IDS)
     with pytest.raises(ValueError, match="n_words is 2"):
-        an.word_attention(np.ones(8), WORD_IDS, n_words=2)
+        tokens_to_words(np.ones(8), WORD_IDS, n_words=2)
 
 
 # ------------------------------------------------------------------ position curves

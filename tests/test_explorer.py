@@ -137,7 +137,7 @@ def test_summary_tabs_are_escaped_tables_and_a_position_figure(synthetic):
 
 def test_static_heatmaps_are_escaped_html(synthetic):
     page = views.static_heatmaps_html(synthetic, n=4)
-    assert page.count('class="humal-review"') == 4
+    assert page.count('class="humal-heatmap"') == 4
     assert XSS not in page and "<b>food</b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&amp;amp;" in page and "&lt;b&gt;food&lt;/b&gt;" in page
     assert "review r0 | label 1" in page and "baseline wrong" in page

@@ -323,7 +323,7 @@ def test_compare_faithfulness_feeds_the_explorer_and_the_report(tiny_pair):
     assert "Plotly.newPlot" in views.plausibility_faithfulness_html(comparison, faith)
     assert views.erasure_html(comparison, faith, "r2", 0.2).count("</tr>") == 9  # header + 2 models x 4 sources
     page = views.static_heatmaps_html(comparison, 2, faith)
-    assert page.count('class="humal-review"') == 2 and page.count('class="humal-erasure"') == 2
+    assert page.count('class="humal-heatmap"') == 2 and page.count('class="humal-erasure"') == 2
     assert "first layer" in views.rollout_html(comparison)
     browser = explorer.example_browser(comparison, faithfulness=faith)
     assert "P(1) without them" in browser.erasure.value and "comprehensiveness" in browser.faith_tables.value
