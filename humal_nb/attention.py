@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from humal_nb.errors import ModelError
+from humal_nb.names import ATTENTION_PATHS
 
 FAMILIES = ("bert", "gpt2", "xlnet")
 
@@ -120,7 +121,7 @@ class AttentionRecorder:
     """
 
     def __init__(self, backbone: nn.Module, layer: int = -1, path: str = "efficient") -> None:
-        if path not in ("efficient", "naive"):
+        if path not in ATTENTION_PATHS:
             raise ValueError(f"attention path {path!r} is unknown; use 'efficient' or 'naive'.")
         self.backbone = backbone
         self.family = family_of(backbone.config)

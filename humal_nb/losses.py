@@ -10,8 +10,9 @@ from __future__ import annotations
 import torch
 
 from humal_nb.errors import ParameterError
+from humal_nb.names import ATTENTION_LOSSES
 
-LOSS_KINDS = ("cosine", "kl", "mse")
+LOSS_KINDS = ATTENTION_LOSSES
 _EPS = 1e-12
 
 

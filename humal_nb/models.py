@@ -37,7 +37,7 @@ from transformers.utils import ModelOutput
 from humal_nb.attention import AttentionRecorder, attention_layers, cls_index, family_of
 from humal_nb.errors import ModelError, ParameterError
 from humal_nb.losses import LOSS_KINDS, alignment_loss
-from humal_nb.names import AN_INFERENCE, DEFAULT_MODEL, STRATEGIES
+from humal_nb.names import ALIGNING_STRATEGIES, AN_INFERENCE, ATTENTION_PATHS, DEFAULT_MODEL, STRATEGIES
 
 MODEL_ALIASES = ("all-MiniLM-L6-v2", "minilm", "sentence-transformers/all-MiniLM-L6-v2")
 
@@ -149,7 +149,7 @@ class HumalForSequenceClassification(PreTrainedModel):
         """
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        aligning = self.config.strategy in ("al", "ap") and human_attention is not None
+        aligning = self.config.strategy in ALIGNING_STRATEGIES and human_attention is not None
         layers = self._layers_to_read(aligning, human_attention is not None, return_attention, monitor_attention)
         outputs, rows = self._encode(input_ids, attention_mask, token_type_ids, layers)
         last_row = rows.get(self._n_layers - 1)
@@ -257,7 +257,7 @@ def _check_strategy(config: HumalConfig) -> None:
         raise ParameterError(f"an_inference {config.an_inference!r} is unknown; valid: machine, none.")
     if config.alpha < 0:
         raise ParameterError(f"alpha must be >= 0, got {config.alpha}.")
-    if config.attention_path not in ("efficient", "naive"):
+    if config.attention_path not in ATTENTION_PATHS:
         raise ParameterError(f"attention_path {config.attention_path!r} is unknown; valid: efficient, naive.")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 # ---------------------------------------------------------------------- the method
 #: the strategies, in the paper's table order
 STRATEGIES = ("baseline", "al", "an", "ap")
+#: the strategies whose loss aligns machine with human attention (eq. 2 and 4)
+ALIGNING_STRATEGIES = ("al", "ap")
 STRATEGY_LABELS = {"baseline": "Baseline", "al": "HuMAL-AL", "an": "HuMAL-AN", "ap": "HuMAL-AP"}
 ATTENTION_LOSSES = ("cosine", "kl", "mse")
 AN_INFERENCE = ("machine", "none")

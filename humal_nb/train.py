@@ -29,7 +29,7 @@ from humal_nb import analysis, data, runs
 from humal_nb.config import RunConfig
 from humal_nb.errors import ParameterError
 from humal_nb.models import HumalForSequenceClassification, build_model, check_model, load_tokenizer
-from humal_nb.names import BASELINE_DIR
+from humal_nb.names import ALIGNING_STRATEGIES, BASELINE_DIR
 from humal_nb.tokens import EncodedText, collate, encode_texts, padding_of, tokens_to_words, unpad
 
 
@@ -166,7 +166,7 @@ def backward_batch(
     """
     parts = micro_batches(index, [len(e.input_ids) for e in encoded], micro_batch_size)
     total_rows = sum(_has_human_attention(encoded[i]) for i in index)
-    aligning = model.config.strategy in ("al", "ap")
+    aligning = model.config.strategy in ALIGNING_STRATEGIES
     ce_sum = 0.0
     att_sum: float | None = None
     att_rows = 0
