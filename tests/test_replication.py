@@ -1,0 +1,73 @@
+"""The committed replication record: summary.csv agrees with the cells' metrics.json, every
+cell listed as finished has its metrics, and README's replication block is what
+`humal_nb.replication.markdown` writes from those files."""
+
+import math
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from humal_nb import replication, report, runs
+from humal_nb.paths import REPO_ROOT
+
+GRID = REPO_ROOT / "outputs" / "replication" / "table3"
+pytestmark = pytest.mark.skipif(not (GRID / "summary.csv").is_file(), reason="no replication record in this checkout")
+
+
+def test_summary_matches_each_cells_metrics():
+    summary = report.read_summary(GRID)
+    finished = summary[summary["status"] == "finished"]
+    assert len(finished) >= 2
+    for _, row in finished.iterrows():
+        metrics = runs.read_metrics(GRID / row["cell"])
+        assert row["auc"] == round(metrics["auc"], 6), row["cell"]
+        assert metrics["parameters"]["epochs"] == 10 and metrics["parameters"]["max_length"] == 256
+    on_disk = {p.parent.name for p in GRID.glob("*/metrics.json")}
+    assert on_disk == set(finished["cell"])  # no finished cell missing from summary.csv, none extra
+
+
+def test_readme_block_is_written_from_the_files():
+    readme = (REPO_ROOT / "README.md").read_text()
+    block = readme.split(replication.BEGIN, 1)[1].split(replication.END, 1)[0].strip()
+    assert block == replication.markdown(GRID).strip()
+
+
+def test_table3_pairs_bootstraps_and_counts_wins(tmp_path):
+    """On a copy of the record with one AUC changed, the wins and the mean follow."""
+    copy = tmp_path / "grid"
+    shutil.copytree(GRID, copy, ignore=shutil.ignore_patterns("*.json", "model"))
+    shutil.copy(GRID / "grid.json", copy / "grid.json")
+    summary = pd.read_csv(copy / "summary.csv")
+    done = summary[summary["status"] == "finished"]
+    pair = done[(done["data_size"] == 250) & (done["imbalance_ratio"] == 0.01) & (done["bootstrap"] == 0)]
+    assert set(pair["strategy"]) >= {"baseline", "al"}
+    base = pair[pair["strategy"] == "baseline"].index[0]
+    summary.loc[base, "auc"] = 0.0  # AL now beats the baseline at bootstrap 0 whatever it scored
+    summary.to_csv(copy / "summary.csv", index=False)
+    table = replication.table3(copy)
+    al = table[(table["data_size"] == 250) & (table["imbalance_ratio"] == 0.01) & (table["strategy"] == "al")].iloc[0]
+    assert al["pairs"] >= 1 and al["wins"] >= 1
+    baseline = table[(table["data_size"] == 250) & (table["imbalance_ratio"] == 0.01)
+                     & (table["strategy"] == "baseline")].iloc[0]
+    expected = summary[(summary["strategy"] == "baseline") & (summary["data_size"] == 250)
+                       & (summary["imbalance_ratio"] == 0.01) & (summary["status"] == "finished")]["auc"].mean()
+    assert math.isclose(baseline["mean_auc"], expected)
+    assert al["paper"] == "0.84* (0.08)"
+
+
+def test_position_curves_need_attention_files(tmp_path):
+    empty = tmp_path / "grid"
+    empty.mkdir()
+    shutil.copy(GRID / "grid.json", empty / "grid.json")
+    shutil.copy(GRID / "summary.csv", empty / "summary.csv")
+    assert replication.write_position_curves(empty) is None
+    assert "no position curves" in replication.position_markdown(empty)
+
+
+def test_update_readme_refuses_a_readme_without_markers(tmp_path):
+    readme = Path(tmp_path / "README.md")
+    readme.write_text("# nothing here\n")
+    with pytest.raises(ValueError, match="no replication block"):
+        replication.update_readme(readme, GRID)
