@@ -427,12 +427,14 @@ def _existing(path: str | Path) -> Path:
 
 
 def train_small_runs(out_dir: str | Path, strategy: str = "al", reuse: bool = True, **overrides: Any) -> tuple[Path, Path]:
-    """Train a tiny baseline and HuMAL run on the same training subset and test set.
+    """Train a tiny HuMAL run and its baseline on the same training subset and test set
+    (`train.train_with_baseline`, as the training notebook does with `compare_baseline`).
 
     Args:
-        out_dir: they go to `out_dir/baseline` and `out_dir/<strategy>`.
+        out_dir: the HuMAL run goes to `out_dir/<strategy>`, its baseline to
+            `out_dir/<strategy>/baseline`.
         strategy: the HuMAL strategy (`al`, `ap`, `an`).
-        reuse: keep a finished run folder whose parameters are the same.
+        reuse: keep a finished pair whose parameters are the same.
         overrides: RunConfig parameters over SMALL_RUN (data_size 32, ratio 0.25,
             n_test 20, 1 epoch, max_length 64).
     Returns:
@@ -443,18 +445,16 @@ def train_small_runs(out_dir: str | Path, strategy: str = "al", reuse: bool = Tr
 
     if strategy == "baseline":
         raise ParameterError("strategy must be a HuMAL strategy (al, ap, an): the baseline is trained anyway.")
-    config = RunConfig.from_dict({**SMALL_RUN, **overrides, "strategy": strategy, "out_dir": ""})
-    out = _existing(out_dir)
-    pairs = [(config.replace(strategy="baseline"), out / "baseline"), (config, out / strategy)]
-    reviews = None
-    for run_config, folder in pairs:
-        if reuse and runs.is_complete(folder) and (folder / runs.ATTENTION_FILE).is_file():
-            if runs.read_metrics(folder).get("parameters") == run_config.to_dict():
-                continue
-        reviews = train.load_reviews(run_config) if reviews is None else reviews
-        result = train.train_and_evaluate(run_config, progress=False, reviews=reviews)
-        train.save_run(result, folder, save_model=run_config.save_model)
-    return pairs[0][1], pairs[1][1]
+    humal = _existing(out_dir) / strategy
+    config = RunConfig.from_dict({**SMALL_RUN, **overrides, "strategy": strategy, "compare_baseline": True,
+                                  "out_dir": str(humal)})
+    baseline = humal / runs.BASELINE_DIR
+    if reuse and all(runs.is_complete(f) and (f / runs.ATTENTION_FILE).is_file() for f in (baseline, humal)):
+        if runs.read_metrics(humal).get("parameters") == config.to_dict():
+            return baseline, humal
+    result, base_result = train.train_with_baseline(config)
+    train.save_runs(config, result, base_result)
+    return baseline, humal
 
 
 def resolve_runs(
