@@ -44,62 +44,12 @@ class ExampleBrowser(widgets.VBox):
         self.words_per_line = words_per_line
         self.faithfulness = faithfulness
         self._updating = False
-        frame = comparison.reviews
-        small = {"description_width": "initial"}
-        self.label = widgets.Dropdown(
-            options=[("all", views.ALL), ("0 (negative)", 0), ("1 (positive)", 1)], value=views.ALL,
-            description="label", style=small, layout={"width": "180px"},
-        )
-        groups = sorted(g for g in frame["length_group"].unique() if g)
-        self.length_group = widgets.Dropdown(
-            options=[("all", views.ALL)] + [(g, g) for g in groups], value=views.ALL,
-            description="length", style=small, layout={"width": "180px"},
-        )
-        self.errors = widgets.Dropdown(
-            options=[(text, key) for key, text in compare.ERROR_FILTERS.items()], value="any",
-            description="predictions", style=small, layout={"width": "260px"},
-        )
-        self.review = widgets.Dropdown(description="review", style=small, layout={"width": "560px"})
-        self.review.add_class("humal-review")
         shapes = [model_attention.model_shape(comparison.run_dir(w)) for w in ("baseline", "humal")]
         shape = shapes[0] if shapes[0] is not None and shapes[0] == shapes[1] else None
-        layers, heads = shape if shape else (0, 0)
-        self.layer = widgets.Dropdown(
-            options=[("last, saved (eq. 1)", views.SAVED)] + [(str(i), i) for i in range(layers)], value=views.SAVED,
-            description="layer", style=small, layout={"width": "220px"}, disabled=shape is None,
-        )
-        self.head = widgets.Dropdown(
-            options=[("mean of heads", views.MEAN)] + [(str(h), h) for h in range(heads)], value=views.MEAN,
-            description="head", style=small, layout={"width": "200px"}, disabled=shape is None,
-        )
-        self.rollout = widgets.Checkbox(value=False, description="rollout rows", disabled=shape is None,
-                                        style=small, layout={"width": "160px"})
-        percents = faithfulness.percents if faithfulness is not None else ()
-        self.percent = widgets.Dropdown(
-            options=[(f"{100 * p:g} %", p) for p in percents] or [("-", 0.0)],
-            value=min(percents, key=lambda p: abs(p - 0.2)) if percents else 0.0,
-            description="remove top", style=small, layout={"width": "180px"}, disabled=faithfulness is None,
-        )
-        self.info = widgets.HTML()
-        self.erasure = widgets.HTML()
-        self.faith_tables = widgets.HTML()
-        self.heatmap = widgets.Output(layout={"width": "100%"})
-        self.heatmap.add_class("humal-heatmap-output")
-        self.figure: go.Figure = go.Figure()
-        self.positions = widgets.Output(layout={"width": "100%"})
-        self.position_fig: go.Figure = go.Figure()
-        self.tables = widgets.HTML()
-        self.bertviz_view = widgets.ToggleButtons(options=[("head view", "head"), ("model view", "model")], value="head")
-        self.bertviz_button = widgets.Button(description="Show bertviz views",
-                                             disabled=shape is None, layout={"width": "200px"})
-        self.bertviz_out = {w: widgets.Output(layout={"width": "50%", "overflow": "auto"}) for w in ("baseline", "humal")}
-        note = bertviz_views.BERTVIZ_NOTE if shape else "bertviz views need the runs' saved models (model/ folders)."
-        bertviz_box = widgets.VBox([
-            widgets.HTML(f'<p style="font-size:12px;"><em>{views.escape(note)}</em></p>'),
-            widgets.HBox([self.bertviz_view, self.bertviz_button]),
-            widgets.HBox(list(self.bertviz_out.values())),
-        ])
-        tabs = widgets.Tab(children=[self.positions, self.tables, self.faith_tables, bertviz_box])
+        self._filter_controls(comparison.reviews)
+        self._reading_controls(shape, faithfulness)
+        self._outputs()
+        tabs = widgets.Tab(children=[self.positions, self.tables, self.faith_tables, self._bertviz_tab(shape)])
         for k, title in enumerate(("Position (Fig. 6)", "Rates, cosine", "Faithfulness", "bertviz")):
             tabs.set_title(k, title)
         super().__init__([
@@ -118,6 +68,72 @@ class ExampleBrowser(widgets.VBox):
             control.observe(self._on_review, names="value")
         self.bertviz_button.on_click(self._on_bertviz)
         self._on_filter()
+
+    # ------------------------------------------------------------------ building the widget
+    def _filter_controls(self, frame: pd.DataFrame) -> None:
+        """The label, length-group and prediction-error filters, and the review picker."""
+        small = {"description_width": "initial"}
+        self.label = widgets.Dropdown(
+            options=[("all", views.ALL), ("0 (negative)", 0), ("1 (positive)", 1)], value=views.ALL,
+            description="label", style=small, layout={"width": "180px"},
+        )
+        groups = sorted(g for g in frame["length_group"].unique() if g)
+        self.length_group = widgets.Dropdown(
+            options=[("all", views.ALL)] + [(g, g) for g in groups], value=views.ALL,
+            description="length", style=small, layout={"width": "180px"},
+        )
+        self.errors = widgets.Dropdown(
+            options=[(text, key) for key, text in compare.ERROR_FILTERS.items()], value="any",
+            description="predictions", style=small, layout={"width": "260px"},
+        )
+        self.review = widgets.Dropdown(description="review", style=small, layout={"width": "560px"})
+        self.review.add_class("humal-review")
+
+    def _reading_controls(self, shape: tuple[int, int] | None, faithfulness: Any) -> None:
+        """Layer, head, rollout rows (need saved models of the same shape) and erasure share."""
+        small = {"description_width": "initial"}
+        layers, heads = shape if shape else (0, 0)
+        self.layer = widgets.Dropdown(
+            options=[("last, saved (eq. 1)", views.SAVED)] + [(str(i), i) for i in range(layers)], value=views.SAVED,
+            description="layer", style=small, layout={"width": "220px"}, disabled=shape is None,
+        )
+        self.head = widgets.Dropdown(
+            options=[("mean of heads", views.MEAN)] + [(str(h), h) for h in range(heads)], value=views.MEAN,
+            description="head", style=small, layout={"width": "200px"}, disabled=shape is None,
+        )
+        self.rollout = widgets.Checkbox(value=False, description="rollout rows", disabled=shape is None,
+                                        style=small, layout={"width": "160px"})
+        percents = faithfulness.percents if faithfulness is not None else ()
+        self.percent = widgets.Dropdown(
+            options=[(f"{100 * p:g} %", p) for p in percents] or [("-", 0.0)],
+            value=min(percents, key=lambda p: abs(p - 0.2)) if percents else 0.0,
+            description="remove top", style=small, layout={"width": "180px"}, disabled=faithfulness is None,
+        )
+
+    def _outputs(self) -> None:
+        """Where the review's heatmap, its erasure and the filtered reviews' summaries show."""
+        self.info = widgets.HTML()
+        self.erasure = widgets.HTML()
+        self.faith_tables = widgets.HTML()
+        self.heatmap = widgets.Output(layout={"width": "100%"})
+        self.heatmap.add_class("humal-heatmap-output")
+        self.figure: go.Figure = go.Figure()
+        self.positions = widgets.Output(layout={"width": "100%"})
+        self.position_fig: go.Figure = go.Figure()
+        self.tables = widgets.HTML()
+
+    def _bertviz_tab(self, shape: tuple[int, int] | None) -> widgets.VBox:
+        """The bertviz tab: head or model view of both models, drawn on demand."""
+        self.bertviz_view = widgets.ToggleButtons(options=[("head view", "head"), ("model view", "model")], value="head")
+        self.bertviz_button = widgets.Button(description="Show bertviz views",
+                                             disabled=shape is None, layout={"width": "200px"})
+        self.bertviz_out = {w: widgets.Output(layout={"width": "50%", "overflow": "auto"}) for w in ("baseline", "humal")}
+        note = bertviz_views.BERTVIZ_NOTE if shape else "bertviz views need the runs' saved models (model/ folders)."
+        return widgets.VBox([
+            widgets.HTML(f'<p style="font-size:12px;"><em>{views.escape(note)}</em></p>'),
+            widgets.HBox([self.bertviz_view, self.bertviz_button]),
+            widgets.HBox(list(self.bertviz_out.values())),
+        ])
 
     # ------------------------------------------------------------------ state
     @property
