@@ -11,6 +11,7 @@ import sys
 from humal_nb.errors import HumalError
 from humal_nb.export import add_export_parser, add_predict_parser
 from humal_nb.importers import add_import_parser
+from humal_nb.names import DEVICES
 from humal_nb.paths import absolute_path_variables
 
 
@@ -103,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="time training steps: baseline vs HuMAL-AL")
     bench.add_argument("--repeats", type=int, default=7, help="timed rounds per variant")
-    bench.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    bench.add_argument("--device", default="auto", choices=list(DEVICES))
     bench.add_argument("--no-trainer", action="store_true", help="skip the Trainer reference")
     bench.add_argument("--grid", action="store_true",
                        help="time a small real grid per cell instead: wall vs training time")

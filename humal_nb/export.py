@@ -30,7 +30,7 @@ from typing import Any
 
 from humal_nb import runs
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.names import BASELINE_DIR
+from humal_nb.names import BASELINE_DIR, DEVICES
 
 EXPORT_SUFFIXES = (".csv", ".parquet")
 PREDICT_SUFFIXES = (".csv", ".jsonl", ".parquet")
@@ -268,7 +268,7 @@ def add_predict_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPars
     parser.add_argument("texts", metavar="TEXTS", help="CSV or JSONL with columns text_id and text")
     parser.add_argument("--out", required=True, metavar="FILE",
                         help="FILE.jsonl (one object per text), FILE.csv or FILE.parquet (one row per word)")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--device", default="auto", choices=list(DEVICES))
     parser.add_argument("--batch-size", type=int, default=64, help="texts per forward pass")
     parser.set_defaults(func=_predict_command)
     return parser
