@@ -166,7 +166,7 @@ def backward_batch(
     """
     parts = micro_batches(index, [len(e.input_ids) for e in encoded], micro_batch_size)
     total_rows = sum(_has_human_attention(encoded[i]) for i in index)
-    aligning = model.config.strategy in ALIGNING_STRATEGIES
+    aligning = len(parts) > 1 and model.config.strategy in ALIGNING_STRATEGIES
     ce_sum = 0.0
     att_sum: float | None = None
     att_rows = 0
