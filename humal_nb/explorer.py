@@ -245,7 +245,7 @@ def example_browser(comparison: Comparison, words_per_line: int = 12, faithfulne
     the review's predictions with its top-k % words removed show under the heatmap
     (`remove top` picks k). Tabs: position curves, rate/cosine/plausibility and
     faithfulness tables of the filtered reviews; bertviz views of both models (rendered
-    on demand; they need internet access, see bertviz_views.BERTVIZ_NOTE).
+    on demand, offline: bertviz_views inlines their scripts).
     """
     return ExampleBrowser(comparison, words_per_line=words_per_line, faithfulness=faithfulness)
 

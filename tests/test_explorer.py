@@ -196,7 +196,7 @@ def test_bertviz_views_render_on_demand(real):
         (output,) = out.outputs
         page = output["data"]["text/html"]
         assert real.names[which] in page and "bertviz-" in page and '"[CLS]"' in page
-        assert "cdnjs.cloudflare.com" in page  # bertviz's own scripts: they need internet access
+        assert notebooks.remote_scripts(page) == [] and "cdnjs" not in page  # d3, jQuery inlined: offline
     browser.bertviz_view.value = "model"
     browser.bertviz_button.click()
     model_page = browser.bertviz_out["humal"].outputs[0]["data"]["text/html"]
@@ -224,7 +224,7 @@ def test_bertviz_tokens_cannot_close_its_script():
                                          attentions=np.full((2, 2, 3, 3), 1 / 3, dtype=np.float32), cls=0)
     for view in ("head", "model"):
         page = bertviz_views.bertviz_html(attention, view=view, layer=1)
-        assert page.count("</script>") == 2  # bertviz's require.js tag and its own script, nothing else
+        assert page.count("</script>") == 2  # the inlined d3 + jQuery script and bertviz's own, nothing else
         assert "<\\/script><script>window.__xss=1<\\/script>" in page
     with pytest.raises(ValueError, match="'head' or 'model'"):
         bertviz_views.bertviz_html(attention, view="neuron")
