@@ -41,6 +41,9 @@ EXECUTED_NOTEBOOK = "train_strategy.ipynb"
 REPORT_FILE = "report.html"
 COMPARE_NOTEBOOK_FILE = "compare_attention.ipynb"  # written by `humal-nb compare`
 COMPARE_REPORT_FILE = "compare_report.html"
+PREVIOUS_RUN_DIR = ".previous_run"  # a finished run set aside while a new one runs in its folder
+SET_ASIDE_DONE = ".complete"  # in .previous_run/: every output of the finished run is in there
+FAILED_NOTEBOOK = "train_strategy.failed.ipynb"  # a failed attempt's notebook, beside the kept run
 FAITHFULNESS_CACHE_FILE = "faithfulness_cache.json"  # P(1) of reduced reviews (`faithfulness.ModelPredictor`)
 
 # ---------------------------------------------------------------------- a grid's folder
@@ -48,6 +51,7 @@ MANIFEST_FILE = "grid.json"
 SUMMARY_FILE = "summary.csv"
 LOCK_FILE = ".grid.lock"
 GRID_NOTEBOOK_NAME = "grid_report.ipynb"
+POSITION_CURVES_FILE = "position_curves.csv"  # the replication record's Fig. 6 (`replication`)
 #: the paper's axes: always columns of summary.csv and part of every cell's name
 AXES = ("strategy", "data_size", "imbalance_ratio", "bootstrap")
 #: a cell's status in summary.csv and error.json

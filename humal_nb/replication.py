@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from humal_nb import analysis, report, runs, stats
-from humal_nb.names import MANIFEST_FILE, STATUS_FINISHED, STRATEGY_LABELS
+from humal_nb.names import MANIFEST_FILE, POSITION_CURVES_FILE, STATUS_FINISHED, STRATEGY_LABELS
 
 #: paper Table III (a), sentiment: (size, ratio) -> strategy -> (mean AUC, std, starred)
 PAPER_TABLE3: dict[tuple[int, float], dict[str, tuple[float, float, bool]]] = {
@@ -39,7 +39,7 @@ PAPER_TABLE3: dict[tuple[int, float], dict[str, tuple[float, float, bool]]] = {
     (500, 0.01): {"baseline": (0.75, 0.10, False), "al": (0.94, 0.03, True), "an": (0.79, 0.06, False),
                   "ap": (0.79, 0.06, False)},
 }
-POSITION_FILE = "position_curves.csv"
+POSITION_FILE = POSITION_CURVES_FILE
 BEGIN = "<!-- replication:begin (python -m humal_nb.replication GRID_DIR --readme README.md) -->"
 END = "<!-- replication:end -->"
 

@@ -26,9 +26,12 @@ from humal_nb.names import (  # noqa: F401 - a run folder's file names, used as 
     COMPARE_REPORT_FILE,
     ERROR_FILE,
     EXECUTED_NOTEBOOK,
+    FAILED_NOTEBOOK,
     METRICS_FILE,
     MODEL_DIR,
+    PREVIOUS_RUN_DIR,
     REPORT_FILE,
+    SET_ASIDE_DONE,
 )
 
 REQUIRED_METRICS = (
@@ -106,9 +109,6 @@ def _clean(value: Any) -> Any:
 # what a run (and `humal-nb compare` on it) writes: cleared before a new run in the same folder
 RUN_OUTPUTS = (METRICS_FILE, ATTENTION_FILE, ERROR_FILE, MODEL_DIR, BASELINE_DIR,
                EXECUTED_NOTEBOOK, REPORT_FILE, COMPARE_NOTEBOOK_FILE, COMPARE_REPORT_FILE)
-PREVIOUS_RUN = ".previous_run"
-FAILED_NOTEBOOK = "train_strategy.failed.ipynb"
-SET_ASIDE_DONE = ".complete"  # in .previous_run/: every output of the finished run is in there
 
 
 def clear_run_dir(run_dir: str | Path) -> None:
@@ -131,7 +131,7 @@ def set_aside_finished_run(out: Path) -> Path | None:
     and `.previous_run/.complete` says whether the set-aside had ended (then the folder holds
     only the killed attempt's files, which are cleared) or not (then the folder still holds the
     rest of the finished run, which stays)."""
-    kept = out / PREVIOUS_RUN
+    kept = out / PREVIOUS_RUN_DIR
     if kept.is_dir():
         if is_complete(out):
             shutil.rmtree(kept)  # the attempt had finished: its run stands
@@ -169,7 +169,7 @@ def _move_outputs(src: Path, dst: Path) -> None:
     """Move a run's outputs; `metrics.json` first out of a folder and last into one. What is
     already in `dst` under the same name is replaced."""
     names = [n for n in RUN_OUTPUTS if n != METRICS_FILE]
-    order = [METRICS_FILE, *names] if dst.name == PREVIOUS_RUN else [*names, METRICS_FILE]
+    order = [METRICS_FILE, *names] if dst.name == PREVIOUS_RUN_DIR else [*names, METRICS_FILE]
     for name in order:
         source, target = src / name, dst / name
         if source.exists() or source.is_symlink():

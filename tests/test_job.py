@@ -126,7 +126,7 @@ def test_a_failing_run_keeps_the_finished_run_it_would_replace(yelp_run, tmp_pat
     assert "DataNotFoundError" in message and str(failed) in message and "is kept as it was" in message
     assert failed.is_file() and info.value.notebook_path == failed
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p != failed} == before
-    assert runs.is_complete(out) and not (out / runs.PREVIOUS_RUN).exists()
+    assert runs.is_complete(out) and not (out / runs.PREVIOUS_RUN_DIR).exists()
 
 
 def test_an_unknown_model_is_refused_before_the_folder_is_touched(yelp_run, tmp_path):
@@ -141,15 +141,15 @@ def test_an_unknown_model_is_refused_before_the_folder_is_touched(yelp_run, tmp_
 
 def test_a_run_set_aside_by_a_killed_attempt_is_put_back(yelp_run, tmp_path):
     out = tmp_path / "out"
-    shutil.copytree(yelp_run, out / runs.PREVIOUS_RUN)  # the attempt was killed mid-run:
-    (out / runs.PREVIOUS_RUN / runs.SET_ASIDE_DONE).touch()
+    shutil.copytree(yelp_run, out / runs.PREVIOUS_RUN_DIR)  # the attempt was killed mid-run:
+    (out / runs.PREVIOUS_RUN_DIR / runs.SET_ASIDE_DONE).touch()
     (out / "train_strategy.ipynb").write_text("{}")  # its partial notebook, no metrics.json
     (out / "report.html").write_text("<partial>")  # a name the finished run lacks
-    assert runs.set_aside_finished_run(out) == out / runs.PREVIOUS_RUN  # restored, then set aside again
-    assert runs.is_complete(out / runs.PREVIOUS_RUN) and not (out / "train_strategy.ipynb").exists()
+    assert runs.set_aside_finished_run(out) == out / runs.PREVIOUS_RUN_DIR  # restored, then set aside again
+    assert runs.is_complete(out / runs.PREVIOUS_RUN_DIR) and not (out / "train_strategy.ipynb").exists()
     assert not (out / "report.html").exists() or (out / "report.html").read_text() != "<partial>"
-    runs.restore_finished_run(out, out / runs.PREVIOUS_RUN)
-    assert runs.is_complete(out) and not (out / runs.PREVIOUS_RUN).exists()
+    runs.restore_finished_run(out, out / runs.PREVIOUS_RUN_DIR)
+    assert runs.is_complete(out) and not (out / runs.PREVIOUS_RUN_DIR).exists()
 
 
 def test_a_set_aside_killed_half_way_loses_nothing(yelp_run, tmp_path):
@@ -157,7 +157,7 @@ def test_a_set_aside_killed_half_way_loses_nothing(yelp_run, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(yelp_run, out)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
-    kept = out / runs.PREVIOUS_RUN
+    kept = out / runs.PREVIOUS_RUN_DIR
     kept.mkdir()
     (out / runs.METRICS_FILE).replace(kept / runs.METRICS_FILE)
     assert runs.set_aside_finished_run(out) == kept  # put back whole, then set aside again
