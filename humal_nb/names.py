@@ -51,7 +51,6 @@ MANIFEST_FILE = "grid.json"
 SUMMARY_FILE = "summary.csv"
 LOCK_FILE = ".grid.lock"
 GRID_NOTEBOOK_NAME = "grid_report.ipynb"
-POSITION_CURVES_FILE = "position_curves.csv"  # the replication record's Fig. 6 (`replication`)
 #: the paper's axes: always columns of summary.csv and part of every cell's name
 AXES = ("strategy", "data_size", "imbalance_ratio", "bootstrap")
 #: a cell's status in summary.csv and error.json

@@ -6,8 +6,8 @@
 one-sided paired t-test against the baseline, how many bootstraps the strategy won) next to
 the paper's Table III (a), the cosine to human attention (the Table V form) and the
 high-attention rates. The position curves (Fig. 6) need the cells' `attention.json`, which is
-not committed: `write_position_curves` reads the ones present and writes the small
-`position_curves.csv` that is committed instead.
+not committed: `position_markdown` pools the ones at hand, and the README keeps that table in a
+block of its own, rewritten only where they are.
 
 `python -m humal_nb.replication GRID_DIR --readme README.md` rewrites the README's block
 between its two replication markers, so the README's numbers are the files' numbers.
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from humal_nb import analysis, report, runs, stats
-from humal_nb.names import MANIFEST_FILE, POSITION_CURVES_FILE, STATUS_FINISHED, STRATEGY_LABELS
+from humal_nb.names import MANIFEST_FILE, STATUS_FINISHED, STRATEGY_LABELS
 
 #: paper Table III (a), sentiment: (size, ratio) -> strategy -> (mean AUC, std, starred)
 PAPER_TABLE3: dict[tuple[int, float], dict[str, tuple[float, float, bool]]] = {
@@ -39,9 +39,10 @@ PAPER_TABLE3: dict[tuple[int, float], dict[str, tuple[float, float, bool]]] = {
     (500, 0.01): {"baseline": (0.75, 0.10, False), "al": (0.94, 0.03, True), "an": (0.79, 0.06, False),
                   "ap": (0.79, 0.06, False)},
 }
-POSITION_FILE = POSITION_CURVES_FILE
 BEGIN = "<!-- replication:begin (python -m humal_nb.replication GRID_DIR --readme README.md) -->"
 END = "<!-- replication:end -->"
+POSITIONS_BEGIN = "<!-- replication-positions:begin (from the cells' attention.json at hand) -->"
+POSITIONS_END = "<!-- replication-positions:end -->"
 
 
 # ---------------------------------------------------------------------- Table III
@@ -123,10 +124,10 @@ def attention_markdown(cells: pd.DataFrame) -> str:
 
 
 # ---------------------------------------------------------------------- Fig. 6
-def write_position_curves(grid_dir: str | Path, n_bins: int = 10) -> Path | None:
+def position_curves(grid_dir: str | Path, n_bins: int = 10) -> pd.DataFrame | None:
     """Mean attention by relative position (Fig. 6) of human and each strategy, pooled over
-    the finished cells whose `attention.json` is present; written to `position_curves.csv`
-    (None when no cell has one). Every cell shares the test set, so human is read once."""
+    the finished cells whose `attention.json` is present (None when none is), with each
+    source's `n_cells`. Every cell shares the test set, so human is read once."""
     grid_dir = Path(grid_dir)
     named: dict[str, list] = {}
     counts: dict[str, int] = {}
@@ -142,17 +143,15 @@ def write_position_curves(grid_dir: str | Path, n_bins: int = 10) -> Path | None
     if human is None:
         return None
     curves = analysis.position_curves({"human": human, **named}, n_bins=n_bins)
-    curves["n_cells"] = curves["source"].map(counts).fillna(1).astype(int)
-    path = grid_dir / POSITION_FILE
-    runs.atomic_write_text(path, curves.round(4).to_csv(index=False))
-    return path
+    curves["n_cells"] = curves["source"].map(counts).fillna(0).astype(int)
+    return curves
 
 
-def position_markdown(grid_dir: str | Path) -> str:
-    path = Path(grid_dir) / POSITION_FILE
-    if not path.is_file():
-        return "(no position curves: no finished cell's attention.json was at hand)"
-    curves = pd.read_csv(path)
+def position_markdown(grid_dir: str | Path) -> str | None:
+    """The position curves as a table (one column per bin), or None without attention.json."""
+    curves = position_curves(grid_dir)
+    if curves is None:
+        return None
     wide = curves.pivot(index="source", columns="bin", values="attention")
     cells = curves.groupby("source")["n_cells"].first()
     bins = list(wide.columns)
@@ -187,30 +186,32 @@ def markdown(grid_dir: str | Path) -> str:
         "**Cosine to human attention and high-attention rate** (test set, per cell; the paper's Table V "
         "form: BERT 0.19-0.27, HuMAL-AL 0.45-0.48 on its personality task):",
         attention_markdown(cell_attention(grid_dir)),
-        "**Mean attention by relative position** (Fig. 6; 1.0 = uniform; the cells' test reviews pooled, "
-        f"from `{POSITION_FILE}`):",
-        position_markdown(grid_dir),
     ])
 
 
+def _replace_block(text: str, begin: str, end: str, body: str, path: Path) -> str:
+    if begin not in text or end not in text:
+        raise ValueError(f"{path} has no replication block ({begin} ... {end}).")
+    return re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: f"{begin}\n{body}\n{end}", text, flags=re.S)
+
+
 def update_readme(readme: str | Path, grid_dir: str | Path) -> None:
-    """Replace the README's block between BEGIN and END with `markdown(grid_dir)`."""
+    """Replace the README's block between BEGIN and END with `markdown(grid_dir)`, and the
+    position curves' block (POSITIONS_BEGIN ... END) when cells' `attention.json` are at hand
+    (they are not committed: elsewhere that block keeps what it last showed)."""
     path = Path(readme)
-    text = path.read_text()
-    if BEGIN not in text or END not in text:
-        raise ValueError(f"{path} has no replication block ({BEGIN} ... {END}).")
-    block = f"{BEGIN}\n{markdown(grid_dir)}\n{END}"
-    path.write_text(re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S))
+    text = _replace_block(path.read_text(), BEGIN, END, markdown(grid_dir), path)
+    positions = position_markdown(grid_dir)
+    if positions is not None:
+        text = _replace_block(text, POSITIONS_BEGIN, POSITIONS_END, positions, path)
+    path.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m humal_nb.replication", description=__doc__.splitlines()[0])
     parser.add_argument("grid_dir")
     parser.add_argument("--readme", help="rewrite this README's replication block")
-    parser.add_argument("--positions", action="store_true", help="first rewrite position_curves.csv from attention.json")
     args = parser.parse_args(argv)
-    if args.positions:
-        write_position_curves(args.grid_dir)
     if args.readme:
         update_readme(args.readme, args.grid_dir)
     else:

@@ -58,12 +58,16 @@ def test_table3_pairs_bootstraps_and_counts_wins(tmp_path):
 
 
 def test_position_curves_need_attention_files(tmp_path):
-    empty = tmp_path / "grid"
-    empty.mkdir()
-    shutil.copy(GRID / "grid.json", empty / "grid.json")
-    shutil.copy(GRID / "summary.csv", empty / "summary.csv")
-    assert replication.write_position_curves(empty) is None
-    assert "no position curves" in replication.position_markdown(empty)
+    """Without any cell's attention.json the position block is left as it was."""
+    empty = tmp_path / "grid"  # the committed files only, as in a clean checkout
+    shutil.copytree(GRID, empty, ignore=shutil.ignore_patterns("attention.json", "model", "*.ipynb", "*.html"))
+    assert replication.position_curves(empty) is None and replication.position_markdown(empty) is None
+    readme = tmp_path / "README.md"
+    kept = f"{replication.POSITIONS_BEGIN}\nold table\n{replication.POSITIONS_END}"
+    readme.write_text(f"{replication.BEGIN}\n{replication.END}\n\n{kept}\n")
+    replication.update_readme(readme, empty)
+    text = readme.read_text()
+    assert kept in text and "Table III, here and in the paper" in text
 
 
 def test_update_readme_refuses_a_readme_without_markers(tmp_path):
