@@ -156,15 +156,18 @@ def backward_batch(
     labels: torch.Tensor,
     micro_batch_size: int,
     device: torch.device,
+    lengths: list[int] | None = None,
 ) -> BatchStep:
     """Accumulate the gradient of one batch's loss (CE mean over the batch + alpha x the
     attention loss's mean over the rows with human attention) into the parameters.
 
     With `micro_batch_size` n > 0 the batch runs as length-sorted passes of n reviews, each
     pass's losses weighted by its share of the batch's rows, so the gradient is the whole
-    batch's (up to float rounding and dropout draws) at less padding.
+    batch's (up to float rounding and dropout draws) at less padding. `lengths`: every text's
+    token count, when the caller has it (training passes it once for all batches).
     """
-    parts = micro_batches(index, [len(e.input_ids) for e in encoded], micro_batch_size)
+    lengths = [len(e.input_ids) for e in encoded] if lengths is None else lengths
+    parts = micro_batches(index, lengths, micro_batch_size)
     total_rows = sum(_has_human_attention(encoded[i]) for i in index)
     aligning = len(parts) > 1 and model.config.strategy in ALIGNING_STRATEGIES
     ce_sum = 0.0
@@ -240,7 +243,8 @@ def train_model(
             padded_tokens += sum(len(part) * max(lengths[i] for i in part)
                                  for part in micro_batches(index, lengths, config.micro_batch_size))
             optimizer.zero_grad(set_to_none=True)
-            step = backward_batch(model, tokenizer, encoded, index, label_tensor, config.micro_batch_size, device)
+            step = backward_batch(model, tokenizer, encoded, index, label_tensor, config.micro_batch_size, device,
+                                  lengths)
             optimizer.step()
             ce_sum += step.ce_sum
             if step.attention_sum is not None:
