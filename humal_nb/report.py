@@ -83,14 +83,17 @@ def _read_cell(cell_dir: Path) -> dict[str, Any]:
             return {"status": record.get("status", "failed"), "error": record.get("error", "")}
         except (OSError, ValueError):
             return {"status": "failed", "error": "error.json cannot be read"}
-    return {"status": "incomplete" if cell_dir.is_dir() else "pending", "error": ""}
+    # a grid makes every cell's folder before it starts any, and a cell writes its files when it
+    # ends: an empty folder is a cell not run yet (as in a checkout of the committed record)
+    started = cell_dir.is_dir() and any(cell_dir.iterdir())
+    return {"status": "incomplete" if started else "pending", "error": ""}
 
 
 def collect(grid_dir: str | Path) -> pd.DataFrame:
     """One row per grid cell: `cell`, the varying parameters, `status`, the results, `error`.
 
-    status: `finished`, `not_enough_data`, `failed`, `interrupted`, `incomplete` (started,
-    not finished) or `pending` (not started).
+    status: `finished`, `not_enough_data`, `failed`, `interrupted`, `incomplete` (files
+    written, no result) or `pending` (no folder, or an empty one).
     """
     grid_dir = Path(grid_dir)
     cells, varying = _cells(grid_dir)

@@ -28,6 +28,15 @@ def test_summary_matches_each_cells_metrics():
     assert on_disk == set(finished["cell"])  # no finished cell missing from summary.csv, none extra
 
 
+def test_summary_lists_finished_or_unstarted_cells_only():
+    """The record is committed between cells: a cell is finished (its files committed) or not
+    started, as a checkout of the record reads it; nothing half-run is listed."""
+    summary = report.read_summary(GRID)
+    assert set(summary["status"]) <= {"finished", "pending", "failed", "not_enough_data"}
+    for _, row in summary[summary["status"] == "pending"].iterrows():
+        assert not pd.notna(row["auc"]), row["cell"]
+
+
 def test_readme_block_is_written_from_the_files():
     readme = (REPO_ROOT / "README.md").read_text()
     block = readme.split(replication.BEGIN, 1)[1].split(replication.END, 1)[0].strip()

@@ -64,6 +64,8 @@ def fake_grid(tmp_path):
             runs.write_json(cell / runs.ATTENTION_FILE, {"reviews": []})  # killed before metrics.json
         elif name == "baseline_n100_r0.5_b2":
             continue  # never started
+        elif name == "baseline_n100_r0.5_b1":
+            cell.mkdir()  # a folder the grid made, not run yet
         else:
             runs.write_json(cell / runs.METRICS_FILE, fake_metrics(config, _auc(config)))
     return tmp_path
@@ -82,9 +84,10 @@ def test_collect_reads_each_cell_status(fake_grid):
     assert status["al_n200_r0.5_b2"] == "failed"
     assert status["al_n100_r0.5_b1"] == "incomplete"
     assert status["baseline_n100_r0.5_b2"] == "pending"
+    assert status["baseline_n100_r0.5_b1"] == "pending"
     assert pd.isna(summary.set_index("cell").loc["al_n100_r0.5_b1", "auc"])  # half-written: never read
     counts = report.status_counts(summary).set_index("status")["cells"]
-    assert counts["finished"] == 36 - 6 - 3 and counts["not_enough_data"] == 6
+    assert counts["finished"] == 36 - 6 - 4 and counts["not_enough_data"] == 6
 
 
 def test_write_summary_is_the_table_input(fake_grid):
