@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +47,17 @@ POSITIONS_END = "<!-- replication-positions:end -->"
 
 
 # ---------------------------------------------------------------------- Table III
-def _wins(summary: pd.DataFrame, size: int, ratio: float, strategy: str) -> tuple[int, int]:
-    """(bootstraps where the strategy's AUC beats the baseline's, matched bootstraps)."""
+def _wins(summary: pd.DataFrame, size: int, ratio: float, strategy: str) -> tuple[int, int, float, float]:
+    """(bootstraps where the strategy's AUC beats the baseline's, matched bootstraps, and the
+    baseline's and the strategy's mean AUC over those)."""
     done = summary[(summary["status"] == STATUS_FINISHED) & (summary["data_size"] == size)
                    & np.isclose(summary["imbalance_ratio"], ratio)]
     base = done[done["strategy"] == "baseline"].set_index("bootstrap")["auc"]
     other = done[done["strategy"] == strategy].set_index("bootstrap")["auc"]
     common = base.index.intersection(other.index)
-    return int((other[common] > base[common]).sum()), int(len(common))
+    if not len(common):
+        return 0, 0, np.nan, np.nan
+    return int((other[common] > base[common]).sum()), int(len(common)), base[common].mean(), other[common].mean()
 
 
 def table3(grid_dir: str | Path) -> pd.DataFrame:
@@ -65,13 +69,28 @@ def table3(grid_dir: str | Path) -> pd.DataFrame:
     rows = []
     for _, r in long.iterrows():
         size, ratio, strategy = int(r["data_size"]), float(r["imbalance_ratio"]), str(r["strategy"])
-        wins, pairs = _wins(summary, size, ratio, strategy) if strategy != "baseline" else (0, 0)
+        wins, pairs, paired_base, paired = (_wins(summary, size, ratio, strategy) if strategy != "baseline"
+                                            else (0, 0, np.nan, np.nan))
         paper = PAPER_TABLE3.get((size, round(ratio, 4)), {}).get(strategy)
+        verdict = "" if paper is None or strategy == "baseline" else table3_verdict(paper[2], r["p_value"], wins, pairs)
         rows.append({"data_size": size, "imbalance_ratio": ratio, "strategy": strategy, "n": int(r["n"]),
                      "mean_auc": r["mean_auc"], "std_auc": r["std_auc"], "p_value": r["p_value"],
-                     "wins": wins, "pairs": pairs,
-                     "paper": None if paper is None else f"{paper[0]:.2f}{'*' if paper[2] else ''} ({paper[1]:.2f})"})
+                     "wins": wins, "pairs": pairs, "paired_baseline_auc": paired_base, "paired_auc": paired,
+                     "paper": None if paper is None else f"{paper[0]:.2f}{'*' if paper[2] else ''} ({paper[1]:.2f})",
+                     "verdict": verdict})
     return pd.DataFrame(rows)
+
+
+def table3_verdict(paper_starred: bool, p_value: float, wins: int, pairs: int) -> str:
+    """What the row says of the paper's cell: a significant gain (starred) or none (not)."""
+    if pairs < 2 or not np.isfinite(p_value):
+        return "too few pairs yet"
+    significant = p_value < stats.ALPHA
+    if paper_starred:
+        if significant:
+            return "holds: significant gain"
+        return "direction only: ahead, not significant" if 2 * wins > pairs else "does not hold: no gain"
+    return "does not hold: significant gain here" if significant else "holds: no significant gain"
 
 
 def _p_text(p: float) -> str:
@@ -79,14 +98,15 @@ def _p_text(p: float) -> str:
 
 
 def table3_markdown(frame: pd.DataFrame) -> str:
-    lines = ["| size | ratio | strategy | n | AUC, here: mean (std) | p (paired t, one-sided) | beats baseline | paper |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| size | ratio | strategy | n | AUC, here: mean (std) | p (paired t, one-sided) | beats baseline | paper "
+             "| the paper's finding, here |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for _, r in frame.iterrows():
         std = "" if not np.isfinite(r["std_auc"]) else f" ({r['std_auc']:.2f})"
         wins = "" if r["strategy"] == "baseline" else f"{r['wins']} of {r['pairs']}"
         lines.append(f"| {r['data_size']} | {stats.format_ratio(r['imbalance_ratio'])} | "
                      f"{STRATEGY_LABELS.get(r['strategy'], r['strategy'])} | {r['n']} | {r['mean_auc']:.3f}{std} | "
-                     f"{_p_text(r['p_value'])} | {wins} | {r['paper'] or ''} |")
+                     f"{_p_text(r['p_value'])} | {wins} | {r['paper'] or ''} | {r['verdict']} |")
     return "\n".join(lines)
 
 
@@ -123,6 +143,117 @@ def attention_markdown(cells: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------- the paper's claims
+@dataclass(frozen=True)
+class Claim:
+    """One of the paper's claims, its verdict by the rule stated in `CLAIM_RULES`, and the numbers."""
+
+    claim: str
+    verdict: str
+    measured: str
+
+
+CLAIM_RULES = (
+    "Verdicts follow fixed rules. A Table III cell the paper stars holds where the one-sided paired "
+    "t-test gives p < 0.05 here, holds in direction only where the strategy is ahead in most paired "
+    "bootstraps without it, and does not hold otherwise; an unstarred cell (no significant gain in "
+    "the paper) holds where p >= 0.05 here. Closer to people: HuMAL-AL's cosine to human above the "
+    "baseline's in every paired cell. Drift: the baseline's mean cosine lower at 50 % than at 1 % while "
+    "HuMAL-AL's falls by less. Rates: people within 13-21 %, the baseline within 2.5-7.5 % (about 5 %).")
+
+
+def _table3_row(t3: pd.DataFrame, size: int, ratio: float, strategy: str) -> pd.Series | None:
+    if t3.empty:
+        return None
+    hit = t3[(t3["data_size"] == size) & np.isclose(t3["imbalance_ratio"], ratio) & (t3["strategy"] == strategy)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def _comparison_claim(t3: pd.DataFrame, claim: str, cells: list[tuple[str, int, float]]) -> Claim:
+    """The Table III verdicts of `cells` ((strategy, size, ratio)), each with its paired means."""
+    found = []
+    for strategy, size, ratio in cells:
+        row = _table3_row(t3, size, ratio, strategy)
+        if row is None or not row["pairs"]:
+            continue
+        p = f", p = {row['p_value']:.2g}" if np.isfinite(row["p_value"]) else ""
+        found.append(f"{STRATEGY_LABELS[strategy]} at {size} x {stats.format_ratio(ratio)}: {row['verdict']} "
+                     f"(baseline {row['paired_baseline_auc']:.3f} -> {row['paired_auc']:.3f} over the paired "
+                     f"bootstraps, ahead in {row['wins']} of {row['pairs']}{p})")
+    return Claim(claim, "; ".join(found) if found else "not measured yet", "")
+
+
+def _auc_claims(t3: pd.DataFrame) -> list[Claim]:
+    return [
+        _comparison_claim(t3, "HuMAL-AL beats the baseline where the minority class is rare (paper: 0.64 -> 0.84* "
+                          "at 250 x 1 %, 0.75 -> 0.94* at 500 x 1 %)", [("al", 250, 0.01), ("al", 500, 0.01)]),
+        _comparison_claim(t3, "... and at 5 % (paper: 0.87 -> 0.96*)", [("al", 250, 0.05)]),
+        _comparison_claim(t3, "HuMAL-AL still gains at 20 % (paper: 0.96 -> 0.98*)", [("al", 250, 0.20)]),
+        _comparison_claim(t3, "HuMAL-AN and HuMAL-AP gain little: only HuMAL-AP at 5 % is significant in the paper",
+                          [(s, 250, r) for s in ("an", "ap") for r in (0.01, 0.05, 0.20)]),
+        _comparison_claim(t3, "No strategy gains once the classes are balanced (paper: 0.98 for all four at 50 %)",
+                          [(s, 250, 0.50) for s in ("al", "an", "ap")]),
+    ]
+
+
+def _closer_claim(cells: pd.DataFrame) -> Claim:
+    claim = "HuMAL-AL's attention is closer to people's than the baseline's (Table V: 0.19-0.27 -> 0.45-0.48)"
+    keys = ["data_size", "imbalance_ratio", "bootstrap"]
+    pairs = cells[cells["strategy"] == "baseline"].merge(cells[cells["strategy"] == "al"], on=keys,
+                                                         suffixes=("_base", "_al"))
+    if pairs.empty:
+        return Claim(claim, "not measured yet", "")
+    closer = int((pairs["cosine_to_human_al"] > pairs["cosine_to_human_base"]).sum())
+    verdict = "holds" if closer == len(pairs) else f"holds in {closer} of {len(pairs)} paired cells only"
+    return Claim(claim, verdict, f"closer in {closer} of {len(pairs)} paired cells; cosine to human "
+                 f"{pairs['cosine_to_human_base'].min():.2f}-{pairs['cosine_to_human_base'].max():.2f} (baseline), "
+                 f"{pairs['cosine_to_human_al'].min():.2f}-{pairs['cosine_to_human_al'].max():.2f} (HuMAL-AL)")
+
+
+def _drift_claim(cells: pd.DataFrame) -> Claim:
+    claim = ("The baseline's attention moves away from people's as the classes become balanced; "
+             "HuMAL-AL's does not")
+    means = cells[cells["data_size"] == 250].groupby(["strategy", "imbalance_ratio"])["cosine_to_human"].mean()
+    try:
+        b1, b50, a1, a50 = (means[(s, r)] for s in ("baseline", "al") for r in (0.01, 0.50))
+    except KeyError:
+        return Claim(claim, "not measured yet", "")
+    if b50 >= b1:
+        verdict = "does not hold: the baseline's cosine does not fall"
+    else:
+        verdict = "holds" if a1 - a50 < b1 - b50 else "does not hold: HuMAL-AL's falls as much"
+    return Claim(claim, verdict, f"mean cosine to human at 250 x 1 % -> 50 %: baseline {b1:.2f} -> {b50:.2f}, "
+                 f"HuMAL-AL {a1:.2f} -> {a50:.2f}")
+
+
+def _rate_claims(cells: pd.DataFrame) -> list[Claim]:
+    if cells.empty:
+        return []
+    human = cells.drop_duplicates(["data_size", "imbalance_ratio", "bootstrap"])["human_highlight_rate"].mean()
+    base = cells[cells["strategy"] == "baseline"]["high_attention_rate"]
+    claims = [Claim("People highlight 13-21 % of words", "holds" if 0.13 <= human <= 0.21 else "does not hold here",
+                    f"{100 * human:.1f} % of words per annotator")]
+    if not base.empty:
+        rate = base.mean()
+        claims.append(Claim("The baseline's attention is high (above the review's mean + 1 std) on about 5 % of words",
+                            "holds" if 0.025 <= rate <= 0.075 else "does not hold for the default model",
+                            f"{100 * rate:.1f} % (baseline cells' mean; {100 * base.min():.1f}-{100 * base.max():.1f} %)"))
+    return claims
+
+
+def claims(grid_dir: str | Path) -> list[Claim]:
+    """The paper's claims on Table III, Table V and the high-attention rates, judged on the
+    grid's committed files by the rules of `CLAIM_RULES`."""
+    cells = cell_attention(grid_dir)
+    attention = [] if cells.empty else [_closer_claim(cells), _drift_claim(cells), *_rate_claims(cells)]
+    return [*_auc_claims(table3(grid_dir)), *attention]
+
+
+def claims_markdown(found: list[Claim]) -> str:
+    return "\n".join(f"- **{c.claim}.** {c.verdict[0].upper()}{c.verdict[1:]}." + (f" Measured: {c.measured}." if c.measured else "")
+                     for c in found)
+
+
 # ---------------------------------------------------------------------- Fig. 6
 def position_curves(grid_dir: str | Path, n_bins: int = 10) -> pd.DataFrame | None:
     """Mean attention by relative position (Fig. 6) of human and each strategy, pooled over
@@ -147,6 +278,43 @@ def position_curves(grid_dir: str | Path, n_bins: int = 10) -> pd.DataFrame | No
     return curves
 
 
+POSITION_RULES = (
+    "Rules: starts high and declines = the first tenth above uniform and a falling least-squares line "
+    "over the ten bins (the W is not judged); more equal = a smaller spread (std over the bins) than the "
+    "baseline's; priority to the beginning = the first tenth is the highest; smooths the two = "
+    "HuMAL-AL's curve lies between the baseline's and people's in at least 7 of the 10 bins.")
+
+
+def _shape(curve: np.ndarray) -> str:
+    return (f"first tenth {curve[0]:.2f}, last {curve[-1]:.2f}, highest {curve.max():.2f} at bin "
+            f"{int(curve.argmax()) + 1}, lowest {curve.min():.2f} at bin {int(curve.argmin()) + 1}, "
+            f"slope {np.polyfit(np.arange(len(curve)), curve, 1)[0]:+.3f} per bin, std {curve.std():.2f}")
+
+
+def position_claims(curves: pd.DataFrame) -> list[Claim]:
+    """Fig. 6's three claims, judged on the pooled curves by `POSITION_RULES`."""
+    wide = curves.pivot(index="source", columns="bin", values="attention")
+    if not {"human", "baseline"} <= set(wide.index):
+        return []
+    human, base = wide.loc["human"].to_numpy(), wide.loc["baseline"].to_numpy()
+    declines = base[0] > 1 and np.polyfit(np.arange(len(base)), base, 1)[0] < 0
+    found = [Claim("The baseline's attention starts high and then declines, with a W shape",
+                   "holds (start and decline)" if declines else "does not hold", f"baseline: {_shape(base)}")]
+    equal, first = human.std() < base.std(), human[0] >= human.max()
+    found.append(Claim("People spread attention more equally over the text, with priority to its beginning",
+                       "holds" if equal and first else "holds in part" if equal or first else "does not hold",
+                       f"more equally: {'yes' if equal else 'no'}, priority to the beginning: {'yes' if first else 'no'}; "
+                       f"people: {_shape(human)}"))
+    if "al" in wide.index:
+        al = wide.loc["al"].to_numpy()
+        between = int(((al >= np.minimum(base, human)) & (al <= np.maximum(base, human))).sum())
+        found.append(Claim("HuMAL 'smooths' the two curves", "holds" if between >= 7 else "does not hold",
+                           f"HuMAL-AL between the baseline and people in {between} of {len(al)} bins, mean distance "
+                           f"to people's {np.abs(al - human).mean():.2f} and to the baseline's {np.abs(al - base).mean():.2f}; "
+                           f"HuMAL-AL: {_shape(al)}"))
+    return found
+
+
 def position_markdown(grid_dir: str | Path) -> str | None:
     """The position curves as a table (one column per bin), or None without attention.json."""
     curves = position_curves(grid_dir)
@@ -162,7 +330,7 @@ def position_markdown(grid_dir: str | Path) -> str | None:
         label = "human" if source == "human" else STRATEGY_LABELS[source]
         lines.append(f"| {label} | {cells[source] if source != 'human' else ''} | "
                      + " | ".join(f"{v:.2f}" for v in wide.loc[source]) + " |")
-    return "\n".join(lines)
+    return "\n\n".join(["\n".join(lines), POSITION_RULES, claims_markdown(position_claims(curves))])
 
 
 # ---------------------------------------------------------------------- the README block
@@ -186,6 +354,8 @@ def markdown(grid_dir: str | Path) -> str:
         "**Cosine to human attention and high-attention rate** (test set, per cell; the paper's Table V "
         "form: BERT 0.19-0.27, HuMAL-AL 0.45-0.48 on its personality task):",
         attention_markdown(cell_attention(grid_dir)),
+        "**The paper's claims, as measured here.** " + CLAIM_RULES,
+        claims_markdown(claims(grid_dir)),
     ])
 
 
