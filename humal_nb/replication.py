@@ -359,6 +359,25 @@ def markdown(grid_dir: str | Path) -> str:
     ])
 
 
+def paper_section(grid_dir: str | Path) -> str | None:
+    """For a grid on Yelp-HAT with cells of the paper's Table III (a): that table beside the
+    paper's, the paper's claims judged on it, and Fig. 6's where `attention.json` is at hand,
+    as markdown (the grid report's "Against the paper" section). None for any other grid."""
+    grid_dir = Path(grid_dir)
+    configs = [c.get("config") or {} for c in runs.read_json(grid_dir / MANIFEST_FILE).get("cells") or []]
+    if any(c.get("data_file") for c in configs):  # the paper's numbers are Yelp-HAT's
+        return None
+    t3 = table3(grid_dir)
+    keys = {(int(r.data_size), round(float(r.imbalance_ratio), 4)) for r in t3.itertuples()}
+    if not keys & set(PAPER_TABLE3):
+        return None
+    parts = [table3_markdown(t3), CLAIM_RULES, claims_markdown(claims(grid_dir))]
+    positions = position_markdown(grid_dir)
+    if positions is not None:
+        parts += ["**Fig. 6, mean attention by relative position** (1.0 = uniform):", positions]
+    return "\n\n".join(parts)
+
+
 def _replace_block(text: str, begin: str, end: str, body: str, path: Path) -> str:
     if begin not in text or end not in text:
         raise ValueError(f"{path} has no replication block ({begin} ... {end}).")

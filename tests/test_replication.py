@@ -6,6 +6,7 @@ import math
 import shutil
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 
@@ -77,6 +78,20 @@ def test_position_curves_need_attention_files(tmp_path):
     replication.update_readme(readme, empty)
     text = readme.read_text()
     assert kept in text and "Table III, here and in the paper" in text
+
+
+@pytest.mark.slow
+def test_grid_report_from_the_committed_files_judges_the_claims(tmp_path):
+    """`humal-nb report` on the committed files alone (no attention.json): Table III, Fig. 3,
+    the attention table and the paper's claims, with no error in the executed notebook."""
+    committed = tmp_path / "table3"
+    shutil.copytree(GRID, committed, ignore=shutil.ignore_patterns("attention.json", "model", "*.ipynb", "*.html"))
+    text = report.build_report(committed).read_text()
+    assert "Against the paper" in text and "HuMAL-AL beats the baseline where the minority class is rare" in text
+    assert "0.84* (0.08)" in text and "Plotly.newPlot" in text
+    assert "Fig. 6, mean attention" not in text  # needs the cells' attention.json
+    executed = nbformat.read(committed / "grid_report.ipynb", as_version=4)
+    assert not any(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
 
 
 def test_update_readme_refuses_a_readme_without_markers(tmp_path):
