@@ -244,9 +244,13 @@ def _rate_claims(cells: pd.DataFrame) -> list[Claim]:
 def claims(grid_dir: str | Path) -> list[Claim]:
     """The paper's claims on Table III, Table V and the high-attention rates, judged on the
     grid's committed files by the rules of `CLAIM_RULES`."""
-    cells = cell_attention(grid_dir)
+    return _claims(table3(grid_dir), cell_attention(grid_dir))
+
+
+def _claims(t3: pd.DataFrame, cells: pd.DataFrame) -> list[Claim]:
+    """`claims` from the grid's Table III and per-cell attention, read once by the caller."""
     attention = [] if cells.empty else [_closer_claim(cells), _drift_claim(cells), *_rate_claims(cells)]
-    return [*_auc_claims(table3(grid_dir)), *attention]
+    return [*_auc_claims(t3), *attention]
 
 
 def claims_markdown(found: list[Claim]) -> str:
@@ -285,10 +289,15 @@ POSITION_RULES = (
     "HuMAL-AL's curve lies between the baseline's and people's in at least 7 of the 10 bins.")
 
 
+def _slope(curve: np.ndarray) -> float:
+    """The least-squares line's slope over the bins, per bin."""
+    return float(np.polyfit(np.arange(len(curve)), curve, 1)[0])
+
+
 def _shape(curve: np.ndarray) -> str:
     return (f"first tenth {curve[0]:.2f}, last {curve[-1]:.2f}, highest {curve.max():.2f} at bin "
             f"{int(curve.argmax()) + 1}, lowest {curve.min():.2f} at bin {int(curve.argmin()) + 1}, "
-            f"slope {np.polyfit(np.arange(len(curve)), curve, 1)[0]:+.3f} per bin, std {curve.std():.2f}")
+            f"slope {_slope(curve):+.3f} per bin, std {curve.std():.2f}")
 
 
 def position_claims(curves: pd.DataFrame) -> list[Claim]:
@@ -297,7 +306,7 @@ def position_claims(curves: pd.DataFrame) -> list[Claim]:
     if not {"human", "baseline"} <= set(wide.index):
         return []
     human, base = wide.loc["human"].to_numpy(), wide.loc["baseline"].to_numpy()
-    declines = base[0] > 1 and np.polyfit(np.arange(len(base)), base, 1)[0] < 0
+    declines = base[0] > 1 and _slope(base) < 0
     found = [Claim("The baseline's attention starts high and then declines, with a W shape",
                    "holds (start and decline)" if declines else "does not hold", f"baseline: {_shape(base)}")]
     equal, first = human.std() < base.std(), human[0] >= human.max()
@@ -346,16 +355,17 @@ def markdown(grid_dir: str | Path) -> str:
     """The README's replication block, from the grid's files."""
     grid_dir = Path(grid_dir)
     facts = _grid_facts(grid_dir)
+    t3, cells = table3(grid_dir), cell_attention(grid_dir)
     return "\n\n".join([
         f"Grid `{facts['name']}` (code at commit {facts['commit']}): {facts['finished']} of {facts['cells']} "
         "cells finished.",
         "**Table III, here and in the paper** (AUC on 200 balanced test reviews; `*` p < 0.05):",
-        table3_markdown(table3(grid_dir)),
+        table3_markdown(t3),
         "**Cosine to human attention and high-attention rate** (test set, per cell; the paper's Table V "
         "form: BERT 0.19-0.27, HuMAL-AL 0.45-0.48 on its personality task):",
-        attention_markdown(cell_attention(grid_dir)),
+        attention_markdown(cells),
         "**The paper's claims, as measured here.** " + CLAIM_RULES,
-        claims_markdown(claims(grid_dir)),
+        claims_markdown(_claims(t3, cells)),
     ])
 
 
@@ -371,7 +381,7 @@ def paper_section(grid_dir: str | Path) -> str | None:
     keys = {(int(r.data_size), round(float(r.imbalance_ratio), 4)) for r in t3.itertuples()}
     if not keys & set(PAPER_TABLE3):
         return None
-    parts = [table3_markdown(t3), CLAIM_RULES, claims_markdown(claims(grid_dir))]
+    parts = [table3_markdown(t3), CLAIM_RULES, claims_markdown(_claims(t3, cell_attention(grid_dir)))]
     positions = position_markdown(grid_dir)
     if positions is not None:
         parts += ["**Fig. 6, mean attention by relative position** (1.0 = uniform):", positions]
