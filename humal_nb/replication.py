@@ -76,7 +76,7 @@ def table3(grid_dir: str | Path) -> pd.DataFrame:
         rows.append({"data_size": size, "imbalance_ratio": ratio, "strategy": strategy, "n": int(r["n"]),
                      "mean_auc": r["mean_auc"], "std_auc": r["std_auc"], "p_value": r["p_value"],
                      "wins": wins, "pairs": pairs, "paired_baseline_auc": paired_base, "paired_auc": paired,
-                     "paper": None if paper is None else f"{paper[0]:.2f}{'*' if paper[2] else ''} ({paper[1]:.2f})",
+                     "paper": "" if paper is None else f"{paper[0]:.2f}{'*' if paper[2] else ''} ({paper[1]:.2f})",
                      "verdict": verdict})
     return pd.DataFrame(rows)
 
@@ -106,8 +106,7 @@ def table3_markdown(frame: pd.DataFrame) -> str:
         wins = "" if r["strategy"] == "baseline" else f"{r['wins']} of {r['pairs']}"
         lines.append(f"| {r['data_size']} | {stats.format_ratio(r['imbalance_ratio'])} | "
                      f"{STRATEGY_LABELS.get(r['strategy'], r['strategy'])} | {r['n']} | {r['mean_auc']:.3f}{std} | "
-                     f"{_p_text(r['p_value'])} | {wins} | {r['paper'] if isinstance(r['paper'], str) else ''} | "
-                     f"{r['verdict']} |")
+                     f"{_p_text(r['p_value'])} | {wins} | {r['paper']} | {r['verdict']} |")
     return "\n".join(lines)
 
 
