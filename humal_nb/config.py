@@ -28,6 +28,7 @@ from humal_nb.names import (
     HUMAN_ATTENTION_MODES,
     LABEL_BY,
     LENGTH_GROUPS,
+    RATIONALE_SOURCES,
     STRATEGIES,
 )
 
@@ -50,6 +51,8 @@ class RunConfig:
     label_by: str = "majority"
     min_highlight: float = 0.0
     length_group: str = ""
+    rationale_source: str = "human"
+    rationale_fraction: float = 1.0
     # experiment cell
     data_size: int = 250
     imbalance_ratio: float = 0.05
@@ -62,6 +65,7 @@ class RunConfig:
     epochs: int = 10
     batch_size: int = 32
     learning_rate: float = 5e-5
+    weight_decay: float = 0.01
     max_length: int = 256
     group_by_length: bool = False
     micro_batch_size: int = 0
@@ -109,6 +113,7 @@ class RunConfig:
         _choice("human_attention", self.human_attention, HUMAN_ATTENTION_MODES)
         _choice("label_by", self.label_by, LABEL_BY)
         _choice("length_group", self.length_group, ("", *LENGTH_GROUPS))
+        _choice("rationale_source", self.rationale_source, RATIONALE_SOURCES)
         _choice("device", self.device, DEVICES)
         _choice("attention_path", self.attention_path, ATTENTION_PATHS)
 
@@ -142,6 +147,12 @@ class RunConfig:
             raise ParameterError(
                 f"parameter 'learning_rate' must be > 0, got {self.learning_rate}."
             )
+        if not 0.0 < self.rationale_fraction <= 1.0:
+            raise ParameterError(
+                f"parameter 'rationale_fraction' must be above 0 and at most 1 (the share of training "
+                f"reviews that keep their rationale, e.g. 0.3), got {self.rationale_fraction}."
+            )
+        _range("weight_decay", self.weight_decay, 0.0, None, "AdamW's decoupled weight decay; 0 is plain Adam")
         _range("max_length", self.max_length, 8, None, "tokens per review after truncation")
         _range("n_examples", self.n_examples, 0, None, "number of heatmaps to show")
         if not self.model.strip():
@@ -182,6 +193,10 @@ class RunConfig:
         ]
         if self.length_group:
             parts.insert(1, self.length_group)
+        if self.rationale_source != "human":
+            parts.append(self.rationale_source)
+        if self.rationale_fraction != 1.0:
+            parts.append(f"f{self.rationale_fraction:g}")
         return "_".join(parts)
 
 

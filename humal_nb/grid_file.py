@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from humal_nb.config import PARAMETER_NAMES, RunConfig, read_yaml
+from humal_nb.config import DEFAULTS, PARAMETER_NAMES, RunConfig, read_yaml
 from humal_nb.errors import ParameterError
-from humal_nb.names import AXES
+from humal_nb.names import ARM_KEYS, AXES
 
 GRID_KEYS = ("name", "description", "vary", "fixed", "bootstraps", "cell_notebooks", "cell_reports")
-NAMED_AXES = (*AXES, "length_group")
+NAMED_AXES = (*AXES, "length_group", *ARM_KEYS)
 GRID_DEFAULTS = {"save_model": False}
 
 
@@ -161,6 +161,9 @@ def varying_keys(cells: list[RunConfig]) -> list[str]:
     extra = [k for k in differ if k not in AXES]
     if any(d["length_group"] for d in dicts) and "length_group" not in extra:
         extra.insert(0, "length_group")
+    for key in ARM_KEYS:  # a control arm or budget is always a column, even when every cell shares it
+        if key not in extra and any(d[key] != DEFAULTS[key] for d in dicts):
+            extra.append(key)
     return [*AXES, *extra]
 
 

@@ -16,6 +16,12 @@ ATTENTION_LOSSES = ("cosine", "kl", "mse")
 AN_INFERENCE = ("machine", "none")
 ATTENTION_PATHS = ("efficient", "naive")
 DEVICES = ("auto", "cpu", "cuda")
+#: where the training rationales come from: people's, or a control arm (`data.rationales`)
+RATIONALE_SOURCES = ("human", "random", "uniform")
+DEFAULT_RATIONALE_SOURCE = "human"
+DEFAULT_RATIONALE_FRACTION = 1.0
+#: parameters that set a run's control arm or annotation budget: tables show them beside the strategy
+ARM_KEYS = ("rationale_source", "rationale_fraction")
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 # ---------------------------------------------------------------------- the data

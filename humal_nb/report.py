@@ -18,8 +18,9 @@ from typing import Any
 import pandas as pd
 
 from humal_nb import runs
-from humal_nb.config import NON_RESULT_KEYS, RunConfig
+from humal_nb.config import DEFAULTS, NON_RESULT_KEYS, RunConfig
 from humal_nb.names import (
+    ARM_KEYS,
     AXES,
     GRID_NOTEBOOK_NAME,
     MANIFEST_FILE,
@@ -58,6 +59,9 @@ def _cells(grid_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
             varying.append(key)
     if any(d.get("length_group") for d in dicts) and "length_group" not in varying:
         varying.append("length_group")
+    for key in ARM_KEYS:
+        if key not in varying and any(d.get(key, DEFAULTS[key]) != DEFAULTS[key] for d in dicts):
+            varying.append(key)
     return cells, varying
 
 

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from humal_nb.names import STATUS_FINISHED, STATUS_NOT_ENOUGH_DATA, STRATEGIES, STRATEGY_LABELS
+from humal_nb import arms
+from humal_nb.names import ARM_KEYS, STATUS_FINISHED, STATUS_NOT_ENOUGH_DATA, STRATEGIES, STRATEGY_LABELS
 
 ALPHA = 0.05
 STRATEGY_ORDER = STRATEGIES  # the order of the tables' rows
@@ -87,7 +88,8 @@ def extra_keys(summary: pd.DataFrame) -> list[str]:
     model): tables keep them apart instead of averaging over them."""
     return [
         c for c in summary.columns
-        if c not in RESULT_COLUMNS and c not in TABLE_AXES and summary[c].astype(str).nunique() > 1
+        if c not in RESULT_COLUMNS and c not in TABLE_AXES and c not in ARM_KEYS
+        and summary[c].astype(str).nunique() > 1
     ]
 
 
@@ -101,7 +103,8 @@ def _group_keys(summary: pd.DataFrame, by: list[str] | None) -> list[str]:
 
 
 def _prepare(summary: pd.DataFrame) -> pd.DataFrame:
-    frame = summary.copy()
+    """A copy with the arms folded into `strategy` (`arms.fold`) and the status and AUC typed."""
+    frame = arms.fold(summary).copy()
     if "length_group" in frame.columns:
         frame["length_group"] = frame["length_group"].fillna("").astype(str)
     if "status" not in frame.columns:
@@ -112,8 +115,8 @@ def _prepare(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def _strategies(frame: pd.DataFrame) -> list[str]:
-    present = list(dict.fromkeys(frame["strategy"].astype(str)))
-    return [s for s in STRATEGY_ORDER if s in present] + [s for s in present if s not in STRATEGY_ORDER]
+    """The strategies (and their arms) present, in the paper's order (`arms.sort_key`)."""
+    return sorted(dict.fromkeys(frame["strategy"].astype(str)), key=arms.sort_key)
 
 
 class AucTable(NamedTuple):
@@ -191,13 +194,13 @@ def _format_table(long: pd.DataFrame, keys: list[str], strategies: list[str], al
             return "failed"
         return format_cell(row["mean_auc"], row["std_auc"], row["p_value"], alpha)
 
-    long = long.assign(text=long.apply(text, axis=1), label=long["strategy"].map(lambda s: STRATEGY_LABELS.get(s, s)))
+    long = long.assign(text=long.apply(text, axis=1), label=long["strategy"].map(arms.label))
     table = long.pivot_table(index=[*keys, "strategy"], columns="imbalance_ratio", values="text", aggfunc="first")
     order = {s: i for i, s in enumerate(strategies)}
     table = table.reset_index()
     table["_order"] = table["strategy"].map(order)
     table = table.sort_values([*keys, "_order"]).drop(columns="_order")
-    table["strategy"] = table["strategy"].map(lambda s: STRATEGY_LABELS.get(s, s))
+    table["strategy"] = table["strategy"].map(arms.label)
     table = table.set_index([*keys, "strategy"])
     table = table.reindex(columns=ratios).fillna("")
     table.columns = [format_ratio(r) for r in ratios]

@@ -211,9 +211,10 @@ def progress_bar(total: int, desc: str, progress: bool):
     return tqdm(total=total, desc=desc, disable=not progress)
 
 
-def make_optimizer(model: torch.nn.Module, learning_rate: float) -> torch.optim.Optimizer:
-    """AdamW over all parameters, with torch's fused kernel (CPU and CUDA), as `Trainer` uses."""
-    return torch.optim.AdamW(model.parameters(), lr=learning_rate, fused=True)
+def make_optimizer(model: torch.nn.Module, learning_rate: float, weight_decay: float = 0.01) -> torch.optim.Optimizer:
+    """AdamW over all parameters, with torch's fused kernel (CPU and CUDA), as `Trainer` uses.
+    `weight_decay` 0 is plain Adam (the paper's optimizer); 0.01 is AdamW's default."""
+    return torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay, fused=True)
 
 
 def train_model(
@@ -227,7 +228,7 @@ def train_model(
 ) -> list[dict[str, float]]:
     """Fine-tune all parameters with AdamW; return the per-epoch mean losses (paper Fig. 5)."""
     model.to(device).train()
-    optimizer = make_optimizer(model, config.learning_rate)
+    optimizer = make_optimizer(model, config.learning_rate, config.weight_decay)
     generator = torch.Generator().manual_seed(config.model_seed())
     label_tensor = torch.tensor(labels, dtype=torch.long)
     history = []
@@ -367,6 +368,9 @@ def train_and_evaluate(
     check_model(config.model, config.max_length)
     reviews = load_reviews(config) if reviews is None else reviews
     train, test = split(config, reviews)
+    train = data.apply_rationales(
+        train, config.rationale_source, config.rationale_fraction, seed=config.seed, bootstrap=config.bootstrap
+    )
 
     seed_everything(config.model_seed())
     model = build_model(
@@ -419,6 +423,9 @@ def run_metrics(
         "epochs": config.epochs,
         "alpha": config.alpha,
         "attention_loss": config.attention_loss,
+        "rationale_source": config.rationale_source,
+        "rationale_fraction": config.rationale_fraction,
+        "n_train_rationales": data.count_rationales(train),
         "train_seconds": train_seconds,
         "train_tokens": sum(h["tokens"] for h in history),
         "train_padded_tokens": sum(h["padded_tokens"] for h in history),
@@ -456,7 +463,9 @@ def train_with_baseline(
     reviews = load_reviews(config) if reviews is None else reviews
     baseline = None
     if config.compare_baseline and config.strategy != "baseline":
-        baseline = train_and_evaluate(config.replace(strategy="baseline"), progress=progress, reviews=reviews)
+        # the baseline reads no rationale: it is the same run whatever the arm or budget
+        plain = config.replace(strategy="baseline", rationale_source="human", rationale_fraction=1.0)
+        baseline = train_and_evaluate(plain, progress=progress, reviews=reviews)
     result = train_and_evaluate(config, progress=progress, reviews=reviews)
     return result, baseline
 

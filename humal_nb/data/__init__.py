@@ -14,12 +14,13 @@ Bad input raises `DataFormatError` naming the file, the row and what to do.
 
 The package has one module per job: `yelp_hat` (Yelp-HAT's CSV files), `generic` (the
 generic format), `split` (training subsets and the test set), `facts` (`data_info`) and
-`common` (what they share).
+`rationales` (control arms and the annotation budget) and `common` (what they share).
 """
 
 from humal_nb.data.common import REVIEW_COLUMNS, agreement_keeps, length_group_of
 from humal_nb.data.facts import data_info, format_data_info
 from humal_nb.data.generic import load_generic
+from humal_nb.data.rationales import apply_rationales, count_rationales, rationale_subset
 from humal_nb.data.split import make_split, minority_count
 from humal_nb.data.yelp_hat import YELP_COLUMNS, load_yelp_hat
 from humal_nb.errors import DataFormatError, DataNotFoundError, NotEnoughDataError
@@ -36,6 +37,8 @@ __all__ = [
     "DataNotFoundError",
     "NotEnoughDataError",
     "agreement_keeps",
+    "apply_rationales",
+    "count_rationales",
     "data_info",
     "format_data_info",
     "length_group_of",
@@ -43,4 +46,5 @@ __all__ = [
     "load_yelp_hat",
     "make_split",
     "minority_count",
+    "rationale_subset",
 ]
