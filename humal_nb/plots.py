@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from humal_nb import arms
 from humal_nb.names import STRATEGY_LABELS
 from humal_nb.stats import format_ratio
 
@@ -42,7 +43,12 @@ def use_notebook_renderer() -> None:
 
 
 def _label(strategy: str) -> str:
-    return STRATEGY_LABELS.get(strategy, strategy)
+    return arms.label(strategy)
+
+
+def _color(strategy: str) -> str | None:
+    """A strategy's colour; its control arms and budgets share it (drawn dashed)."""
+    return COLORS.get(arms.split_key(strategy)[0])
 
 
 def _first(key):
@@ -191,8 +197,7 @@ def auc_vs_ratio(long: pd.DataFrame, title: str = "Mean AUC against imbalance ra
         row, col = i // cols + 1, i % cols + 1
         panel = frame[frame["data_size"] == size]
         groups = panel.groupby(["strategy", *others], sort=False) if others else panel.groupby("strategy", sort=False)
-        order = {s: k for k, s in enumerate(STRATEGY_LABELS)}
-        for key, part in sorted(groups, key=lambda kv: (order.get(_first(kv[0]), 99), str(kv[0]))):
+        for key, part in sorted(groups, key=lambda kv: (arms.sort_key(str(_first(kv[0]))), str(kv[0]))):
             strategy = _first(key)
             name = _label(strategy) + "".join(
                 f", {k}={v}" for k, v in zip(others, key[1:] if isinstance(key, tuple) else ()))
@@ -202,7 +207,8 @@ def auc_vs_ratio(long: pd.DataFrame, title: str = "Mean AUC against imbalance ra
                     x=[format_ratio(r) for r in part["imbalance_ratio"]], y=part["mean_auc"],
                     error_y=dict(type="data", array=part["std_auc"].fillna(0), visible=True),
                     mode="lines+markers", name=name, legendgroup=name, showlegend=name not in shown,
-                    line_color=COLORS.get(strategy) if not others else None,
+                    line_color=_color(strategy) if not others else None,
+                    line_dash="dash" if strategy != arms.split_key(strategy)[0] else None,
                     customdata=[format_ratio(r) for r in part["imbalance_ratio"]],
                     hovertemplate="ratio %{customdata}: AUC %{y:.3f}<extra>" + html.escape(name) + "</extra>",
                 ),
@@ -241,4 +247,33 @@ def auc_vs_size(curves: pd.DataFrame, ratio: float | None = None, title: str | N
     return fig
 
 
-__all__ = ["auc_vs_ratio", "auc_vs_size", "loss_curves", "review_examples", "review_heatmap_html", "use_notebook_renderer"]
+def auc_vs_fraction(curve: pd.DataFrame, title: str = "AUC against the share of reviews with a rationale") -> go.Figure:
+    """The annotation budget: per size and ratio, each strategy's mean AUC (+- std) against
+    the share of training reviews that kept their rationale, with the baseline (no rationale)
+    and the strategy on every rationale as horizontal lines. `curve`: `stats.budget_curve`."""
+    if curve.empty:
+        return _empty(title, "this grid has no rationale_fraction below 1")
+    fig = go.Figure()
+    for (size, ratio, strategy, source), part in curve.groupby(
+            ["data_size", "imbalance_ratio", "strategy", "rationale_source"], sort=True):
+        where = f"{size} x {format_ratio(ratio)}"
+        if strategy == "baseline":
+            fig.add_hline(y=float(part["mean_auc"].iloc[0]), line_dash="dot", line_color=COLORS.get("baseline"),
+                          annotation_text=f"Baseline, {where}", annotation_position="bottom right")
+            continue
+        name = f"{arms.label(arms.arm_key(strategy, source))}, {where}"
+        full = part[part["fraction"] == 1.0]
+        if len(full):
+            fig.add_hline(y=float(full["mean_auc"].iloc[0]), line_dash="dash", line_color=COLORS.get(strategy),
+                          annotation_text=f"{name}, every rationale", annotation_position="top right")
+        fig.add_trace(go.Scatter(
+            x=part["fraction"], y=part["mean_auc"], mode="lines+markers", name=name, line_color=COLORS.get(strategy),
+            error_y=dict(type="data", array=part["std_auc"].fillna(0), visible=True),
+            customdata=part["n"], hovertemplate="share %{x:.0%}: AUC %{y:.3f} (n = %{customdata})<extra></extra>",
+        ))
+    fig.update_layout(title=title, xaxis_title="share of training reviews with a rationale", yaxis_title="mean AUC",
+                      xaxis_tickformat=".0%", xaxis_range=[0, 1.05], height=420)
+    return fig
+
+
+__all__ = ["auc_vs_fraction", "auc_vs_ratio", "auc_vs_size", "loss_curves", "review_examples", "review_heatmap_html", "use_notebook_renderer"]

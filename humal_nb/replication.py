@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from humal_nb import analysis, report, runs, stats
-from humal_nb.names import MANIFEST_FILE, STATUS_FINISHED, STRATEGY_LABELS
+from humal_nb import analysis, arms, report, runs, stats
+from humal_nb.names import ARM_KEYS, MANIFEST_FILE, STATUS_FINISHED, STRATEGY_LABELS
 
 #: paper Table III (a), sentiment: (size, ratio) -> strategy -> (mean AUC, std, starred)
 PAPER_TABLE3: dict[tuple[int, float], dict[str, tuple[float, float, bool]]] = {
@@ -40,6 +40,15 @@ PAPER_TABLE3: dict[tuple[int, float], dict[str, tuple[float, float, bool]]] = {
     (500, 0.01): {"baseline": (0.75, 0.10, False), "al": (0.94, 0.03, True), "an": (0.79, 0.06, False),
                   "ap": (0.79, 0.06, False)},
 }
+#: every way the record's settings differ from the paper's (sec. IV), stated where its numbers are
+PAPER_DIFFERENCES = (
+    "Settings: as the paper's where it names them (10 epochs, batch 32, learning rate 5e-5, alpha 2, "
+    "200 balanced test reviews, the same bootstrap design), and otherwise: the model is the 6-layer "
+    "`all-MiniLM-L6-v2`, not `bert-base-cased`; the optimizer is AdamW with weight decay 0.01, where "
+    "the paper names Adam (`weight_decay: 0` runs plain Adam); reviews are kept where a strict "
+    "majority of annotators agree with the label, where the paper says the labels were agreed upon "
+    "by the annotators (closer to `agreement: all`); reviews are cut at 256 tokens, a limit the "
+    "paper does not name.")
 BEGIN = "<!-- replication:begin (python -m humal_nb.replication GRID_DIR --readme README.md) -->"
 END = "<!-- replication:end -->"
 POSITIONS_BEGIN = "<!-- replication-positions:begin (from the cells' attention.json at hand) -->"
@@ -47,50 +56,85 @@ POSITIONS_END = "<!-- replication-positions:end -->"
 
 
 # ---------------------------------------------------------------------- Table III
-def _wins(summary: pd.DataFrame, size: int, ratio: float, strategy: str) -> tuple[int, int, float, float]:
-    """(bootstraps where the strategy's AUC beats the baseline's, matched bootstraps, and the
-    baseline's and the strategy's mean AUC over those)."""
+def _pairs(
+    summary: pd.DataFrame, size: int, ratio: float, strategy: str, reference: str = "baseline"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(reference AUCs, strategy AUCs) over the bootstraps where both finished, matched by bootstrap."""
     done = summary[(summary["status"] == STATUS_FINISHED) & (summary["data_size"] == size)
                    & np.isclose(summary["imbalance_ratio"], ratio)]
-    base = done[done["strategy"] == "baseline"].set_index("bootstrap")["auc"]
-    other = done[done["strategy"] == strategy].set_index("bootstrap")["auc"]
-    common = base.index.intersection(other.index)
-    if not len(common):
-        return 0, 0, np.nan, np.nan
-    return int((other[common] > base[common]).sum()), int(len(common)), base[common].mean(), other[common].mean()
+    base = done[done["strategy"] == reference].groupby("bootstrap")["auc"].mean()
+    other = done[done["strategy"] == strategy].groupby("bootstrap")["auc"].mean()
+    common = base.index.intersection(other.index).sort_values()
+    return base[common].to_numpy(float), other[common].to_numpy(float)
 
 
 def table3(grid_dir: str | Path) -> pd.DataFrame:
     """One row per size, ratio and strategy with finished cells: n, mean and std AUC, the
-    paired test's p-value against the baseline, wins, and the paper's cell."""
-    summary = report.read_summary(grid_dir)
+    paired test's p-value against the baseline, wins, the paired gain (mean, 95 % interval),
+    the equivalence test and the smallest gain the pairs could detect, and the paper's cell."""
+    return table3_from_summary(report.read_summary(grid_dir))
+
+
+def table3_from_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """`table3` of a summary frame (one grid's, or several records' together; arms folded)."""
+    summary = arms.fold(summary)
     long = stats.auc_table(summary).long
     long = long[long["n"] > 0]
     rows = []
     for _, r in long.iterrows():
         size, ratio, strategy = int(r["data_size"]), float(r["imbalance_ratio"]), str(r["strategy"])
-        wins, pairs, paired_base, paired = (_wins(summary, size, ratio, strategy) if strategy != "baseline"
-                                            else (0, 0, np.nan, np.nan))
+        base, other = _pairs(summary, size, ratio, strategy) if strategy != "baseline" else (np.zeros(0),) * 2
+        gain, low, high = stats.paired_difference(base, other)
         paper = PAPER_TABLE3.get((size, round(ratio, 4)), {}).get(strategy)
-        verdict = "" if paper is None or strategy == "baseline" else table3_verdict(paper[2], r["p_value"], wins, pairs)
-        rows.append({"data_size": size, "imbalance_ratio": ratio, "strategy": strategy, "n": int(r["n"]),
-                     "mean_auc": r["mean_auc"], "std_auc": r["std_auc"], "p_value": r["p_value"],
-                     "wins": wins, "pairs": pairs, "paired_baseline_auc": paired_base, "paired_auc": paired,
-                     "paper": "" if paper is None else f"{paper[0]:.2f}{'*' if paper[2] else ''} ({paper[1]:.2f})",
-                     "verdict": verdict})
+        row = {"data_size": size, "imbalance_ratio": ratio, "strategy": strategy, "n": int(r["n"]),
+               "mean_auc": r["mean_auc"], "std_auc": r["std_auc"], "p_value": r["p_value"],
+               "wins": int((other > base).sum()), "pairs": len(base),
+               "paired_baseline_auc": base.mean() if len(base) else np.nan,
+               "paired_auc": other.mean() if len(base) else np.nan,
+               "gain": gain, "gain_low": low, "gain_high": high,
+               "equivalence_p": stats.equivalence_test(base, other),
+               "detectable": stats.detectable_effect(base, other),
+               "paper": "" if paper is None else f"{paper[0]:.2f}{'*' if paper[2] else ''} ({paper[1]:.2f})"}
+        row["verdict"] = "" if paper is None or strategy == "baseline" else table3_verdict(paper[2], row)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
-def table3_verdict(paper_starred: bool, p_value: float, wins: int, pairs: int) -> str:
-    """What the row says of the paper's cell: a significant gain (starred) or none (not)."""
+def no_gain_verdict(row: dict[str, Any] | pd.Series, holds: str, reference: str = "the baseline") -> str:
+    """A "no gain" finding only where the equivalence test shows it (`holds`, with the margin
+    and its p), else "inconclusive" with the smallest gain the pairs could have detected."""
+    margin = stats.EQUIVALENCE_MARGIN
+    p = row["equivalence_p"]
+    if np.isfinite(p) and p < stats.ALPHA:
+        return f"{holds} (within +-{margin:g} AUC of {reference}, equivalence p = {p:.2g})"
+    reach = row["detectable"]
+    seen = f"; {row['pairs']} pairs could detect a gain of {reach:.2f} at 80 % power" if np.isfinite(reach) else ""
+    return f"inconclusive at n = {row['pairs']} (not shown within +-{margin:g} AUC{seen})"
+
+
+def table3_verdict(paper_starred: bool, row: dict[str, Any] | pd.Series) -> str:
+    """What the row says of the paper's cell: a significant gain (starred) or none (not). A
+    "no gain" reading needs the equivalence test (`no_gain_verdict`)."""
+    p_value, wins, pairs = row["p_value"], row["wins"], row["pairs"]
     if pairs < 2 or not np.isfinite(p_value):
         return "too few pairs yet"
     significant = p_value < stats.ALPHA
     if paper_starred:
         if significant:
             return "holds: significant gain"
-        return "direction only: ahead, not significant" if 2 * wins > pairs else "does not hold: no gain"
-    return "does not hold: significant gain here" if significant else "holds: no significant gain"
+        if 2 * wins > pairs:
+            return "direction only: ahead, not significant"
+        return no_gain_verdict(row, "does not hold: no gain")
+    if significant:
+        return "does not hold: significant gain here"
+    return no_gain_verdict(row, "holds: no gain")
+
+
+def _gain_text(r: pd.Series) -> str:
+    if r["strategy"] == "baseline" or not np.isfinite(r["gain"]):
+        return ""
+    interval = f" [{r['gain_low']:+.3f}, {r['gain_high']:+.3f}]" if np.isfinite(r["gain_low"]) else ""
+    return f"{r['gain']:+.3f}{interval}"
 
 
 def _p_text(p: float) -> str:
@@ -98,14 +142,14 @@ def _p_text(p: float) -> str:
 
 
 def table3_markdown(frame: pd.DataFrame) -> str:
-    lines = ["| size | ratio | strategy | n | AUC, here: mean (std) | p (paired t, one-sided) | beats baseline | paper "
-             "| the paper's finding, here |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| size | ratio | strategy | n | AUC, here: mean (std) | gain over baseline: mean [95 % CI] "
+             "| p (paired t, one-sided) | beats baseline | paper | the paper's finding, here |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for _, r in frame.iterrows():
         std = "" if not np.isfinite(r["std_auc"]) else f" ({r['std_auc']:.2f})"
         wins = "" if r["strategy"] == "baseline" else f"{r['wins']} of {r['pairs']}"
         lines.append(f"| {r['data_size']} | {stats.format_ratio(r['imbalance_ratio'])} | "
-                     f"{STRATEGY_LABELS.get(r['strategy'], r['strategy'])} | {r['n']} | {r['mean_auc']:.3f}{std} | "
+                     f"{arms.label(r['strategy'])} | {r['n']} | {r['mean_auc']:.3f}{std} | {_gain_text(r)} | "
                      f"{_p_text(r['p_value'])} | {wins} | {r['paper']} | {r['verdict']} |")
     return "\n".join(lines)
 
@@ -137,9 +181,11 @@ def attention_markdown(cells: pd.DataFrame) -> str:
                      f"{stats.format_cell(g['cosine_to_human'].mean(), g['cosine_to_human'].std(ddof=1))} | "
                      f"{100 * g['high_attention_rate'].mean():.1f} % |")
     human = cells.drop_duplicates(["data_size", "imbalance_ratio", "bootstrap"])
-    lines.append(f"\nHumans, on the same test set: {100 * human['human_highlight_rate'].mean():.1f} % of words "
-                 f"highlighted by an annotator, {100 * human['human_high_attention_rate'].mean():.1f} % above the "
-                 "mean + 1 std of the summed maps (paper: 13-21 % highlighted; BERT about 5 %).")
+    lines.append(f"\nHumans, on the same test set: {100 * human['human_high_attention_rate'].mean():.1f} % of words "
+                 "above the review's mean + 1 std of the summed maps, the statistic of the rates above (the paper: "
+                 f"about {100 * PAPER_HUMAN_RATE:.0f} % on Yelp, 13 % on its personality task; BERT about "
+                 f"{100 * PAPER_BERT_RATE:.0f} %); {100 * human['human_highlight_rate'].mean():.1f} % of words "
+                 "highlighted by an annotator.")
     return "\n".join(lines)
 
 
@@ -153,13 +199,24 @@ class Claim:
     measured: str
 
 
+#: the paper's high-attention rates (words above the review's mean + 1 std): people on Yelp, BERT
+PAPER_HUMAN_RATE, PAPER_BERT_RATE = 0.21, 0.05
+#: how far a measured rate may lie from the paper's and still "hold" (percentage points / 100)
+HUMAN_RATE_BAND, BERT_RATE_BAND = 0.05, 0.025
+
 CLAIM_RULES = (
     "Verdicts follow fixed rules. A Table III cell the paper stars holds where the one-sided paired "
     "t-test gives p < 0.05 here, holds in direction only where the strategy is ahead in most paired "
-    "bootstraps without it, and does not hold otherwise; an unstarred cell (no significant gain in "
-    "the paper) holds where p >= 0.05 here. Closer to people: HuMAL-AL's cosine to human above the "
-    "baseline's in every paired cell. Drift: the baseline's mean cosine lower at 50 % than at 1 % while "
-    "HuMAL-AL's falls by less. Rates: people within 13-21 %, the baseline within 2.5-7.5 % (about 5 %).")
+    "bootstraps without it, and otherwise does not hold. A \"no gain\" reading (an unstarred cell "
+    "holding, or a starred one failing) needs a paired equivalence test (TOST, statsmodels' "
+    f"`ttost_paired`) to place the gain within +-{stats.EQUIVALENCE_MARGIN:g} AUC at p < 0.05; where it "
+    "does not, the cell reads \"inconclusive\" with the smallest gain its pairs could detect at 80 % "
+    "power (statsmodels' `TTestPower`, the pairs' own spread). Closer to people: HuMAL-AL's cosine to "
+    "human above the baseline's in every paired cell. Drift: the baseline's mean cosine lower at 50 % "
+    "than at 1 % while HuMAL-AL's falls by less. Rates, the paper's statistic (words above the review's "
+    f"mean + 1 std): people within {100 * PAPER_HUMAN_RATE:.0f} +- {100 * HUMAN_RATE_BAND:.0f} % "
+    f"(the paper's Yelp figure; 13 % is its personality task's), the baseline within "
+    f"{100 * PAPER_BERT_RATE:.0f} +- {100 * BERT_RATE_BAND:.1f} %.")
 
 
 def _table3_row(t3: pd.DataFrame, size: int, ratio: float, strategy: str) -> pd.Series | None:
@@ -229,14 +286,19 @@ def _drift_claim(cells: pd.DataFrame) -> Claim:
 def _rate_claims(cells: pd.DataFrame) -> list[Claim]:
     if cells.empty:
         return []
-    human = cells.drop_duplicates(["data_size", "imbalance_ratio", "bootstrap"])["human_highlight_rate"].mean()
+    test = cells.drop_duplicates(["data_size", "imbalance_ratio", "bootstrap"])
+    human, highlighted = test["human_high_attention_rate"].mean(), test["human_highlight_rate"].mean()
     base = cells[cells["strategy"] == "baseline"]["high_attention_rate"]
-    claims = [Claim("People highlight 13-21 % of words", "holds" if 0.13 <= human <= 0.21 else "does not hold here",
-                    f"{100 * human:.1f} % of words per annotator")]
+    claims = [Claim(f"People's attention is high (above the review's mean + 1 std) on about "
+                    f"{100 * PAPER_HUMAN_RATE:.0f} % of Yelp's words",
+                    "holds" if abs(human - PAPER_HUMAN_RATE) <= HUMAN_RATE_BAND else "does not hold here",
+                    f"{100 * human:.1f} % of the test reviews' words under the summed maps (an annotator "
+                    f"highlights {100 * highlighted:.1f} % of words, a different statistic)")]
     if not base.empty:
         rate = base.mean()
         claims.append(Claim("The baseline's attention is high (above the review's mean + 1 std) on about 5 % of words",
-                            "holds" if 0.025 <= rate <= 0.075 else "does not hold for the default model",
+                            "holds" if abs(rate - PAPER_BERT_RATE) <= BERT_RATE_BAND
+                            else "does not hold for the default model",
                             f"{100 * rate:.1f} % (baseline cells' mean; {100 * base.min():.1f}-{100 * base.max():.1f} %)"))
     return claims
 
@@ -359,6 +421,7 @@ def markdown(grid_dir: str | Path) -> str:
     return "\n\n".join([
         f"Grid `{facts['name']}` (code at commit {facts['commit']}): {facts['finished']} of {facts['cells']} "
         "cells finished.",
+        PAPER_DIFFERENCES,
         "**Table III, here and in the paper** (AUC on 200 balanced test reviews; `*` p < 0.05):",
         table3_markdown(t3),
         "**Cosine to human attention and high-attention rate** (test set, per cell; the paper's Table V "
@@ -406,14 +469,27 @@ def markers(block: str = "") -> tuple[str, str]:
             f"--block {block}) -->", f"<!-- replication-{block}:end -->")
 
 
-def update_readme(readme: str | Path, grid_dir: str | Path, block: str = "") -> None:
-    """Replace the README's replication block (`markers(block)`) with `markdown(grid_dir)`; for
-    the main record (no `block`) also the position curves' block (POSITIONS_BEGIN ... END) when
-    cells' `attention.json` are at hand (they are not committed: elsewhere that block keeps
+def block_markdown(grid_dir: str | Path, paired_with: str | Path | None = None) -> str:
+    """The README block of a record: `markdown` for a record of strategies, `controls.markdown`
+    for a record of control arms (paired with `paired_with`, default the sibling `table3`)."""
+    grid_dir = Path(grid_dir)
+    if not set(ARM_KEYS) & set(report.read_summary(grid_dir).columns):
+        return markdown(grid_dir)
+    from humal_nb import controls  # it reads this module's Table III
+
+    return controls.markdown(grid_dir, paired_with or grid_dir.parent / "table3")
+
+
+def update_readme(
+    readme: str | Path, grid_dir: str | Path, block: str = "", paired_with: str | Path | None = None
+) -> None:
+    """Replace the README's replication block (`markers(block)`) with `block_markdown(grid_dir)`;
+    for the main record (no `block`) also the position curves' block (POSITIONS_BEGIN ... END)
+    when cells' `attention.json` are at hand (they are not committed: elsewhere that block keeps
     what it last showed)."""
     path = Path(readme)
     begin, end = markers(block)
-    text = _replace_block(path.read_text(), begin, end, markdown(grid_dir), path)
+    text = _replace_block(path.read_text(), begin, end, block_markdown(grid_dir, paired_with), path)
     positions = None if block else position_markdown(grid_dir)
     if positions is not None:
         text = _replace_block(text, POSITIONS_BEGIN, POSITIONS_END, positions, path)
@@ -426,14 +502,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--readme", help="rewrite this README's replication block")
     parser.add_argument("--block", default="", help="the README block to rewrite, for a record other than the "
                                                     "main one (e.g. gpu: outputs/replication/gpu)")
+    parser.add_argument("--paired-with", help="for a record of control arms: the record whose baseline and "
+                                              "HuMAL-AL it pairs with (default: the sibling table3)")
     args = parser.parse_args(argv)
     if args.readme:
         try:
-            update_readme(args.readme, args.grid_dir, args.block)
+            update_readme(args.readme, args.grid_dir, args.block, args.paired_with)
         except ValueError as exc:
             parser.exit(2, f"error: {exc}\n")
     else:
-        print(markdown(args.grid_dir))
+        print(block_markdown(args.grid_dir, args.paired_with))
 
 
 if __name__ == "__main__":

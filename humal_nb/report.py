@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from humal_nb import runs
+from humal_nb import arms, runs
 from humal_nb.config import DEFAULTS, NON_RESULT_KEYS, RunConfig
 from humal_nb.names import (
     ARM_KEYS,
@@ -26,7 +26,6 @@ from humal_nb.names import (
     MANIFEST_FILE,
     REPORT_FILE,
     STATUS_FINISHED,
-    STRATEGY_LABELS,
     SUMMARY_FILE,
 )
 from humal_nb.stats import NOT_ENOUGH_DATA, format_ratio
@@ -193,7 +192,7 @@ def unfinished_cells(summary: pd.DataFrame) -> pd.DataFrame:
 def attention_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Mean (std) cosine similarity to human attention and high-attention rate, per
     strategy and imbalance ratio over the finished cells (the paper's Table V form)."""
-    done = summary[summary["status"] == STATUS_FINISHED]
+    done = arms.fold(summary[summary["status"] == STATUS_FINISHED])
     if done.empty:
         return pd.DataFrame()
 
@@ -209,9 +208,8 @@ def attention_table(summary: pd.DataFrame) -> pd.DataFrame:
     )
     table = table.unstack("imbalance_ratio")
     table.columns = [f"{name} @ {format_ratio(r)}" for name, r in table.columns]
-    order = [s for s in STRATEGY_LABELS if s in table.index]
-    table = table.reindex(order + [s for s in table.index if s not in order])
-    table.index = [STRATEGY_LABELS.get(s, s) for s in table.index]
+    table = table.reindex(sorted(table.index, key=arms.sort_key))
+    table.index = [arms.label(s) for s in table.index]
     return table
 
 
@@ -247,7 +245,8 @@ def run_header_html(config: RunConfig) -> str:
     data = config.data_file or config.data_dir or "Yelp-HAT (default location)"
     group = f", length group {config.length_group}" if config.length_group else ""
     text = (
-        f"Strategy {STRATEGY_LABELS.get(config.strategy, config.strategy)} on model {config.model}; "
+        f"Strategy {arms.label(arms.arm_key(config.strategy, config.rationale_source, config.rationale_fraction))} "
+        f"on model {config.model}; "
         f"{config.data_size} training reviews with {format_ratio(config.imbalance_ratio)} of label "
         f"{config.minority_label}{group}, bootstrap {config.bootstrap}, seed {config.seed}; "
         f"{config.n_test} test reviews; {config.epochs} epoch(s), alpha {config.alpha:g}, "
@@ -261,7 +260,7 @@ def metrics_table(metrics: dict[str, Any], baseline: dict[str, Any] | None = Non
     rows = {}
     for m in ([baseline] if baseline else []) + [metrics]:
         attention = m.get("attention") or {}
-        rows[STRATEGY_LABELS.get(m["strategy"], m["strategy"])] = {
+        rows[arms.label(arms.arm_key(m["strategy"], m.get("rationale_source"), m.get("rationale_fraction")))] = {
             "AUC": m["auc"],
             "accuracy": m["accuracy"],
             "F1": m["f1"],

@@ -56,6 +56,61 @@ def paired_test(baseline_aucs: list[float] | np.ndarray, strategy_aucs: list[flo
     return float(result.statistic), float(result.pvalue)
 
 
+#: the equivalence margin of a "no gain" verdict: AUC differences within +-0.02 count as no gain
+EQUIVALENCE_MARGIN = 0.02
+#: the power at which `detectable_effect` states what a number of pairs could have found
+POWER = 0.8
+
+
+def _paired(baseline_aucs, strategy_aucs) -> np.ndarray:
+    """strategy - baseline per matched pair, pairs with a missing value dropped."""
+    base = np.asarray(baseline_aucs, dtype=float)
+    strat = np.asarray(strategy_aucs, dtype=float)
+    if base.shape != strat.shape:
+        raise ValueError(f"paired statistics need matched sequences, got {base.shape} and {strat.shape}.")
+    keep = np.isfinite(base) & np.isfinite(strat)
+    return strat[keep] - base[keep]
+
+
+def paired_difference(baseline_aucs, strategy_aucs, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): the strategy's mean AUC gain over the baseline across matched
+    bootstraps and its `level` t-interval (NaN bounds with fewer than 2 pairs or no spread)."""
+    diff = _paired(baseline_aucs, strategy_aucs)
+    if not len(diff):
+        return float("nan"), float("nan"), float("nan")
+    mean = float(diff.mean())
+    if len(diff) < 2 or np.allclose(diff, diff[0]):
+        return mean, float("nan"), float("nan")
+    low, high = scipy_stats.t.interval(level, len(diff) - 1, loc=mean, scale=scipy_stats.sem(diff))
+    return mean, float(low), float(high)
+
+
+def equivalence_test(baseline_aucs, strategy_aucs, margin: float = EQUIVALENCE_MARGIN) -> float:
+    """p-value of the paired two one-sided tests (TOST, `statsmodels`' `ttost_paired`) that the
+    strategy's AUC is within +-`margin` of the baseline's: below 0.05, "no gain" is shown, not
+    just not rejected. NaN with fewer than 2 pairs or no spread."""
+    from statsmodels.stats.weightstats import ttost_paired
+
+    diff = _paired(baseline_aucs, strategy_aucs)
+    if len(diff) < 2 or np.allclose(diff, diff[0]):
+        return float("nan")
+    p, _, _ = ttost_paired(diff, np.zeros_like(diff), -margin, margin)
+    return float(p)
+
+
+def detectable_effect(baseline_aucs, strategy_aucs, alpha: float = ALPHA, power: float = POWER) -> float:
+    """The smallest mean AUC gain the one-sided paired t-test on these pairs would find with
+    probability `power` at `alpha`, taking the pairs' spread as the true one (statsmodels'
+    `TTestPower`): what "no significant gain" from n pairs could and could not have seen."""
+    from statsmodels.stats.power import TTestPower
+
+    diff = _paired(baseline_aucs, strategy_aucs)
+    if len(diff) < 2 or np.allclose(diff, diff[0]):
+        return float("nan")
+    d = TTestPower().solve_power(nobs=len(diff), alpha=alpha, power=power, alternative="larger")
+    return float(d * diff.std(ddof=1))
+
+
 def format_ratio(ratio: float) -> str:
     """0.05 -> '5%', 0.005 -> '0.5%'."""
     return f"{ratio * 100:g}%"
@@ -211,6 +266,38 @@ def _format_table(long: pd.DataFrame, keys: list[str], strategies: list[str], al
     return table
 
 
+# ---------------------------------------------------------------------- the annotation budget
+def budget_curve(summary: pd.DataFrame) -> pd.DataFrame:
+    """AUC against the share of training reviews with a rationale (`rationale_fraction`), per
+    size, ratio, strategy and rationale source: mean, std and n over the finished bootstraps.
+    The baseline's rows carry fraction 0 and the full strategy's fraction 1. Empty where the
+    summary has no budget below 1."""
+    columns = ["data_size", "imbalance_ratio", "strategy", "rationale_source", "fraction", "mean_auc", "std_auc", "n"]
+    if "rationale_fraction" not in summary.columns:
+        return pd.DataFrame(columns=columns)
+    frame = _prepare(summary)
+    frame = frame[frame["status"] == FINISHED].dropna(subset=["auc"])
+    parts = frame["strategy"].map(arms.split_key)
+    frame = frame.assign(base=[p[0] for p in parts], rationale_source=[p[1] for p in parts],
+                         fraction=[0.0 if p[0] == "baseline" else p[2] for p in parts])
+    budgets = frame[(frame["fraction"] > 0) & (frame["fraction"] < 1)]
+    if budgets.empty:
+        return pd.DataFrame(columns=columns)
+    # the settings and (strategy, source) pairs that have a budget, and their baselines
+    keys = ["data_size", "imbalance_ratio", "base", "rationale_source"]
+    budgeted = budgets[keys].drop_duplicates()
+    settings = budgeted[["data_size", "imbalance_ratio"]].drop_duplicates()
+    frame = pd.concat([frame.merge(budgeted, on=keys),
+                       frame[frame["base"] == "baseline"].merge(settings, on=["data_size", "imbalance_ratio"])])
+    rows = []
+    for (size, ratio, base, source, fraction), g in frame.groupby(
+            ["data_size", "imbalance_ratio", "base", "rationale_source", "fraction"], sort=True):
+        rows.append({"data_size": size, "imbalance_ratio": ratio, "strategy": base, "rationale_source": source,
+                     "fraction": fraction, "mean_auc": g["auc"].mean(),
+                     "std_auc": g["auc"].std(ddof=1) if len(g) > 1 else float("nan"), "n": len(g)})
+    return pd.DataFrame(rows, columns=columns)
+
+
 # ---------------------------------------------------------------------- Fig. 4
 def lowess_curve(x: list[float] | np.ndarray, y: list[float] | np.ndarray, frac: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
     """Lowess-smoothed y at each distinct x, sorted by x (statsmodels, `frac` of the points).
@@ -357,4 +444,8 @@ __all__ = [
     "size_to_reach",
     "smoothed_auc",
     "auc_table",
+    "budget_curve",
+    "detectable_effect",
+    "equivalence_test",
+    "paired_difference",
 ]

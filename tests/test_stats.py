@@ -236,3 +236,17 @@ def test_auc_table_keeps_other_varied_parameters_apart():
     assert "*" not in result.table.loc[(1.0, 250, "HuMAL-AL"), "5%"]
     assert result.table.loc[(2.0, 250, "HuMAL-AL"), "5%"].startswith("0.93*")
     assert list(auc_table(pd.DataFrame(rows), by=[]).table.index.names) == ["data size", "strategy"]
+
+
+def test_paired_difference_equivalence_and_detectable_effect():
+    from humal_nb import stats
+
+    base = np.array([0.60, 0.70, 0.80, 0.90, 0.65, 0.75])
+    same = base + np.array([0.001, -0.002, 0.0, 0.002, -0.001, 0.001])
+    mean, low, high = stats.paired_difference(base, same)
+    assert low < mean < high and abs(mean) < 0.002
+    assert stats.equivalence_test(base, same) < 0.05  # within +-0.02: no gain is shown
+    noisy = base + np.array([0.2, -0.15, 0.1, -0.05, 0.25, -0.1])
+    assert stats.equivalence_test(base, noisy) > 0.05  # too spread to show equivalence
+    assert stats.detectable_effect(base, noisy) > stats.detectable_effect(base, same) > 0
+    assert math.isnan(stats.equivalence_test(base[:1], same[:1]))
