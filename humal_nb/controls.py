@@ -63,6 +63,16 @@ def rerun_check(controls_dir: str | Path, main_dir: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["cell", "auc", "auc_main", "cosine", "cosine_main", "same"])
 
 
+def _rerun_text(r: pd.Series, main: str) -> str:
+    """One rerun cell against the main record's: identical to the last digit, or by how much it differs."""
+    if r["same"]:
+        return f"`{r['cell']}` identical to the last digit (AUC {r['auc']:.6g}, cosine to human {r['cosine']:.6g})"
+    auc = ("the same AUC" if r["auc"] == r["auc_main"]
+           else f"AUC {r['auc']:.6g} against {r['auc_main']:.6g} in `{main}`")
+    return (f"`{r['cell']}` {auc}, cosine to human {r['cosine']:.9g} against {r['cosine_main']:.9g} "
+            f"(differs by {abs(r['cosine'] - r['cosine_main']):.1g})")
+
+
 def compare_arms(summary: pd.DataFrame, size: int, ratio: float, arm: str, reference: str) -> dict:
     """`arm` against `reference` over their matched bootstraps: pairs, wins, mean difference
     (arm - reference) and 95 % interval, the one-sided p that `arm` is ahead, the equivalence p,
@@ -178,7 +188,7 @@ def answers(table: pd.DataFrame, budget: pd.DataFrame) -> list[str]:
     """The plain answers, each from the tables above by `RULES`."""
     found = []
     for source in ("random", "uniform"):
-        part = table[table["strategy"] == f"al+{source}"]
+        part = table[table["strategy"] == f"al+{source}"] if len(table) else table
         for _, r in part.iterrows():
             where = f"{r['data_size']} x {stats.format_ratio(r['imbalance_ratio'])}"
             found.append(f"**People's rationales against {source} ones at {where}:** {r['vs_human_verdict']} "
@@ -201,9 +211,7 @@ def markdown(controls_dir: str | Path, main_dir: str | Path) -> str:
     facts, main = _grid_facts(controls_dir), runs.read_json(Path(main_dir) / MANIFEST_FILE).get("name", main_dir.name)
     summary = combined_summary(controls_dir, main_dir)
     check = rerun_check(controls_dir, main_dir)
-    checked = "; ".join(f"`{r['cell']}` AUC {r['auc']:.6g} here, {r['auc_main']:.6g} in `{main}`, cosine "
-                        f"{r['cosine']:.6g} and {r['cosine_main']:.6g}: {'identical' if r['same'] else 'DIFFERENT'}"
-                        for _, r in check.iterrows()) or "not run yet"
+    checked = "; ".join(_rerun_text(r, main) for _, r in check.iterrows()) or "not run yet"
     table = arms_table(summary)
     budget = budget_table(summary)
     parts = [
