@@ -13,6 +13,9 @@ Both give the same numbers in eval mode (tests compare them). In training mode t
 efficient row is the softmax before attention dropout, while `naive` reads what the model
 returns, which is after attention dropout. XLNet's relative attention has no fused
 kernel, so both ways read its eager attention probabilities.
+
+The families added later (DistilBERT, DeBERTa-v2/v3, ModernBERT, MPNet, Llama-style
+decoders) form their efficient row in `humal_nb.attention_capture` (`Family.reader`).
 """
 
 from __future__ import annotations
@@ -24,10 +27,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from humal_nb import attention_capture
 from humal_nb.errors import ModelError
 from humal_nb.names import ATTENTION_PATHS
 
-FAMILIES = ("bert", "gpt2", "xlnet")
+FAMILIES = ("bert", "gpt2", "xlnet", "distilbert", "deberta-v2", "modernbert", "mpnet", "decoder")
+BERT_TYPES = ("bert", "roberta", "electra", "xlm-roberta", "camembert", "ernie")
+# Llama-style decoders: rotary positions, grouped-query heads, the last real token classifies.
+DECODER_TYPES = ("llama", "qwen2", "qwen3", "mistral", "gemma", "gemma2", "gemma3_text")
 
 
 @dataclass(frozen=True)
@@ -39,13 +46,32 @@ class Family:
     causal: bool
     padding_side: str
     prepend_bos: bool
+    # how the efficient row is formed: "projections" (hooks on the q/k projections, here),
+    # "naive" (eager probabilities either way), "interface" / "softmax" (attention_capture)
+    reader: str = "projections"
+    split_words: bool = True  # tokenize the pre-split words (else the joined text, by offsets)
+    segment_ids: bool = True  # the backbone takes the tokenizer's token_type_ids
 
 
 _FAMILY_SPECS = {
     "bert": Family("bert", cls_last=False, causal=False, padding_side="right", prepend_bos=False),
     "gpt2": Family("gpt2", cls_last=True, causal=True, padding_side="right", prepend_bos=True),
-    "xlnet": Family("xlnet", cls_last=True, causal=False, padding_side="left", prepend_bos=False),
+    "xlnet": Family("xlnet", cls_last=True, causal=False, padding_side="left", prepend_bos=False, reader="naive"),
+    "distilbert": Family("distilbert", cls_last=False, causal=False, padding_side="right", prepend_bos=False,
+                         reader="interface", segment_ids=False),
+    "deberta-v2": Family("deberta-v2", cls_last=False, causal=False, padding_side="right", prepend_bos=False,
+                         reader="softmax"),
+    "modernbert": Family("modernbert", cls_last=False, causal=False, padding_side="right", prepend_bos=False,
+                         reader="interface", split_words=False, segment_ids=False),
+    "mpnet": Family("mpnet", cls_last=False, causal=False, padding_side="right", prepend_bos=False,
+                    reader="softmax", segment_ids=False),
+    "decoder": Family("decoder", cls_last=True, causal=True, padding_side="right", prepend_bos=False,
+                      reader="interface", split_words=False, segment_ids=False),
 }
+SUPPORTED = (
+    "BERT-family encoders with absolute positions (" + ", ".join(BERT_TYPES) + "), distilbert, deberta-v2 "
+    "(DeBERTa v2/v3), modernbert, mpnet, gpt2, xlnet and Llama-style decoders (" + ", ".join(DECODER_TYPES) + ")"
+)
 
 
 def family_of(config) -> Family:
@@ -55,7 +81,11 @@ def family_of(config) -> Family:
         return _FAMILY_SPECS["gpt2"]
     if model_type == "xlnet":
         return _FAMILY_SPECS["xlnet"]
-    if model_type in ("bert", "roberta", "electra", "xlm-roberta", "camembert", "ernie"):
+    if model_type in ("distilbert", "deberta-v2", "modernbert", "mpnet"):
+        return _FAMILY_SPECS[model_type]
+    if model_type in DECODER_TYPES:
+        return _FAMILY_SPECS["decoder"]
+    if model_type in BERT_TYPES:
         if getattr(config, "position_embedding_type", "absolute") not in (None, "absolute"):
             raise ModelError(
                 f"model type {model_type!r} with position_embedding_type="
@@ -65,7 +95,7 @@ def family_of(config) -> Family:
         return _FAMILY_SPECS["bert"]
     raise ModelError(
         f"model type {model_type!r} is not supported: humal_nb reads the classification "
-        "token's attention of BERT-family encoders (bert, roberta, electra...), GPT-2 and XLNet."
+        f"token's attention of {SUPPORTED}."
     )
 
 
@@ -80,7 +110,22 @@ def attention_layers(backbone: nn.Module) -> list[nn.Module]:
         return [layer.attention.self for layer in layers]
     if family.name == "gpt2":
         return [block.attn for block in backbone.h]
-    return [layer.rel_attn for layer in backbone.layer]
+    if family.name == "xlnet":
+        return [layer.rel_attn for layer in backbone.layer]
+    return _later_family_layers(family, backbone)
+
+
+def _later_family_layers(family: Family, backbone: nn.Module) -> list[nn.Module]:
+    """The attention module of every layer of the families read by `attention_capture`."""
+    if family.name == "distilbert":
+        return [layer.attention for layer in backbone.transformer.layer]
+    if family.name == "deberta-v2":
+        return [layer.attention.self for layer in backbone.encoder.layer]
+    if family.name == "mpnet":
+        return [layer.attention.attn for layer in backbone.encoder.layer]
+    if family.name == "modernbert":
+        return [layer.attn for layer in backbone.layers]
+    return [layer.self_attn for layer in backbone.layers]  # Llama-style decoders
 
 
 def cls_index(family: Family, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -144,7 +189,11 @@ class AttentionRecorder:
         self._attention_mask = attention_mask
         handles = []
         if self.path == "efficient":
-            if self.family.name == "bert":
+            if self.family.reader == "interface":
+                handles.append(attention_capture.InterfaceCapture(self.module, self._captured))
+            elif self.family.reader == "softmax":
+                handles.append(attention_capture.capture_softmax(self.module, self._captured))
+            elif self.family.name == "bert":
                 handles.append(self.module.query.register_forward_hook(self._hook("query")))
                 handles.append(self.module.key.register_forward_hook(self._hook("key")))
             else:
@@ -175,6 +224,10 @@ class AttentionRecorder:
                 )
             probs = attentions[self.layer]  # [batch, heads, tokens, tokens]
             return probs[batch, :, cls, :].mean(dim=1)
+        if self.family.reader == "interface":
+            return attention_capture.interface_row(self._captured, batch, cls, key_mask(self.family, mask, cls))
+        if self.family.reader == "softmax":
+            return attention_capture.softmax_row(self._captured, batch, cls)
         heads = _num_heads(self.module)
         if self.family.name == "bert":
             query, key = self._captured["query"], self._captured["key"]
@@ -223,7 +276,7 @@ def machine_attention(
     """Paper eq. 1 for one layer: [batch, tokens], differentiable.
 
     Args:
-        model: a HuMAL classifier or a Hugging Face BERT-family / GPT-2 / XLNet model.
+        model: a HuMAL classifier or a Hugging Face model of a family in `FAMILIES`.
         input_ids: [batch, tokens] token ids (padding on the family's side).
         attention_mask: [batch, tokens] 1 for real tokens, 0 for padding.
         layer: layer index, -1 = last, 0 = first.

@@ -47,8 +47,8 @@ def model_shape(run_dir: str | Path) -> tuple[int, int] | None:
         return None
     config = json.loads(path.read_text())
     base = config.get("base_config") or config
-    layers = base.get("num_hidden_layers") or base.get("n_layer")
-    heads = base.get("num_attention_heads") or base.get("n_head")
+    layers = base.get("num_hidden_layers") or base.get("n_layer") or base.get("n_layers")  # n_layers: DistilBERT
+    heads = base.get("num_attention_heads") or base.get("n_head") or base.get("n_heads")
     return (int(layers), int(heads)) if layers and heads else None
 
 

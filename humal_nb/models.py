@@ -1,4 +1,6 @@
-"""HuMAL classifiers (paper sec. III): baseline, AL, AP and AN on BERT, GPT-2 and XLNet.
+"""HuMAL classifiers (paper sec. III): baseline, AL, AP and AN on BERT, GPT-2, XLNet and the
+later families of `attention.FAMILIES` (DistilBERT, DeBERTa-v2/v3, ModernBERT, MPNet,
+Llama-style decoders).
 
 `HumalForSequenceClassification` is a Hugging Face `PreTrainedModel`: it returns `loss`,
 `logits`, `ce_loss` and `attention_loss`, round-trips through `save_pretrained` /
@@ -103,8 +105,11 @@ class HumalForSequenceClassification(PreTrainedModel):
         base = config.base()
         if backbone is None:
             attn = "eager" if config.attention_path == "naive" or base.model_type == "xlnet" else "sdpa"
+            attn = attention_kernel(base, attn)
             backbone = AutoModel.from_config(base, attn_implementation=attn)
         self.backbone = backbone
+        if family_of(base).causal and hasattr(backbone.config, "use_cache") and base.model_type != "gpt2":
+            backbone.config.use_cache = False  # Llama-style decoders: no key/value cache while classifying
         if hasattr(self.backbone, "pooler"):
             self.backbone.pooler = None  # our head pools the (AN-modified) classification token
         self.family = family_of(base)
@@ -239,6 +244,17 @@ class HumalForSequenceClassification(PreTrainedModel):
         return self._layer_count
 
 
+def attention_kernel(config: PretrainedConfig, wanted: str) -> str:
+    """`wanted` ("sdpa" or "eager"), or "eager" where the base model has no sdpa kernel
+    (DeBERTa-v2/v3, MPNet and Gemma-2 in transformers: every layer forms its full softmax)."""
+    if wanted != "sdpa":
+        return wanted
+    from transformers.models.auto.modeling_auto import MODEL_MAPPING
+
+    model_class = MODEL_MAPPING.get(type(config), None)
+    return "sdpa" if model_class is None or getattr(model_class, "_supports_sdpa", False) else "eager"
+
+
 def _hidden_size(config: PretrainedConfig) -> int:
     for name in ("hidden_size", "n_embd", "d_model"):
         if getattr(config, name, None):
@@ -324,7 +340,7 @@ def max_tokens(config: PretrainedConfig) -> int | None:
     limit = getattr(config, "max_position_embeddings", None)
     if not limit or limit < 0:
         return None
-    if config.model_type in ("roberta", "xlm-roberta", "camembert"):  # positions start after padding_idx
+    if config.model_type in ("roberta", "xlm-roberta", "camembert", "mpnet"):  # positions start after padding_idx
         limit -= int(getattr(config, "pad_token_id", 1) or 1) + 1
     return int(limit)
 
@@ -374,6 +390,7 @@ def build_model(
     attn = "eager" if attention_path == "naive" else "sdpa"
     if base_config.model_type == "xlnet":
         attn = "eager"
+    attn = attention_kernel(base_config, attn)
     backbone = _load_backbone(path, attn, name, local)
     pooler = getattr(backbone, "pooler", None)
     config = HumalConfig(

@@ -4,7 +4,9 @@ A word's human value is copied to every sub-word token of that word; special tok
 padding get 0; the token vector is renormalized to sum 1 after truncation (eq. 5). The
 way back sums each word's sub-word values: it returns each word's share of the token
 mass (the original word values only where every word is one token). Works with any fast tokenizer
-(WordPiece, byte-level BPE, SentencePiece), through `word_ids()`.
+(WordPiece, byte-level BPE, SentencePiece), through `word_ids()`; families whose tokenizers
+need the joined text (`Family.split_words` false: ModernBERT, Llama-style decoders) map
+tokens to words by their character offsets instead.
 """
 
 from __future__ import annotations
@@ -118,18 +120,22 @@ def encode_texts(
         if len(ws) == 0:
             raise DataFormatError(f"text {j} has no words: empty texts cannot be classified.")
     limit = max_length - 1 if family.prepend_bos else max_length
-    batch = tokenizer(
-        [list(ws) for ws in words],
-        is_split_into_words=True,
-        truncation=True,
-        max_length=limit,
-        padding=False,
-    )
+    if family.split_words:
+        batch = tokenizer(
+            [list(ws) for ws in words],
+            is_split_into_words=True,
+            truncation=True,
+            max_length=limit,
+            padding=False,
+        )
+        word_ids = [batch.word_ids(j) for j in range(len(words))]
+    else:
+        batch, word_ids = _encode_joined(tokenizer, words, limit)
     encoded = []
     for j in range(len(words)):
         ids = list(batch["input_ids"][j])
-        wids = list(batch.word_ids(j))
-        types = list(batch["token_type_ids"][j]) if "token_type_ids" in batch else None
+        wids = list(word_ids[j])
+        types = list(batch["token_type_ids"][j]) if "token_type_ids" in batch and family.segment_ids else None
         if family.prepend_bos:
             bos = tokenizer.bos_token_id
             if bos is None:
@@ -143,6 +149,31 @@ def encode_texts(
             )
         encoded.append(EncodedText(ids, wids, words_to_tokens(values, wids).tolist(), len(words[j]), types))
     return encoded
+
+
+def _encode_joined(tokenizer, words: Sequence[Sequence[str]], limit: int):
+    """Tokenize each text as one string (words joined by spaces), as byte-level BPE and
+    SentencePiece decoders (Llama-3, Qwen, Mistral, Gemma) and ModernBERT saw text in
+    pre-training: pre-split words would lose the space that starts their tokens. Each token
+    belongs to the word its first character falls in (a space belongs to the word after
+    it); special tokens (word_ids() None) and empty spans belong to no word.
+
+    Returns the tokenizer's batch and, per text, the word index of each token."""
+    batch = tokenizer(
+        [" ".join(ws) for ws in words], truncation=True, max_length=limit, padding=False,
+        return_offsets_mapping=True,
+    )
+    word_ids = []
+    for j, ws in enumerate(words):
+        owner: list[int] = []  # character -> word
+        for w, word in enumerate(ws):
+            owner += [w] * (len(word) + (1 if w else 0))
+        special = batch.word_ids(j)
+        word_ids.append([
+            None if special[i] is None or end <= start else owner[min(start, len(owner) - 1)]
+            for i, (start, end) in enumerate(batch["offset_mapping"][j])
+        ])
+    return batch, word_ids
 
 
 def collate(

@@ -190,7 +190,7 @@ def test_max_length_beyond_the_models_positions_is_refused_before_training():
     assert max_tokens(RobertaConfig(max_position_embeddings=514, pad_token_id=1)) == 512
 
 
-def test_mpnet_is_refused_clearly(tmp_path):
-    (tmp_path / "config.json").write_text(json.dumps({"model_type": "mpnet", "hidden_size": 32}))
-    with pytest.raises(ModelError, match="'mpnet' is not supported"):
+def test_unsupported_family_is_refused_clearly(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "funnel", "d_model": 32}))
+    with pytest.raises(ModelError, match="'funnel' is not supported.*modernbert.*llama"):
         build_model(str(tmp_path))
