@@ -1,4 +1,4 @@
-"""Command line: `humal-nb run | grid | report | compare | data-info | bench | import | export | predict`.
+"""Command line: `humal-nb run | grid | report | compare | data-info | bench | figures | tables | import | export | predict`.
 
 Only parses arguments and calls the library function that a notebook or a test would call.
 """
@@ -12,7 +12,7 @@ from humal_nb.errors import HumalError
 from humal_nb.export import add_export_parser, add_predict_parser
 from humal_nb.importers import add_import_parser
 from humal_nb.names import DEVICES
-from humal_nb.paths import absolute_path_variables
+from humal_nb.paths import absolute_path_variables, display_path, record_start_folder
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -33,7 +33,7 @@ def _report(args: argparse.Namespace) -> int:
     from humal_nb.report import build_report
 
     path = build_report(args.dir)
-    print(f"report: {path}")
+    print(f"report: {display_path(path)}")
     return 0
 
 
@@ -43,7 +43,7 @@ def _compare(args: argparse.Namespace) -> int:
     baseline, humal = resolve_runs(args.baseline or "", args.run)  # checks both folders before any kernel starts
     parameters = {"humal_run": str(humal), "baseline_run": str(baseline), "faithfulness": not args.no_faithfulness}
     path = compare_report(args.out or humal, parameters, progress=True)
-    print(f"report: {path}")
+    print(f"report: {display_path(path)}")
     return 0
 
 
@@ -61,7 +61,31 @@ def _bench(args: argparse.Namespace) -> int:
     if args.grid:
         run_grid_bench(workers=args.workers, device=args.device, out_dir=args.out)
         return 0
+    if args.families:
+        from humal_nb.bench_families import run_families_bench
+
+        run_families_bench(repeats=args.repeats)
+        return 0
     run_bench(repeats=args.repeats, device=args.device, trainer=not args.no_trainer)
+    return 0
+
+
+def _figures(args: argparse.Namespace) -> int:
+    from humal_nb.figures import write_figures
+
+    reviews = [r.strip() for r in args.reviews.split(",") if r.strip()] if args.reviews else None
+    written = write_figures(args.dir, out=args.out, formats=args.format, reviews=reviews)
+    for line in [*written.notes, *(f"figure: {display_path(path)}" for path in written.files)]:
+        print(line)
+    return 0
+
+
+def _tables(args: argparse.Namespace) -> int:
+    from humal_nb.tables import write_tables
+
+    written = write_tables(args.dir, fmt=args.format, out=args.out)
+    for line in [*written.notes, *(f"table: {display_path(path)}" for path in written.files)]:
+        print(line)
     return 0
 
 
@@ -110,7 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="time a small real grid per cell instead: wall vs training time")
     bench.add_argument("--workers", type=int, default=1, help="with --grid: cells run at once")
     bench.add_argument("--out", help="with --grid: keep the grid's cells in this folder")
+    bench.add_argument("--families", action="store_true",
+                       help="time AL vs plain steps on a tiny random model of each model family instead (CPU)")
     bench.set_defaults(func=_bench)
+
+    figures = sub.add_parser("figures", help="a run's, a comparison's or a grid's figures as PDF, SVG and PNG files")
+    figures.add_argument("dir", help="a grid's folder (summary.csv) or a finished run's (its baseline/ beside)")
+    figures.add_argument("--format", default="pdf,svg,png", help="comma-separated: pdf, svg, png (default all)")
+    figures.add_argument("--out", help="output folder (default DIR/figures)")
+    figures.add_argument("--reviews", help="a run's review ids for heatmaps, comma-separated (default: two examples)")
+    figures.set_defaults(func=_figures)
+
+    tables = sub.add_parser("tables", help="a run's or a grid's tables (III, IV, V, faithfulness) as files")
+    tables.add_argument("dir", help="a grid's folder (summary.csv) or a finished run's (its baseline/ beside)")
+    tables.add_argument("--format", required=True, choices=["latex", "markdown", "csv"])
+    tables.add_argument("--out", help="output folder (default DIR/tables)")
+    tables.set_defaults(func=_tables)
 
     add_import_parser(sub)  # humal-nb import FORMAT SRC --out FILE.jsonl [--positive VALUE]
     add_export_parser(sub)  # humal-nb export RUN --out FILE.(csv|parquet)
@@ -121,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     absolute_path_variables()
+    record_start_folder()  # reports name folders relative to it (display_path), also in kernels
     try:
         return args.func(args)
     except HumalError as exc:

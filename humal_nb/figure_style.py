@@ -1,0 +1,163 @@
+"""How every publication figure of humal_nb looks and is written: one palette, two widths, three formats.
+
+- **Palette**: Okabe-Ito (Okabe and Ito 2008), the eight colours that stay apart under the
+  common colour-vision deficiencies. `STRATEGY_COLORS` is the one mapping from a strategy
+  (and the human attention) to its colour; every figure asks `line_style` for a strategy's
+  or a control arm's colour, so HuMAL-AL is vermillion in Fig. 3, 4, 5 and 6 alike. A control
+  arm (`arms`: `al+random`, `al+f0.1`) keeps its strategy's colour, with a dashed line for
+  another rationale source and a lighter tint and other marker for a smaller rationale budget.
+  Heatmaps use the sequential single-hue "Blues" map (as the HTML reports), readable under
+  colour-vision deficiencies and in grey print, with dark words drawn white.
+- **Sizes**: `ONE_COLUMN` (3.3 in) and `TWO_COLUMN` (7 in) wide, the widths of a one- and a
+  two-column paper figure; 8 pt text.
+- **Formats** (`FORMATS`): vector PDF and SVG, 300-dpi PNG. `pdf.fonttype` 42 embeds the font
+  as TrueType, so the text stays text (selectable, editable, searchable) and publishers'
+  checks that refuse Type 3 fonts pass. `svg.fonttype` 'path': SVG cannot embed a font, so
+  glyphs are written as outlines and the figure looks the same on a machine without DejaVu
+  Sans ('none' would leave the look to the viewer's fonts). Dates are left out of the PDF
+  and SVG metadata and SVG ids are salted with a constant, so the same data writes the same
+  bytes. Nothing is rasterized (no `imshow`; the colour bar's solids are kept vector).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+from matplotlib.colors import to_hex, to_rgb
+from matplotlib.figure import Figure
+
+from humal_nb import arms
+from humal_nb.errors import ParameterError
+from humal_nb.names import DEFAULT_RATIONALE_FRACTION, DEFAULT_RATIONALE_SOURCE
+
+#: Okabe-Ito colour-blind-safe palette
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+#: the one colour of each strategy (and of the human attention) in every figure
+STRATEGY_COLORS = {
+    "baseline": OKABE_ITO["blue"],
+    "al": OKABE_ITO["vermillion"],
+    "an": OKABE_ITO["bluish_green"],
+    "ap": OKABE_ITO["reddish_purple"],
+    "human": OKABE_ITO["orange"],
+}
+OTHER_COLOR = OKABE_ITO["black"]  # a strategy name humal_nb does not know
+MARKERS = {"baseline": "o", "al": "s", "an": "^", "ap": "D", "human": "X"}
+SOURCE_LINESTYLES = {"human": "-", "random": "--", "uniform": "-."}
+HEATMAP_CMAP = "Blues"
+
+ONE_COLUMN = 3.3  # inches
+TWO_COLUMN = 7.0
+FORMATS = ("pdf", "svg", "png")
+DPI = 300
+
+RC: dict[str, Any] = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],  # shipped with matplotlib: the same glyphs everywhere
+    "font.size": 8,
+    "axes.titlesize": 8,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.6,
+    "lines.linewidth": 1.2,
+    "lines.markersize": 4,
+    "errorbar.capsize": 2,
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "humal_nb",
+    "savefig.dpi": DPI,
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.02,
+}
+METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "png": {}}
+
+
+@contextlib.contextmanager
+def style() -> Iterator[None]:
+    """The publication rcParams, for drawing and saving (the caller's settings come back after)."""
+    with matplotlib.rc_context(RC):
+        yield
+
+
+def _tint(color: str, share: float) -> str:
+    """`color` mixed with white: share 0 is the colour, 1 is white."""
+    return to_hex(tuple(c + (1 - c) * share for c in to_rgb(color)))
+
+
+def line_style(key: str) -> dict[str, Any]:
+    """Colour, line style and marker of a strategy, an arm key (`arms.arm_key`) or `human`."""
+    strategy, source, fraction = arms.split_key(key)
+    color = STRATEGY_COLORS.get(strategy, OTHER_COLOR)
+    marker = MARKERS.get(strategy, "o")
+    if fraction != DEFAULT_RATIONALE_FRACTION:
+        color = _tint(color, 0.55 * (1 - fraction))
+        marker = "v" if fraction < 0.5 else "P"
+    linestyle = SOURCE_LINESTYLES.get(source, ":") if source != DEFAULT_RATIONALE_SOURCE else "-"
+    return {"color": color, "linestyle": linestyle, "marker": marker}
+
+
+def new_figure(width: float, height: float, ncols: int = 1, nrows: int = 1, **subplots: Any) -> tuple[Figure, Any]:
+    """A figure (no pyplot: nothing global, no GUI backend) and its axes, as `Figure.subplots`."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots(nrows, ncols, squeeze=False, **subplots)
+
+
+def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
+    """'pdf,svg' -> ('pdf', 'svg'); refuses a format outside FORMATS, naming the valid ones."""
+    items = [t.strip().lower().lstrip(".") for t in (text.split(",") if isinstance(text, str) else text)]
+    items = [t for t in dict.fromkeys(items) if t]
+    unknown = [t for t in items if t not in FORMATS]
+    if unknown or not items:
+        raise ParameterError(f"figure format(s) {unknown or text!r} unknown; valid: {', '.join(FORMATS)}.")
+    return tuple(items)
+
+
+def file_stem(text: str) -> str:
+    """A name safe in every file system: letters, digits, '.', '-' and '_' only."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "figure"
+
+
+def save(fig: Figure, out_dir: Path, name: str, formats: Sequence[str] = FORMATS) -> list[Path]:
+    """Write `fig` as `out_dir/name.<format>` for each format; returns the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        path = out_dir / f"{file_stem(name)}.{fmt}"
+        fig.savefig(path, format=fmt, dpi=DPI, metadata=METADATA.get(fmt) or None)
+        paths.append(path)
+    return paths
+
+
+__all__ = [
+    "FORMATS",
+    "HEATMAP_CMAP",
+    "OKABE_ITO",
+    "ONE_COLUMN",
+    "STRATEGY_COLORS",
+    "TWO_COLUMN",
+    "file_stem",
+    "line_style",
+    "new_figure",
+    "parse_formats",
+    "save",
+    "style",
+]

@@ -1,0 +1,94 @@
+"""What `humal-nb figures` and `humal-nb tables` read: a grid's folder, or a run with its baseline.
+
+- A **grid** is a folder with `summary.csv` (what `humal-nb grid` and `humal-nb report`
+  write; `grid.json` beside it names the cells). Its cells' folders are read only for the
+  loss histories (Fig. 5).
+- A **run** is a folder with a finished `metrics.json`; with a finished `baseline/` beside
+  it (`compare_baseline: true`) it is a comparison. `run_models` lists the baseline first,
+  then the run, each with its metrics and, where the folder has it, its `attention.json`.
+
+Both commands return `Written`: the files written and a note for each figure or table the
+folder cannot give (and why), which the command line prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from humal_nb import arms, runs
+from humal_nb.errors import DataNotFoundError
+from humal_nb.names import BASELINE_DIR, SUMMARY_FILE
+
+GRID, RUN = "grid", "run"
+
+
+class Written(NamedTuple):
+    """`files`: every file written, in order; `notes`: what was skipped, and why."""
+
+    files: list[Path]
+    notes: list[str]
+
+
+def folder_kind(folder: str | Path) -> str:
+    """`grid` (the folder has summary.csv) or `run` (a finished metrics.json); else an error that says what to pass."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataNotFoundError(f"{str(folder)!r} is not a folder: pass a run's or a grid's output folder.")
+    if (folder / SUMMARY_FILE).is_file():
+        return GRID
+    if runs.is_complete(folder):
+        return RUN
+    raise DataNotFoundError(
+        f"{str(folder)!r} is neither a grid (no {SUMMARY_FILE}: run `humal-nb report DIR` on a grid first) "
+        f"nor a finished run (no complete {runs.METRICS_FILE})."
+    )
+
+
+@dataclass
+class RunModel:
+    """One trained model of a run folder: its arm key (`arms.arm_key`), display name, folder,
+    `metrics.json` and the per-review records of its `attention.json` (None without one)."""
+
+    key: str
+    label: str
+    folder: Path
+    metrics: dict[str, Any]
+    records: list[dict[str, Any]] | None
+
+
+def _model(folder: Path) -> RunModel:
+    metrics = runs.read_metrics(folder)
+    key = arms.arm_key(metrics.get("strategy", ""), metrics.get("rationale_source", "human"),
+                       metrics.get("rationale_fraction", 1.0))
+    path = folder / runs.ATTENTION_FILE
+    records = runs.read_json(path).get("reviews") if path.is_file() else None
+    return RunModel(key, arms.label(key), folder, metrics, records or None)
+
+
+def run_models(folder: str | Path) -> list[RunModel]:
+    """The run's baseline (when `baseline/` holds a finished run) and the run itself."""
+    folder = Path(folder)
+    models = [_model(folder)]
+    if runs.is_complete(folder / BASELINE_DIR):
+        models.insert(0, _model(folder / BASELINE_DIR))
+    if len(models) == 2 and models[0].label == models[1].label:
+        for model in models:
+            model.label = f"{model.label} ({model.folder.name})"
+    return models
+
+
+def comparison(folder: str | Path) -> Any:
+    """The run and its baseline joined per test review (`compare.load_comparison`), or None
+    when the folder is not a pair with both `attention.json` files."""
+    from humal_nb import compare
+
+    folder = Path(folder)
+    pair = folder / BASELINE_DIR
+    if not all((f / runs.ATTENTION_FILE).is_file() and runs.is_complete(f) for f in (folder, pair)):
+        return None
+    return compare.load_comparison(pair, folder)
+
+
+__all__ = ["GRID", "RUN", "RunModel", "Written", "comparison", "folder_kind", "run_models"]

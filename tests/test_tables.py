@@ -1,0 +1,99 @@
+"""humal_nb.tables: Table III from the committed table3 record (numbers recomputed here from
+summary.csv), the paired differences, and a run pair's tables in LaTeX, Markdown and CSV."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fake_runs import write_pair
+from scipy import stats as scipy_stats
+
+from humal_nb import tables
+from humal_nb.cli import main
+from humal_nb.errors import ParameterError
+
+REPO = Path(__file__).resolve().parents[1]
+TABLE3 = REPO / "outputs" / "replication" / "table3"
+LABELS = {"baseline": "Baseline", "al": "HuMAL-AL", "an": "HuMAL-AN", "ap": "HuMAL-AP"}
+
+
+@pytest.fixture(scope="module")
+def summary() -> pd.DataFrame:
+    frame = pd.read_csv(TABLE3 / "summary.csv")
+    return frame[frame["status"] == "finished"]
+
+
+def latex_rows(text: str) -> list[list[str]]:
+    """The body rows of a booktabs tabular, cells stripped."""
+    body = text.split("\\midrule", 1)[1].split("\\bottomrule", 1)[0]
+    return [[c.strip() for c in line.rstrip(" \\").split("&")] for line in body.strip().splitlines()]
+
+
+def test_latex_table3_means_equal_summary_csv(tmp_path: Path, summary: pd.DataFrame) -> None:
+    written = tables.write_tables(TABLE3, "latex", out=tmp_path)
+    assert {p.name for p in written.files} == {"table3_auc.tex", "table5_attention.tex"}
+    assert any("Table IV skipped" in note for note in written.notes)
+    text = (tmp_path / "table3_auc.tex").read_text()
+    assert "\\toprule" in text and "\\midrule" in text and "\\bottomrule" in text
+    means = summary.groupby(["data_size", "imbalance_ratio", "strategy"])["auc"].agg(["mean", "std", "count"])
+    rows = latex_rows(text)
+    assert len(rows) == len(means)
+    for size, ratio, label, n, cell, *_ in rows:
+        strategy = {v: k for k, v in LABELS.items()}[label]
+        mean, std, count = means.loc[(int(size), float(ratio.replace("\\%", "")) / 100, strategy)]
+        assert int(n) == count
+        assert re.fullmatch(rf"{mean:.2f}\*? \({std:.2f}\)", cell), (size, ratio, label, cell)
+
+
+def test_paired_difference_is_the_mean_of_per_bootstrap_differences(tmp_path: Path, summary: pd.DataFrame) -> None:
+    tables.write_tables(TABLE3, "csv", out=tmp_path)
+    numbers = pd.read_csv(tmp_path / "table3_auc.csv")
+    cell = summary[(summary["data_size"] == 250) & (summary["imbalance_ratio"] == 0.01)]
+    base = cell[cell["strategy"] == "baseline"].set_index("bootstrap")["auc"]
+    for strategy in ("al", "an"):
+        strat = cell[cell["strategy"] == strategy].set_index("bootstrap")["auc"]
+        common = base.index.intersection(strat.index)
+        diff = (strat[common] - base[common]).to_numpy()
+        row = numbers[(numbers["data_size"] == 250) & (numbers["imbalance_ratio"] == 0.01)
+                      & (numbers["strategy"] == strategy)].iloc[0]
+        low, high = scipy_stats.t.interval(0.95, len(diff) - 1, loc=diff.mean(), scale=scipy_stats.sem(diff))
+        assert row["diff_mean"] == pytest.approx(diff.mean())
+        assert (row["diff_low"], row["diff_high"]) == pytest.approx((low, high))
+        assert row["diff_pairs"] == len(common)
+        p = scipy_stats.ttest_rel(strat[common], base[common], alternative="greater").pvalue
+        assert row["p_value"] == pytest.approx(p)
+    assert numbers.loc[numbers["strategy"] == "baseline", "diff_mean"].isna().all()
+
+
+def test_markdown_and_csv_hold_no_machine_path(tmp_path: Path) -> None:
+    for fmt in ("markdown", "csv"):
+        written = tables.write_tables(TABLE3, fmt, out=tmp_path / fmt)
+        for path in written.files:
+            text = path.read_text()
+            assert str(REPO) not in text and str(tmp_path) not in text
+    markdown = (tmp_path / "markdown" / "table3_auc.md").read_text()
+    assert "| 250 | 1% | HuMAL-AL | 20 | 0.95* (0.03) |" in markdown
+
+
+def test_run_pair_tables(tmp_path: Path) -> None:
+    run = write_pair(tmp_path)
+    assert main(["tables", str(run), "--format", "markdown", "--out", str(tmp_path / "t")]) == 0
+    files = sorted(p.name for p in (tmp_path / "t").iterdir())
+    assert files == ["metrics.md", "table5_cosine.md"]
+    metrics = (tmp_path / "t" / "metrics.md").read_text()
+    assert "| Baseline | 0.700 |" in metrics and "| HuMAL-AL | 0.900 |" in metrics
+    assert "| HuMAL-AL - Baseline | 0.200 |" in metrics
+    written = tables.write_tables(run, "latex", out=tmp_path / "l")
+    assert any("faithfulness skipped" in note and "model/" in note for note in written.notes)
+    for path in written.files:
+        assert str(tmp_path) not in path.read_text()
+
+
+def test_bad_format_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match="html"):
+        tables.write_tables(TABLE3, "html", out=tmp_path)
+    assert np.isnan(tables._interval(np.array([0.1]), 0.95)["diff_low"])
