@@ -31,6 +31,7 @@ from typing import Any
 from humal_nb import runs
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
 from humal_nb.names import BASELINE_DIR, DEVICES
+from humal_nb.paths import display_path
 
 EXPORT_SUFFIXES = (".csv", ".parquet")
 PREDICT_SUFFIXES = (".csv", ".jsonl", ".parquet")
@@ -275,11 +276,11 @@ def add_predict_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPars
 
 
 def _export_command(args: argparse.Namespace) -> int:
-    print(f"wrote {export_attention(args.run, args.out)}")
+    print(f"wrote {display_path(export_attention(args.run, args.out))}")
     return 0
 
 
 def _predict_command(args: argparse.Namespace) -> int:
     path = predict_texts(args.run, args.texts, args.out, batch_size=args.batch_size, device=args.device)
-    print(f"wrote {path}")
+    print(f"wrote {display_path(path)}")
     return 0

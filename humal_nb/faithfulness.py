@@ -48,7 +48,7 @@ word are not scored, as in `analysis.plausibility`.
 (`faithfulness_cache.json`, keyed by the model's weights, max_length and device), so a
 report is computed once. `compare_faithfulness` scores a `compare.Comparison`.
 
-(Just over 500 lines: the erasure metrics, their model runner with its cache, and IOU-F1
+(Over 500 lines: the erasure metrics, their model runner with its cache, and IOU-F1
 share the ranking and reduction rules stated here.)
 """
 
@@ -77,6 +77,9 @@ MODELS = ("baseline", "humal")  # the models under test
 
 #: P(label 1) of each text, given as word lists
 Predictor = Callable[[Sequence[Sequence[str]]], npt.ArrayLike]
+#: told after each step of `erasure_records`: (the k scored, reviews scored at that k, reviews)
+StepCallback = Callable[[float, int, int], None]
+STEP_REVIEWS = 20  # reviews per step of `erasure_records` (one call of the model each)
 
 RECORD_COLUMNS = [
     "model", "source", "review_id", "label", "percent", "n_words", "k", "top", "full_prob", "pred",
@@ -133,8 +136,10 @@ def random_scores(lengths: Sequence[int], seed: int = 0) -> list[np.ndarray]:
 
 # ---------------------------------------------------------------------- erasure
 def _probs(predict: Predictor, texts: list[tuple[str, ...]]) -> dict[tuple[str, ...], float]:
-    """P(1) of every distinct text, from one call of `predict`."""
+    """P(1) of every distinct text, from one call of `predict` (none for no text)."""
     unique = list(dict.fromkeys(texts))
+    if not unique:
+        return {}
     values = np.asarray(predict([list(t) for t in unique]), dtype=np.float64)
     if values.shape != (len(unique),):
         raise DataFormatError(f"the predictor returned {values.shape} probabilities for {len(unique)} texts.")
@@ -173,17 +178,20 @@ def erasure_records(
     visible: Sequence[int] | None = None,
     review_ids: Sequence[str] | None = None,
     labels: Sequence[int] | None = None,
+    on_step: StepCallback | None = None,
 ) -> pd.DataFrame:
     """Comprehensiveness and sufficiency of each source at each k, per review.
 
     Args:
         words_list: the reviews as word lists.
         sources: {source name: per review, [n_words] scores ranking its words}.
-        predict: P(label 1) of a list of word lists; called once, on every distinct text.
+        predict: P(label 1) of a list of word lists; called once per step (one k, up to
+            STEP_REVIEWS reviews), on the distinct texts no earlier step ran.
         percents: the k values, as fractions of the review's (visible) words.
         visible: per review, how many leading words the model sees (None: all).
         review_ids: ids for the records (default the review's position, as a string).
         labels: the reviews' true labels, kept in the records for `target="label"` (default -1).
+        on_step: told (k, reviews scored at k, reviews) after each step, e.g. a progress bar.
     Returns:
         one row per (source, review, percent): RECORD_COLUMNS but `model` (`top`: the
         top-k word indices, highest first; `*_prob`: P(1) of the whole visible review,
@@ -195,7 +203,7 @@ def erasure_records(
             visible is not None and len(visible) != len(words_list)):
         raise DataFormatError("review_ids, labels and visible must give one value per review.")
     plans = _plans(words_list, sources, percents, visible)
-    probs = _probs(predict, [t for p in plans for t in (p[6], p[7], p[8])])
+    probs = _stepped_probs(predict, plans, percents, len(words_list), on_step)
     rows = []
     for source, j, percent, n, k, top, seen, removed, kept in plans:
         full = probs[seen]
@@ -208,6 +216,23 @@ def erasure_records(
             "comprehensiveness": sign * (full - probs[removed]) + 0.0, "sufficiency": sign * (full - probs[kept]) + 0.0,
         })
     return pd.DataFrame(rows, columns=[c for c in RECORD_COLUMNS if c != "model"])
+
+
+def _stepped_probs(
+    predict: Predictor, plans: list[tuple], percents: Sequence[float], n_reviews: int, on_step: StepCallback | None
+) -> dict[tuple[str, ...], float]:
+    """P(1) of every text of the plans, k by k and STEP_REVIEWS reviews at a time (each
+    distinct text run once), telling `on_step` after each step."""
+    steps: dict[tuple[float, int], list[tuple]] = {
+        (float(p), start): [] for p in percents for start in range(0, n_reviews, STEP_REVIEWS)}
+    for plan in plans:
+        steps[(float(plan[2]), plan[1] - plan[1] % STEP_REVIEWS)].append(plan)
+    probs: dict[tuple[str, ...], float] = {}
+    for (percent, start), part in steps.items():
+        probs.update(_probs(predict, [t for p in part for t in (p[6], p[7], p[8]) if t not in probs]))
+        if on_step is not None:
+            on_step(percent, min(start + STEP_REVIEWS, n_reviews), n_reviews)
+    return probs
 
 
 AOPC_COLUMNS = ["comprehensiveness", "comprehensiveness_se", "sufficiency", "sufficiency_se", "n_reviews"]
@@ -487,6 +512,7 @@ def compare_faithfulness(
     device: str = "auto",
     batch_size: int = 64,
     cache: bool = True,
+    progress: bool = False,
 ) -> Faithfulness:
     """ERASER faithfulness of human, baseline, HuMAL and random attention under each model.
 
@@ -497,6 +523,9 @@ def compare_faithfulness(
         models: the models under test, keys of `comparison.names`.
         sources: the attention sources: `human`, `baseline`, `humal` (the saved last-layer
             word attention of that run), `random`.
+        progress: a bar per model under test, "faithfulness: Baseline ... k=5 %, review 40/200",
+            in the notebook or console; without it, on the command's terminal when
+            `$HUMAL_PROGRESS` is "terminal" (`progress.erasure_bar`).
     Returns:
         a Faithfulness: records of every model x source x review x k, and IOU-F1 per source.
     """
@@ -508,14 +537,16 @@ def compare_faithfulness(
     if unknown:
         raise ParameterError(f"unknown source or model {unknown}; sources: {', '.join(SOURCES)}; models: baseline, humal.")
     chosen = {s: scores[s] for s in sources}
-    parts, computed = [], {}
+    from humal_nb.progress import erasure_bar
+
+    parts, computed, names = [], {}, comparison.names
     for which in models:
         predictor = ModelPredictor(comparison.run_dir(which), device=device, batch_size=batch_size, cache=cache)
-        records = erasure_records(words, chosen, predictor, percents, predictor.visible(words),
-                                  list(frame["review_id"]), list(frame["label"]))
+        with erasure_bar(f"faithfulness: {names[which]}", percents, len(words), progress) as on_step:
+            records = erasure_records(words, chosen, predictor, percents, predictor.visible(words),
+                                      list(frame["review_id"]), list(frame["label"]), on_step=on_step)
         parts.append(records.assign(model=which)[RECORD_COLUMNS])
         computed[which] = predictor.computed
-    names = comparison.names
     return Faithfulness(
         records=pd.concat(parts, ignore_index=True),
         iou=iou_table(list(frame["maps"]), chosen),
@@ -534,6 +565,7 @@ __all__ = [
     "IOU_THRESHOLD",
     "ModelPredictor",
     "PERCENTS",
+    "STEP_REVIEWS",
     "TARGETS",
     "aopc_table",
     "compare_faithfulness",

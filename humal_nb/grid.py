@@ -72,7 +72,7 @@ from humal_nb.names import (
     STATUS_INTERRUPTED,
     STATUS_NOT_ENOUGH_DATA,
 )
-from humal_nb.paths import outputs_dir
+from humal_nb.paths import display_path, outputs_dir
 
 
 # ---------------------------------------------------------------------- the grid
@@ -251,7 +251,7 @@ def _run_locked(
 ) -> dict[str, Any]:
     names = grid.cell_names()
     runnable, counts = _plan(grid, grid_dir, path)
-    tracker = _Tracker(grid.name, names, counts, len(names) - len(runnable), progress)
+    tracker = _Tracker(grid.name, names, counts, len(names) - len(runnable), progress, workers, started)
     threads = max(1, (os.cpu_count() or 1) // workers)
     tasks = []
     for i in runnable:
@@ -288,32 +288,57 @@ def _plan(grid: Grid, grid_dir: Path, path: Any) -> tuple[list[int], dict[str, i
     return runnable, counts
 
 
-class _Tracker:
-    """The grid's progress bar, its counts by status and each cell's wall time."""
+#: seconds between two redraws of the grid's progress line while no cell ends (its elapsed time)
+REFRESH_SECONDS = 10.0
 
-    def __init__(self, name: str, names: list[str], counts: dict[str, int], initial: int, progress: bool) -> None:
+
+class _Tracker:
+    """The grid's progress bar, its counts by status and each cell's wall time. The bar's line
+    (`progress.grid_progress_text`) says the cells done, failed and left, the time elapsed and
+    an estimate of the time left; it is redrawn as each cell ends and every REFRESH_SECONDS."""
+
+    def __init__(self, name: str, names: list[str], counts: dict[str, int], initial: int, progress: bool,
+                 workers: int = 1, started: float | None = None) -> None:
         from tqdm.auto import tqdm
 
-        self.names, self.counts, self.progress = names, counts, progress
+        self.names, self.counts, self.progress, self.workers = names, counts, progress, workers
+        self.started = time.perf_counter() if started is None else started
         self.cell_seconds: dict[str, float] = {}
-        self.bar = tqdm(total=len(names), initial=initial, desc=f"grid {name}", unit="cell", disable=not progress)
+        self.finished_seconds: list[float] = []  # the estimate of the time left reads these
+        self.bar = tqdm(total=len(names), initial=initial, desc=f"grid {name}", unit="cell", disable=not progress,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} cells{postfix}")
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, daemon=True) if progress else None
         self._show()
+        if self._ticker is not None:
+            self._ticker.start()
 
-    def _show(self) -> None:
-        c = self.counts
-        self.bar.set_postfix(done=c[STATUS_FINISHED], skipped=c["skipped"], failed=c[STATUS_FAILED],
-                             not_enough_data=c[STATUS_NOT_ENOUGH_DATA])
+    def _show(self, refresh: bool = True) -> None:
+        from humal_nb.progress import grid_progress_text
+
+        self.bar.set_postfix_str(grid_progress_text(self.counts, len(self.names), time.perf_counter() - self.started,
+                                                    self.finished_seconds, self.workers), refresh=refresh)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(REFRESH_SECONDS):
+            self._show()
 
     def on_done(self, i: int, outcome: dict[str, Any]) -> None:
         status = outcome["status"]
-        self.cell_seconds[self.names[i]] = outcome.get("wall_seconds", outcome.get("seconds", float("nan")))
+        seconds = outcome.get("wall_seconds", outcome.get("seconds", float("nan")))
+        self.cell_seconds[self.names[i]] = seconds
+        if status == STATUS_FINISHED:
+            self.finished_seconds.append(seconds)
         self.counts[status] = self.counts.get(status, 0) + 1
+        self._show(refresh=False)
         self.bar.update(1)
-        self._show()
         if status == STATUS_FAILED and self.progress:
             self.bar.write(f"cell {self.names[i]} failed: {outcome.get('error', '')}")
 
     def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
         self.bar.close()
 
 
@@ -329,7 +354,8 @@ def _finish(
               "summary": str(summary_path), "report": None, "cell_seconds": tracker.cell_seconds}
     if interrupted:
         kept = sum(runs.is_complete(grid_dir / name) for name in names)
-        print(f"grid {grid.name}: interrupted; {kept} finished cells of {len(names)} are kept in {grid_dir}. "
+        print(f"grid {grid.name}: interrupted; {kept} finished cells of {len(names)} are kept in "
+              f"{display_path(grid_dir)}. "
               "Run the same command again to resume.")
         raise KeyboardInterrupt
     if report:
@@ -339,7 +365,8 @@ def _finish(
         print(
             f"grid {grid.name}: {counts[STATUS_FINISHED]} finished, {counts['skipped']} skipped (done before), "
             f"{counts[STATUS_NOT_ENOUGH_DATA]} not enough data, {counts[STATUS_FAILED]} failed "
-            f"in {result['seconds']:.0f} s\nsummary: {summary_path}\nreport: {result['report']}"
+            f"in {result['seconds']:.0f} s\nsummary: {display_path(summary_path)}\n"
+            f"report: {display_path(result['report']) if result['report'] else None}"
         )
     return result
 

@@ -1,4 +1,5 @@
-"""Where things live: repository root, data directory, default model, outputs."""
+"""Where things live: repository root, data directory, default model, outputs; and how reports
+name a folder (`display_path`: relative to where the command ran, never the machine's absolute path)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,54 @@ def absolute_path_variables() -> None:
         value = os.environ.get(name)
         if value:
             os.environ[name] = str(Path(value).expanduser().resolve())
+
+
+#: the folder a `humal-nb` command was started in (set by the CLI): what `display_path` names
+#: folders relative to, since notebook kernels and grid workers run in the repository's root
+CWD_VARIABLE = "HUMAL_CWD"
+
+
+def record_start_folder() -> None:
+    """Record the folder the command was started in as `$HUMAL_CWD`, for the kernels and
+    workers it starts (they inherit it, but run in the repository's root)."""
+    os.environ[CWD_VARIABLE] = os.getcwd()
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """How reports, notebook outputs and messages name a folder or file, never by the machine's
+    absolute path: relative to the folder the command was started in (`$HUMAL_CWD`, else the
+    working directory), else under the outputs folder (`outputs/quickstart`), else under the
+    home folder (`~/runs/x`), else its last two parts (`pytest-7/grid`)."""
+    target = _absolute(path)
+    start = _inside(target, _absolute(os.environ.get(CWD_VARIABLE) or os.getcwd()))
+    if start is not None:
+        return start.as_posix() if start.parts else "."
+    outputs = _absolute(outputs_dir())
+    below = _inside(target, outputs)
+    if below is not None:
+        return (Path(outputs.name) / below).as_posix()
+    try:
+        home = _inside(target, Path.home())
+    except RuntimeError:  # no home folder known
+        home = None
+    if home is not None:
+        return f"~/{home.as_posix()}" if home.parts else "~"
+    return "/".join(target.parts[1:][-2:]) or "."
+
+
+def _absolute(path: str | os.PathLike) -> Path:
+    """`path` made absolute from the working directory, `~` expanded, `..` folded."""
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
+def _inside(path: Path, folder: Path) -> Path | None:
+    """`path` relative to `folder` when it lies inside it (symbolic links followed if need be)."""
+    for inner, outer in ((path, folder), (path.resolve(), folder.resolve())):
+        try:
+            return inner.relative_to(outer)
+        except ValueError:
+            continue
+    return None
 
 
 def outputs_dir() -> Path:

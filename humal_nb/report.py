@@ -28,6 +28,7 @@ from humal_nb.names import (
     STATUS_FINISHED,
     SUMMARY_FILE,
 )
+from humal_nb.paths import display_path
 from humal_nb.stats import NOT_ENOUGH_DATA, format_ratio
 
 RESULT_COLUMNS = ("status", "auc", "accuracy", "f1", "cosine_to_human", "high_attention_rate", "train_seconds", "error")
@@ -231,18 +232,19 @@ def heading_html(text: str, level: int = 3) -> str:
 
 
 def grid_header_html(grid_dir: str | Path, summary: pd.DataFrame) -> str:
-    """The grid's name, folder and how many cells have each status, escaped."""
+    """The grid's name, folder (`display_path`) and how many cells have each status, escaped."""
     counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in summary["status"].value_counts().items())
     return (
         f"{heading_html('Grid ' + Path(grid_dir).name, 2)}"
-        f"{note_html(f'{len(summary)} cells: {counts}. Folder: {grid_dir}')}"
+        f"{note_html(f'{len(summary)} cells: {counts}. Folder: {display_path(grid_dir)}')}"
     )
 
 
 # ---------------------------------------------------------------------- one run's report
 def run_header_html(config: RunConfig) -> str:
-    """One run's set-up in a sentence or two, escaped."""
-    data = config.data_file or config.data_dir or "Yelp-HAT (default location)"
+    """One run's set-up in a sentence or two, escaped (the data folder by `display_path`)."""
+    given = config.data_file or config.data_dir
+    data = display_path(given) if given else "Yelp-HAT (default location)"
     group = f", length group {config.length_group}" if config.length_group else ""
     text = (
         f"Strategy {arms.label(arms.arm_key(config.strategy, config.rationale_source, config.rationale_fraction))} "
@@ -253,6 +255,11 @@ def run_header_html(config: RunConfig) -> str:
         f"max_length {config.max_length}. Data: {data}."
     )
     return note_html(text)
+
+
+def saved_html(saved: str | Path | None) -> str:
+    """Where a run was saved (`display_path`), or that it was not (out_dir empty), escaped."""
+    return note_html(f"Saved in {display_path(saved)}." if saved else "Not saved: out_dir is empty.")
 
 
 def metrics_table(metrics: dict[str, Any], baseline: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -300,6 +307,7 @@ __all__ = [
     "note_html",
     "read_summary",
     "run_header_html",
+    "saved_html",
     "sizes_per_ratio",
     "split_by_length",
     "status_counts",

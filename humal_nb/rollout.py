@@ -16,13 +16,16 @@ special tokens dropped, renormalized over the words), as the saved eq. 1 attenti
 Families (see `attention.py`): BERT-family encoders read the first token's row, with
 right padding; GPT-2 (a BOS token prepended, causal attention) and XLNet (left padding)
 read the last real token's row. Texts are batched longest first; each text's attention
-is cut to its real tokens before the product, so padding never enters a row.
+is cut to its real tokens before the product, so padding never enters a row. A long
+`word_readings` shows a progress bar over the texts, named and shown as `progress_as` says
+(its callers reach it through a cache, `model_attention.readings`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -34,6 +37,20 @@ from humal_nb.errors import DataFormatError, ModelError
 from humal_nb.tokens import collate, encode_texts, padding_of, tokens_to_words
 
 READINGS = ("first", "last", "rollout")  # what `word_readings` returns per text
+#: `word_readings`' progress bar: (its description, shown in the notebook or console); see `progress_as`
+_BAR: ContextVar[tuple[str, bool]] = ContextVar("rollout_bar", default=("rollout", False))
+
+
+@contextmanager
+def progress_as(desc: str, progress: bool = False) -> Iterator[None]:
+    """Within it, `word_readings` names its progress bar `desc` (e.g. "rollout: Baseline") and
+    shows it in the notebook or console when `progress`; else only on the command's terminal
+    when `$HUMAL_PROGRESS` is "terminal" (`progress.labelled_bar`)."""
+    token = _BAR.set((desc, progress))
+    try:
+        yield
+    finally:
+        _BAR.reset(token)
 
 
 # ---------------------------------------------------------------------- the matrices
@@ -141,13 +158,16 @@ def word_readings(
         {"first": ..., "last": ..., "rollout": ...}: per text an [n_words] array summing
         to 1: the first and last layer's head-mean row (eq. 1) and the rollout row.
     """
+    from humal_nb.progress import labelled_bar
+
     backbone = backbone_of(model)
     family = family_of(backbone.config)
     encoded = encode_texts(tokenizer, family, words_list, max_length=max_length)
     device = next(model.parameters()).device
     out: dict[str, list[np.ndarray]] = {name: [np.zeros(0)] * len(encoded) for name in READINGS}
     order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].input_ids))
-    with eager_attention(backbone):
+    desc, progress = _BAR.get()
+    with eager_attention(backbone), labelled_bar(len(order), desc, progress, unit="review") as bar:
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
             batch = collate([encoded[i] for i in index], *padding_of(tokenizer))
@@ -163,6 +183,7 @@ def word_readings(
                 readings = _text_readings(layers, family, encoded[i].word_ids, encoded[i].n_words)
                 for name in READINGS:
                     out[name][i] = readings[name]
+            bar.update(len(index))
     return out
 
 
@@ -170,6 +191,7 @@ __all__ = [
     "READINGS",
     "cls_position",
     "eager_attention",
+    "progress_as",
     "rollout_matrix",
     "rollout_row",
     "rollout_words",

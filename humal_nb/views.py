@@ -30,6 +30,7 @@ import plotly.graph_objects as go
 
 from humal_nb import compare, plots
 from humal_nb.compare import Comparison
+from humal_nb.paths import display_path
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 COLORSCALE = "Blues"
@@ -247,7 +248,7 @@ def comparison_header_html(comparison: Comparison) -> str:
                 f"{m.get('n_train', '?')} training reviews (ratio {m.get('imbalance_ratio', '?')})",
                 f"{m.get('epochs', '?')} epochs",
             ]
-        folder = comparison.run_dir(which)
+        folder = display_path(comparison.run_dir(which))  # relative, never the machine's absolute path
         items.append(f"<li><b>{escape(name)}</b>: {escape(', '.join(facts))} <code>{escape(folder)}</code></li>")
     return f'<ul class="humal-runs" style="font-size:13px;">{"".join(items)}</ul>'
 
@@ -342,12 +343,13 @@ def plausibility_faithfulness_html(comparison: Comparison, faith: Any) -> str:
     return figure_html(plausibility_faithfulness_figure(compare.plausibility_faithfulness(comparison, faith)))
 
 
-def rollout_html(comparison: Comparison, reviews: pd.DataFrame | None = None) -> str:
+def rollout_html(comparison: Comparison, reviews: pd.DataFrame | None = None, progress: bool = False) -> str:
     """Cosine to human and IOU-F1 of each model's attention read as the saved last layer
-    (eq. 1), the first layer and attention rollout (escaped HTML; a note without models)."""
+    (eq. 1), the first layer and attention rollout (escaped HTML; a note without models).
+    `progress`: see `compare.rollout_summary`."""
     if not compare.has_models(comparison):
         return _note(FAITHFULNESS_NOTE)
-    return table_html(compare.rollout_summary(comparison, reviews),
+    return table_html(compare.rollout_summary(comparison, reviews, progress=progress),
                       caption="Cosine similarity to human attention, by way of reading the machine's attention")
 
 

@@ -14,6 +14,7 @@ from conftest import train_tiny_pair
 
 from humal_nb import analysis, compare, model_attention, notebooks, runs
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb.paths import display_path
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +248,7 @@ def test_compare_command_writes_the_report_of_two_finished_runs(pair, tmp_path, 
     out = tmp_path / "cmp"
     assert cli.main(["compare", str(humal_dir), "--baseline", str(baseline_dir), "--out", str(out)]) == 0
     report = out / compare.COMPARE_REPORT
-    assert f"report: {report}" in capsys.readouterr().out
+    assert f"report: {display_path(report)}" in capsys.readouterr().out  # not the machine's absolute path
     html = report.read_text()
     assert "Cosine similarity to human attention" in html and html.count('class="humal-heatmap"') == 5
     assert (out / runs.COMPARE_NOTEBOOK_FILE).is_file()

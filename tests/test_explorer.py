@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from humal_nb import bertviz_views, compare, explorer, model_attention, notebooks, runs, views
+from humal_nb.paths import display_path
 
 XSS = "<script>alert(1)</script>"
 LONG = [f"word{i}" for i in range(30)]
@@ -159,7 +160,8 @@ def test_tables_and_figure_html():
 
 def test_header_names_both_runs(synthetic):
     header = views.comparison_header_html(synthetic)
-    assert "Baseline" in header and "HuMAL-AL" in header and str(synthetic.humal_dir) in header
+    assert "Baseline" in header and "HuMAL-AL" in header and display_path(synthetic.humal_dir) in header
+    assert str(synthetic.humal_dir) not in header  # the folder as display_path names it, not the absolute path
 
 
 # ---------------------------------------------------------------------- layers, heads, bertviz: real runs

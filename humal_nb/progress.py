@@ -1,0 +1,92 @@
+"""What long steps show while they run: a labelled progress bar and the grid's progress line.
+
+- `labelled_bar(total, desc, progress, unit)`: `train.progress_bar` (in the notebook or
+  console when `progress`, else on the command's terminal when `$HUMAL_PROGRESS` is
+  "terminal", as `humal-nb run` and `humal-nb compare` set it for their notebook's kernel)
+  counting `unit`s, e.g. "rollout: Baseline" over reviews.
+- `erasure_bar(desc, percents, n_reviews, progress)`: that bar over every (k, review) of
+  `faithfulness.erasure_records`, as its `on_step`: "faithfulness: Baseline ... k=5 %, review 40/200".
+- `grid_progress_text(...)`: "12 done, 1 failed, 35 left; 4 min 10 s elapsed, about 12 min
+  left", the estimate from the durations of the cells finished so far.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from humal_nb.names import STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED, STATUS_NOT_ENOUGH_DATA
+
+
+def labelled_bar(total: int, desc: str, progress: bool, unit: str) -> Any:
+    """A tqdm bar of `total` `unit`s named `desc` (see the module docstring); close it when done."""
+    from humal_nb.train import progress_bar  # torch and the model code: only when a bar is wanted
+
+    bar = progress_bar(total, desc, progress)
+    bar.unit = unit
+    bar.refresh()  # drawn with its unit from the start
+    return bar
+
+
+@contextmanager
+def erasure_bar(desc: str, percents: Sequence[float], n_reviews: int,
+                progress: bool) -> Iterator[Callable[[float, int, int], None]]:
+    """A bar over `len(percents) * n_reviews` reviews; yields the `on_step(k, done, reviews)`
+    that `faithfulness.erasure_records` calls after each step. Closed on leaving."""
+    bar = labelled_bar(len(percents) * n_reviews, desc, progress, unit="review")
+    order = {float(p): i for i, p in enumerate(percents)}
+
+    def on_step(percent: float, done: int, total: int) -> None:
+        bar.set_postfix_str(f"k={100 * percent:g} %, review {done}/{total}", refresh=False)
+        bar.update(order[float(percent)] * total + done - bar.n)
+
+    try:
+        yield on_step
+    finally:
+        bar.close()
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as people read it: `35 s`, `4 min 10 s`, `2 h 05 min`."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def grid_progress_text(
+    counts: Mapping[str, int], cells: int, elapsed: float, durations: Sequence[float], workers: int = 1
+) -> str:
+    """A grid's progress line: cells done (finished now or before), not enough data, failed and
+    left; the time elapsed; and the time left, estimated as the mean duration of the cells
+    finished so far times the rounds of `workers` cells still to run.
+
+    Args:
+        counts: the grid's counts by status (`finished`, `skipped`, `not_enough_data`,
+            `failed`, `interrupted`; a missing key counts 0).
+        cells: the grid's cells in all.
+        elapsed: seconds since the grid started.
+        durations: wall seconds of each cell finished so far in this run.
+        workers: cells run at once.
+    """
+    done = counts.get(STATUS_FINISHED, 0) + counts.get("skipped", 0)
+    failed, unfillable = counts.get(STATUS_FAILED, 0), counts.get(STATUS_NOT_ENOUGH_DATA, 0)
+    left = max(0, cells - done - failed - unfillable - counts.get(STATUS_INTERRUPTED, 0))
+    parts = [f"{done} done"] + ([f"{unfillable} not enough data"] if unfillable else [])
+    text = f"{', '.join(parts)}, {failed} failed, {left} left; {duration_text(elapsed)} elapsed"
+    if not left:
+        return text
+    finished = [float(d) for d in durations if math.isfinite(float(d))]
+    if not finished:
+        return f"{text}, time left known after the first cell"
+    rounds = math.ceil(left / max(1, workers))
+    return f"{text}, about {duration_text(sum(finished) / len(finished) * rounds)} left"
+
+
+__all__ = ["duration_text", "erasure_bar", "grid_progress_text", "labelled_bar"]

@@ -1,0 +1,82 @@
+"""Long steps show progress: the grid's progress line, faithfulness's steps and bar, rollout's bar."""
+
+from __future__ import annotations
+
+import numpy as np
+from tiny_models import TOKENIZERS, tiny_model
+
+from humal_nb import faithfulness, progress, rollout
+from humal_nb.progress import duration_text, erasure_bar, grid_progress_text, labelled_bar
+
+
+def test_durations_read_as_people_say_them():
+    assert [duration_text(s) for s in (0, 35.4, 60, 250, 3599, 3600, 7500)] == [
+        "0 s", "35 s", "1 min 00 s", "4 min 10 s", "59 min 59 s", "1 h 00 min", "2 h 05 min"]
+
+
+def test_grid_progress_line_counts_cells_and_estimates_the_time_left():
+    counts = {"finished": 10, "skipped": 2, "failed": 1, "not_enough_data": 0, "interrupted": 0}
+    # 48 cells: 12 done, 1 failed, 35 left; cells took 60 s and 80 s (mean 70 s); 2 workers: 18 rounds
+    text = grid_progress_text(counts, 48, elapsed=250, durations=[60.0, 80.0], workers=2)
+    assert text == "12 done, 1 failed, 35 left; 4 min 10 s elapsed, about 21 min 00 s left"
+    assert grid_progress_text(counts, 48, 250, [60.0, 80.0], workers=1) == (
+        "12 done, 1 failed, 35 left; 4 min 10 s elapsed, about 40 min 50 s left")
+    assert grid_progress_text({"skipped": 3, "not_enough_data": 2}, 9, 5, []) == (
+        "3 done, 2 not enough data, 0 failed, 4 left; 5 s elapsed, time left known after the first cell")
+    assert grid_progress_text({"finished": 4, "failed": 1}, 5, 4000, [float("nan"), 900.0]) == (
+        "4 done, 1 failed, 0 left; 1 h 06 min elapsed")
+
+
+class FakeModel:
+    """P(1) = 0.5 + 0.1 per "good" kept; records each call's texts."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[list[str]]] = []
+
+    def __call__(self, texts):
+        self.calls.append([list(t) for t in texts])
+        return np.array([0.5 + 0.1 * t.count("good") for t in texts])
+
+
+def test_erasure_reports_each_step(monkeypatch):
+    """Steps of k x STEP_REVIEWS reviews: 5 reviews in steps of 2 at two k values."""
+    monkeypatch.setattr(faithfulness, "STEP_REVIEWS", 2)
+    reviews = [["good", "food", "here", "good"][: 2 + j % 3] for j in range(5)]
+    scores = [np.arange(len(r), dtype=float) for r in reviews]
+    steps, model = [], FakeModel()
+    records = faithfulness.erasure_records(reviews, {"s": scores}, model, (0.5, 1.0),
+                                           on_step=lambda *step: steps.append(step))
+    assert steps == [(0.5, 2, 5), (0.5, 4, 5), (0.5, 5, 5), (1.0, 2, 5), (1.0, 4, 5), (1.0, 5, 5)]
+    assert len(model.calls) <= 6 and len(records) == 10
+    texts = [tuple(t) for call in model.calls for t in call]
+    assert len(texts) == len(set(texts))  # no text run twice across the steps
+    whole = faithfulness.erasure_records(reviews, {"s": scores}, FakeModel(), (0.5, 1.0))
+    assert records.equals(whole)  # the steps change nothing in the records
+
+
+def test_faithfulness_bar_says_what_is_scored(capsys, monkeypatch):
+    def every_step(*args, **kwargs):  # a bar redrawn at every step (tqdm draws at most every 0.1 s)
+        bar = labelled_bar(*args, **kwargs)
+        bar.mininterval, bar.miniters = 0, 0
+        return bar
+
+    monkeypatch.setattr(progress, "labelled_bar", every_step)
+    with erasure_bar("faithfulness: Baseline", (0.05, 0.5), 3, progress=True) as on_step:
+        for percent in (0.05, 0.5):
+            for done in (2, 3):
+                on_step(percent, done, 3)
+    err = capsys.readouterr().err
+    assert "faithfulness: Baseline" in err and "k=5 %, review 2/3" in err and "k=50 %, review 3/3" in err
+    assert "6/6" in err and "review" in err
+
+
+def test_rollout_bar_is_named_by_its_caller(capsys):
+    model, tokenizer = tiny_model("bert", strategy="baseline"), TOKENIZERS["bert"]()
+    texts = [["the", "food", "was", "great"], ["never", "going", "back"], ["cold"]]
+    quiet = rollout.word_readings(model, tokenizer, texts, max_length=16, batch_size=2)
+    assert "rollout" not in capsys.readouterr().err  # no bar unless asked for (or $HUMAL_PROGRESS)
+    with rollout.progress_as("rollout: Baseline", progress=True):
+        shown = rollout.word_readings(model, tokenizer, texts, max_length=16, batch_size=2)
+    err = capsys.readouterr().err
+    assert "rollout: Baseline" in err and "3/3" in err
+    np.testing.assert_allclose(np.concatenate(shown["rollout"]), np.concatenate(quiet["rollout"]))
