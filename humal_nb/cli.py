@@ -1,4 +1,5 @@
-"""Command line: `humal-nb run | grid | report | compare | data-info | bench | figures | tables | import | export | predict`.
+"""Command line: `humal-nb run | grid | report | compare | data-info | bench | figures | tables | import | export | predict
+| replication`: every subcommand's parser is here.
 
 Only parses arguments and calls the library function that a notebook or a test would call.
 """
@@ -9,8 +10,6 @@ import argparse
 import sys
 
 from humal_nb.errors import HumalError
-from humal_nb.export import add_export_parser, add_predict_parser
-from humal_nb.importers import add_import_parser
 from humal_nb.names import DEVICES
 from humal_nb.paths import absolute_path_variables, display_path, record_start_folder
 
@@ -89,6 +88,46 @@ def _tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    import json
+
+    from humal_nb.importers import import_rationales
+
+    path = import_rationales(args.format, args.src, args.out, positive=args.positive)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    print(f"wrote {display_path(path)}: {len(rows)} rows, {len({r['text_id'] for r in rows})} texts")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from humal_nb.export import export_attention
+
+    print(f"wrote {display_path(export_attention(args.run, args.out))}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from humal_nb.export import predict_texts
+
+    path = predict_texts(args.run, args.texts, args.out, batch_size=args.batch_size, device=args.device)
+    print(f"wrote {display_path(path)}")
+    return 0
+
+
+def _replication(args: argparse.Namespace) -> int:
+    from humal_nb import replication
+
+    if not args.readme:
+        print(replication.block_markdown(args.grid_dir, args.paired_with))
+        return 0
+    try:
+        replication.update_readme(args.readme, args.grid_dir, args.block, args.paired_with)
+    except (ValueError, OSError) as exc:  # no block markers, or no such README
+        print(f"humal-nb replication: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="humal-nb",
@@ -151,10 +190,48 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_argument("--out", help="output folder (default DIR/tables)")
     tables.set_defaults(func=_tables)
 
-    add_import_parser(sub)  # humal-nb import FORMAT SRC --out FILE.jsonl [--positive VALUE]
-    add_export_parser(sub)  # humal-nb export RUN --out FILE.(csv|parquet)
-    add_predict_parser(sub)  # humal-nb predict RUN TEXTS --out FILE
+    _add_data_parsers(sub)
+    _add_replication_parser(sub)
     return parser
+
+
+def _add_data_parsers(sub: argparse._SubParsersAction) -> None:
+    """`import`, `export` and `predict`: rationales in, attention and predictions out."""
+    from humal_nb.importers import FORMATS
+
+    imports = sub.add_parser("import", help="convert rationales (ERASER, HateXplain, Label Studio) to the generic format")
+    imports.add_argument("format", choices=list(FORMATS), metavar="FORMAT", help=", ".join(FORMATS))
+    imports.add_argument("src", metavar="SRC",
+                         help="eraser: the data folder; hatexplain: dataset.json; labelstudio: the JSON export")
+    imports.add_argument("--out", required=True, metavar="FILE.jsonl", help="the generic file to write (a run's data_file)")
+    imports.add_argument("--positive", metavar="VALUE", help="the class (eraser) or choice (labelstudio) that is label 1")
+    imports.set_defaults(func=_import)
+
+    export = sub.add_parser("export", help="a finished run's human and machine attention, one row per (text, word)")
+    export.add_argument("run", metavar="RUN", help="a finished run folder (its baseline/ is included)")
+    export.add_argument("--out", required=True, metavar="FILE", help="the table to write: FILE.csv or FILE.parquet")
+    export.set_defaults(func=_export)
+
+    predict = sub.add_parser("predict", help="a trained run's probabilities and word attention for new texts")
+    predict.add_argument("run", metavar="RUN", help="a finished run folder with a saved model/ (save_model: true)")
+    predict.add_argument("texts", metavar="TEXTS", help="CSV or JSONL with columns text_id and text")
+    predict.add_argument("--out", required=True, metavar="FILE",
+                         help="FILE.jsonl (one object per text), FILE.csv or FILE.parquet (one row per word)")
+    predict.add_argument("--device", default="auto", choices=list(DEVICES))
+    predict.add_argument("--batch-size", type=int, default=64, help="texts per forward pass")
+    predict.set_defaults(func=_predict)
+
+
+def _add_replication_parser(sub: argparse._SubParsersAction) -> None:
+    """`replication`: a committed record's README block (`python -m humal_nb.replication` is the same)."""
+    replication = sub.add_parser("replication", help="print or rewrite a replication record's README block")
+    replication.add_argument("grid_dir", help="the record's grid folder (e.g. outputs/replication/table3)")
+    replication.add_argument("--readme", help="rewrite this README's replication block")
+    replication.add_argument("--block", default="", help="the README block to rewrite, for a record other than the "
+                                                         "main one (e.g. gpu: outputs/replication/gpu)")
+    replication.add_argument("--paired-with", help="for a record of control arms: the record whose baseline and "
+                                                   "HuMAL-AL it pairs with (default: the sibling table3)")
+    replication.set_defaults(func=_replication)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,6 @@ and the model code are imported when used, since the command line builds its par
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import tempfile
@@ -30,8 +29,7 @@ from typing import Any
 
 from humal_nb import runs
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.names import BASELINE_DIR, DEVICES
-from humal_nb.paths import display_path
+from humal_nb.names import BASELINE_DIR
 
 EXPORT_SUFFIXES = (".csv", ".parquet")
 PREDICT_SUFFIXES = (".csv", ".jsonl", ".parquet")
@@ -253,34 +251,3 @@ def _write_predictions(texts: list[dict[str, str]], results: list[dict], out: Pa
 
 
 # ---------------------------------------------------------------------- command line
-def add_export_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """`humal-nb export RUN --out FILE.(csv|parquet)` on the CLI's subparsers."""
-    parser = sub.add_parser("export", help="a finished run's human and machine attention, one row per (text, word)")
-    parser.add_argument("run", metavar="RUN", help="a finished run folder (its baseline/ is included)")
-    parser.add_argument("--out", required=True, metavar="FILE", help="the table to write: FILE.csv or FILE.parquet")
-    parser.set_defaults(func=_export_command)
-    return parser
-
-
-def add_predict_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """`humal-nb predict RUN TEXTS --out FILE` on the CLI's subparsers."""
-    parser = sub.add_parser("predict", help="a trained run's probabilities and word attention for new texts")
-    parser.add_argument("run", metavar="RUN", help="a finished run folder with a saved model/ (save_model: true)")
-    parser.add_argument("texts", metavar="TEXTS", help="CSV or JSONL with columns text_id and text")
-    parser.add_argument("--out", required=True, metavar="FILE",
-                        help="FILE.jsonl (one object per text), FILE.csv or FILE.parquet (one row per word)")
-    parser.add_argument("--device", default="auto", choices=list(DEVICES))
-    parser.add_argument("--batch-size", type=int, default=64, help="texts per forward pass")
-    parser.set_defaults(func=_predict_command)
-    return parser
-
-
-def _export_command(args: argparse.Namespace) -> int:
-    print(f"wrote {display_path(export_attention(args.run, args.out))}")
-    return 0
-
-
-def _predict_command(args: argparse.Namespace) -> int:
-    path = predict_texts(args.run, args.texts, args.out, batch_size=args.batch_size, device=args.device)
-    print(f"wrote {display_path(path)}")
-    return 0

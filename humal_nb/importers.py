@@ -41,7 +41,6 @@ word mapping and the writing; one module keeps `humal-nb import` in one place.)
 
 from __future__ import annotations
 
-import argparse
 import json
 import warnings
 from collections.abc import Callable, Iterable
@@ -540,21 +539,3 @@ FORMATS: dict[str, Callable[..., Path]] = {
 
 
 # ---------------------------------------------------------------------- command line
-def add_import_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """`humal-nb import FORMAT SRC --out FILE.jsonl [--positive VALUE]` on the CLI's subparsers."""
-    parser = sub.add_parser("import", help="convert rationales (ERASER, HateXplain, Label Studio) to the generic format")
-    parser.add_argument("format", choices=list(FORMATS), metavar="FORMAT", help=", ".join(FORMATS))
-    parser.add_argument("src", metavar="SRC",
-                        help="eraser: the data folder; hatexplain: dataset.json; labelstudio: the JSON export")
-    parser.add_argument("--out", required=True, metavar="FILE.jsonl", help="the generic file to write (a run's data_file)")
-    parser.add_argument("--positive", metavar="VALUE",
-                        help="the class (eraser) or choice (labelstudio) that is label 1")
-    parser.set_defaults(func=_import_command)
-    return parser
-
-
-def _import_command(args: argparse.Namespace) -> int:
-    path = import_rationales(args.format, args.src, args.out, positive=args.positive)
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    print(f"wrote {path}: {len(rows)} rows, {len({r['text_id'] for r in rows})} texts")
-    return 0

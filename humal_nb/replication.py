@@ -15,8 +15,8 @@ between its two replication markers, so the README's numbers are the files' numb
 
 from __future__ import annotations
 
-import argparse
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -496,23 +496,12 @@ def update_readme(
     path.write_text(text)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m humal_nb.replication", description=__doc__.splitlines()[0])
-    parser.add_argument("grid_dir")
-    parser.add_argument("--readme", help="rewrite this README's replication block")
-    parser.add_argument("--block", default="", help="the README block to rewrite, for a record other than the "
-                                                    "main one (e.g. gpu: outputs/replication/gpu)")
-    parser.add_argument("--paired-with", help="for a record of control arms: the record whose baseline and "
-                                              "HuMAL-AL it pairs with (default: the sibling table3)")
-    args = parser.parse_args(argv)
-    if args.readme:
-        try:
-            update_readme(args.readme, args.grid_dir, args.block, args.paired_with)
-        except ValueError as exc:
-            parser.exit(2, f"error: {exc}\n")
-    else:
-        print(block_markdown(args.grid_dir, args.paired_with))
+def main(argv: list[str] | None = None) -> int:
+    """`python -m humal_nb.replication ...`: the same as `humal-nb replication ...`."""
+    from humal_nb.cli import main as cli_main
+
+    return cli_main(["replication", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

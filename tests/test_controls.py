@@ -89,3 +89,21 @@ def test_readme_controls_block_is_written_from_the_committed_files():
         metrics = runs.read_metrics(CONTROLS / row["cell"])
         assert row["auc"] == round(metrics["auc"], 6) and row["rationale_source"] == metrics["rationale_source"]
         assert metrics["parameters"]["epochs"] == 10 and metrics["parameters"]["max_length"] == 256
+
+
+def test_the_replication_command_and_the_old_module_form_print_the_same_block(capsys):
+    from humal_nb.cli import main
+
+    assert main(["replication", str(MAIN)]) == 0
+    printed = capsys.readouterr().out
+    assert replication.main([str(MAIN)]) == 0
+    assert capsys.readouterr().out == printed and printed.strip() == replication.markdown(MAIN).strip()
+    assert main(["replication", str(MAIN), "--readme", str(MAIN / "no_readme.md")]) == 2
+
+
+def test_one_argparse_module():
+    """Every subcommand's parser lives in humal_nb/cli.py."""
+    from humal_nb.paths import PACKAGE_DIR
+
+    users = sorted(p.name for p in PACKAGE_DIR.rglob("*.py") if "import argparse" in p.read_text())
+    assert users == ["cli.py"]

@@ -5,7 +5,6 @@ baseline (as `compare_baseline` writes it) and check the tables against its atte
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 
 from humal_nb import runs
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.export import add_export_parser, add_predict_parser, export_attention, predict_texts, read_texts
+from humal_nb.export import export_attention, predict_texts, read_texts
 
 REVIEWS = [
     {"review_id": "r1", "label": 1, "prob": 0.9, "length_group": "yelp50", "words": ["good", "food"],
@@ -114,10 +113,9 @@ def test_predict_refuses_a_run_without_a_saved_model(hand_run, tmp_path):
 
 
 def test_export_command(hand_run, tmp_path, capsys):
-    parser = argparse.ArgumentParser(prog="humal-nb")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_export_parser(sub)
-    add_predict_parser(sub)
+    from humal_nb.cli import build_parser
+
+    parser = build_parser()
     args = parser.parse_args(["export", str(hand_run), "--out", str(tmp_path / "a.parquet")])
     assert args.func(args) == 0 and "wrote" in capsys.readouterr().out
     assert len(pd.read_parquet(tmp_path / "a.parquet")) == 5

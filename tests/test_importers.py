@@ -3,7 +3,6 @@ out, read back with `load_generic`; malformed sources refused with the file and 
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from humal_nb.data import load_generic
 from humal_nb.errors import DataFormatError, ParameterError
-from humal_nb.importers import add_import_parser, import_rationales
+from humal_nb.importers import import_rationales
 
 
 def _rows(path: Path) -> list[dict]:
@@ -300,12 +299,14 @@ def test_unknown_format_and_output_suffix_are_refused(tmp_path):
 
 
 def test_import_command_writes_the_file(tmp_path, capsys):
-    parser = argparse.ArgumentParser(prog="humal-nb")
-    add_import_parser(parser.add_subparsers(dest="command", required=True))
+    from humal_nb.cli import build_parser
+    from humal_nb.paths import display_path
+
+    parser = build_parser()
     out = tmp_path / "ls.jsonl"
     args = parser.parse_args(["import", "labelstudio", str(_labelstudio(tmp_path)), "--out", str(out),
                               "--positive", "Positive"])
     assert args.func(args) == 0
-    assert f"wrote {out}: 4 rows, 2 texts" in capsys.readouterr().out
+    assert f"wrote {display_path(out)}: 4 rows, 2 texts" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         parser.parse_args(["import", "squad", "x", "--out", str(out)])
