@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint clean-venv
+.PHONY: demo test test-fast lint readme-pictures clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,6 +27,11 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check humal_nb tests
+
+# the README's pictures (outputs/readme/, MANIFEST.json): Fig. 3 of the replication record, the
+# explorer on the quickstart pair (trained first if missing), the annotation widget; needs /usr/bin/chromium
+readme-pictures: $(STAMP)
+	$(BIN)/python scripts/readme_pictures.py
 
 clean-venv:
 	rm -rf $(VENV)
