@@ -16,6 +16,10 @@ All variants start from the same weights. After warm-up steps, the variants take
 (round-robin, the starting variant rotating each round) so that a slow spell of a shared
 machine hits them alike; each reports the median of its step times. CPU always (unless
 `device="cuda"`), and CUDA too when there is one (with bf16 autocast, as training does).
+
+On the CPU, the baseline step is also timed in fp32 and under bf16 autocast (`precision:
+bf16`), round-robin in the same way: `ratio_fp32_vs_bf16` is bf16's speed-up (skipped, with a
+note, on a CPU without native bf16).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from transformers import TrainerCallback
 from humal_nb.errors import ParameterError
 from humal_nb.models import HumalForSequenceClassification
 from humal_nb.names import DEFAULT_MODEL
-from humal_nb.train import autocast, make_optimizer, resolve_device
+from humal_nb.train import autocast, cpu_has_bf16, make_optimizer, resolve_device
 
 BATCH_SIZE = 32
 SEQ_LEN = 128
@@ -144,8 +148,10 @@ class StepRunner:
         batch: dict[str, torch.Tensor],
         device: torch.device,
         forward_kwargs: dict[str, Any] | None = None,
+        precision: str = "fp32",
     ) -> None:
         self.device = device
+        self.precision = precision
         self.model = model.to(device).train()
         self.optimizer = make_optimizer(self.model, LEARNING_RATE)
         self.batch = {k: v.to(device) for k, v in batch.items()}
@@ -155,7 +161,7 @@ class StepRunner:
         """One forward + backward + AdamW step; its wall time in seconds."""
         _sync(self.device)
         started = time.perf_counter()
-        with autocast(self.device):
+        with autocast(self.device, self.precision):
             out = self.model(**self.batch, **self.forward_kwargs)
         self.optimizer.zero_grad(set_to_none=True)
         out.loss.backward()
@@ -327,6 +333,54 @@ def bench_device(
     return result
 
 
+# ---------------------------------------------------------------------- precision
+PRECISIONS_TIMED = ("fp32", "bf16")
+
+
+def bench_precision(
+    model: HumalForSequenceClassification,
+    batch: dict[str, torch.Tensor],
+    repeats: int = 7,
+    steps_per_round: int = 2,
+    warmup: int = 2,
+) -> dict[str, Any]:
+    """Time the baseline step on the CPU in fp32 and under bf16 autocast (copies of `model`,
+    same weights), round-robin as `bench_device`.
+
+    Returns:
+        `median_ms`, `min_ms`, `steps_ms` per precision and `ratio_fp32_vs_bf16` (fp32's median
+        step time over bf16's: above 1, bf16 is faster).
+    """
+    cpu = torch.device("cpu")
+    runners: dict[str, Runner] = {}
+    for precision in PRECISIONS_TIMED:
+        plain = copy.deepcopy(model)
+        plain.config.strategy = "baseline"
+        runners[precision] = StepRunner(plain, batch, cpu, {"monitor_attention": False}, precision=precision)
+    times = bench_steps(runners, repeats=repeats, steps_per_round=steps_per_round, warmup=warmup)
+    medians = {name: 1000.0 * statistics.median(values) for name, values in times.items()}
+    return {
+        "median_ms": medians,
+        "min_ms": {name: 1000.0 * min(values) for name, values in times.items()},
+        "steps_ms": {name: [1000.0 * v for v in values] for name, values in times.items()},
+        "ratio_fp32_vs_bf16": medians["fp32"] / medians["bf16"],
+    }
+
+
+def precision_lines(result: dict[str, Any] | None) -> list[str]:
+    """The CPU's fp32 vs bf16 lines: a readable one, then `ratio_fp32_vs_bf16=<float>`; a note
+    alone when `result` is None (no native bf16 on this CPU)."""
+    if result is None:
+        return ["[cpu] bf16: not timed, this CPU has no native bf16 (AVX512-BF16 or AMX); precision: bf16 is refused here"]
+    medians, fastest = result["median_ms"], result["min_ms"]
+    return [
+        f"[cpu] baseline step, fp32 vs bf16 autocast (precision: bf16): median {medians['fp32']:.1f} vs "
+        f"{medians['bf16']:.1f} ms, fastest {fastest['fp32']:.1f} vs {fastest['bf16']:.1f} ms, "
+        f"{len(result['steps_ms']['bf16'])} steps each",
+        f"ratio_fp32_vs_bf16={result['ratio_fp32_vs_bf16']:.4f}",
+    ]
+
+
 # ---------------------------------------------------------------------- report
 def report_lines(results: dict[str, dict[str, Any]], primary: str) -> list[str]:
     """A readable table per device, then the three ratios of `primary` (last: AL vs baseline)."""
@@ -419,6 +473,7 @@ def run_bench(
     warmup: int = 2,
     model_name: str = DEFAULT_MODEL,
     seed: int = 0,
+    precision: bool = True,
 ) -> dict[str, Any]:
     """The benchmark of `humal-nb bench`: prints a table, last line `ratio_al_vs_baseline=<float>`.
 
@@ -426,6 +481,8 @@ def run_bench(
         repeats: round-robin rounds; each variant takes `steps_per_round` timed steps per round.
         device: "auto" (CPU, and CUDA too when available), "cpu" or "cuda".
         trainer: also time the Hugging Face `Trainer` reference.
+        precision: on the CPU, also time the baseline step in fp32 vs bf16 autocast
+            (`bench_precision`; its `ratio_fp32_vs_bf16=` line comes just before the last line).
     Returns:
         `{"devices": {device: summary}, "primary": device, <primary's ratios>, set-up facts}`;
         the primary device is the CPU when it was measured.
@@ -464,12 +521,23 @@ def run_bench(
             )
             if dev.type == "cuda":
                 results[dev.type]["autocast"] = "bf16"
+            if dev.type == "cpu" and precision:
+                results["cpu"]["precision"] = (
+                    bench_precision(model, batch, repeats, steps_per_round, warmup) if cpu_has_bf16() else None
+                )
     primary = "cpu" if "cpu" in results else devices[0].type
-    for line in report_lines(results, primary):
+    for line in _with_precision(report_lines(results, primary), results):
         print(line)
     settings = {"model": model_name, "threads": threads, "repeats": repeats, "steps_per_round": steps_per_round,
                 "warmup": warmup}
     return _bench_result(settings, results, primary)
+
+
+def _with_precision(lines: list[str], results: dict[str, dict[str, Any]]) -> list[str]:
+    """The report's lines with the CPU's fp32 vs bf16 lines (when timed) before the last line."""
+    if "precision" not in results.get("cpu", {}):
+        return lines
+    return lines[:-1] + precision_lines(results["cpu"]["precision"]) + lines[-1:]
 
 
 def _bench_result(settings: dict[str, Any], results: dict[str, dict[str, Any]], primary: str) -> dict[str, Any]:
@@ -477,4 +545,6 @@ def _bench_result(settings: dict[str, Any], results: dict[str, dict[str, Any]], 
     out = {**settings, "batch_size": BATCH_SIZE, "seq_len": SEQ_LEN, "devices": results, "primary": primary}
     for key in ("ratio_al_vs_baseline", "ratio_naive_vs_baseline", "ratio_baseline_vs_trainer", "median_ms"):
         out[key] = results[primary][key]
+    if results.get("cpu", {}).get("precision"):
+        out["ratio_fp32_vs_bf16"] = results["cpu"]["precision"]["ratio_fp32_vs_bf16"]
     return out

@@ -14,7 +14,7 @@ the compare notebook and its report read.
   random attention, `humal_nb.faithfulness`), `plausibility_faithfulness`,
   `review_erasure` (one review with its top words removed), `rollout_summary`
   (attention rollout, `humal_nb.rollout`).
-- `resolve_runs` finds the two runs (or trains a small pair, `train_small_runs`);
+- `resolve_runs` finds the two runs (or trains a small pair, `small_runs.train_small_runs`);
   `compare_report` executes `notebooks/compare_attention.ipynb` and exports its report.
 """
 
@@ -31,6 +31,7 @@ import pandas as pd
 from humal_nb import analysis, model_attention, notebooks, runs
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
 from humal_nb.paths import REPO_ROOT
+from humal_nb.run import Run, read_attention
 from humal_nb.stats import STRATEGY_LABELS
 
 COMPARE_NOTEBOOK = notebooks.NOTEBOOKS_DIR / runs.COMPARE_NOTEBOOK_FILE
@@ -41,16 +42,6 @@ WIDGET_NOTE = (
     "(JupyterLab, or <code>voila notebooks/compare_attention.ipynb</code>); this report holds "
     "its static versions below.</em></p>"
 )
-
-# a tiny, quick pair of runs for when the explorer is opened without runs (2-core CPU: ~1 min)
-SMALL_RUN: dict[str, Any] = {
-    "data_size": 32,
-    "imbalance_ratio": 0.25,
-    "n_test": 20,
-    "epochs": 1,
-    "max_length": 64,
-    "batch_size": 16,
-}
 
 # prediction-error filters: key -> label shown (see filter_reviews)
 ERROR_FILTERS: dict[str, str] = {
@@ -111,29 +102,6 @@ class Comparison:
         return self.baseline_dir if which == "baseline" else self.humal_dir
 
 
-def _read_attention(run_dir: Path) -> dict[str, Any]:
-    if not run_dir.is_dir():
-        raise DataNotFoundError(f"run folder {str(run_dir)!r} does not exist.")
-    path = run_dir / runs.ATTENTION_FILE
-    if not path.is_file():
-        raise DataNotFoundError(
-            f"run folder {str(run_dir)!r} has no {runs.ATTENTION_FILE}: it is not a finished humal_nb run "
-            "(train one with `humal-nb run PARAMS.yaml`, or pass the folder that holds metrics.json "
-            "and attention.json)."
-        )
-    try:
-        cache = runs.read_json(path)
-    except (OSError, ValueError) as exc:
-        raise DataFormatError(f"{path} cannot be read as JSON ({exc}); re-run that run.") from exc
-    reviews = cache.get("reviews") if isinstance(cache, dict) else None
-    if not isinstance(reviews, list) or not reviews:
-        raise DataFormatError(f"{path} holds no reviews (expected {{'strategy', 'reviews': [...]}}).")
-    ids = [str(r.get("review_id")) for r in reviews]
-    if len(set(ids)) != len(ids):
-        raise DataFormatError(f"{path} lists a review_id more than once; re-run that run.")
-    return cache
-
-
 def _display_name(strategy: str, run_dir: Path) -> str:
     return STRATEGY_LABELS.get(strategy, strategy or run_dir.name)
 
@@ -150,12 +118,6 @@ def _joined_row(rid: str, b: dict, h: dict, baseline_dir: Path, humal_dir: Path)
             f"review {rid!r} has different human attention in {baseline_dir} and {humal_dir}: "
             "the runs used different agreement or human_attention parameters."
         )
-    for record, folder in ((b, baseline_dir), (h, humal_dir)):
-        if len(record["machine"]) != len(record["words"]):
-            raise DataFormatError(
-                f"{folder}: review {rid!r} has {len(record['machine'])} attention values for "
-                f"{len(record['words'])} words."
-            )
     label = int(h["label"])
     b_pred, h_pred = int(float(b["prob"]) >= 0.5), int(float(h["prob"]) >= 0.5)
     b_wrong, h_wrong = b_pred != label, h_pred != label
@@ -193,7 +155,7 @@ def load_comparison(baseline_dir: str | Path, humal_dir: str | Path) -> Comparis
         when the runs do not share the same test set (ids, words or human attention).
     """
     baseline_dir, humal_dir = Path(baseline_dir).resolve(), Path(humal_dir).resolve()
-    base_cache, humal_cache = _read_attention(baseline_dir), _read_attention(humal_dir)
+    base_cache, humal_cache = read_attention(baseline_dir), read_attention(humal_dir)
     base = {str(r["review_id"]): r for r in base_cache["reviews"]}
     humal = {str(r["review_id"]): r for r in humal_cache["reviews"]}
     only_base, only_humal = sorted(set(base) - set(humal)), sorted(set(humal) - set(base))
@@ -206,7 +168,7 @@ def load_comparison(baseline_dir: str | Path, humal_dir: str | Path) -> Comparis
     rows = [_joined_row(rid, base[rid], h, baseline_dir, humal_dir) for rid, h in humal.items()]
     metrics = {}
     for which, folder in (("baseline", baseline_dir), ("humal", humal_dir)):
-        metrics[which] = runs.read_metrics(folder) if (folder / runs.METRICS_FILE).is_file() else {}
+        metrics[which] = Run.open(folder).metrics if runs.is_complete(folder) else {}
     base_name = _display_name(base_cache.get("strategy", ""), baseline_dir)
     humal_name = _display_name(humal_cache.get("strategy", ""), humal_dir)
     if base_name == humal_name:
@@ -434,34 +396,11 @@ def _existing(path: str | Path) -> Path:
 
 
 def train_small_runs(out_dir: str | Path, strategy: str = "al", reuse: bool = True, **overrides: Any) -> tuple[Path, Path]:
-    """Train a tiny HuMAL run and its baseline on the same training subset and test set
-    (`train.train_with_baseline`, as the training notebook does with `compare_baseline`).
+    """`small_runs.train_small_runs` (a tiny HuMAL run and its baseline), with `out_dir` looked
+    up from the working directory, then from the repository root. Returns (baseline, HuMAL) folders."""
+    from humal_nb.small_runs import train_small_runs as train_pair  # training code: only when asked to train
 
-    Args:
-        out_dir: the HuMAL run goes to `out_dir/<strategy>`, its baseline to
-            `out_dir/<strategy>/baseline`.
-        strategy: the HuMAL strategy (`al`, `ap`, `an`).
-        reuse: keep a finished pair whose parameters are the same.
-        overrides: RunConfig parameters over SMALL_RUN (data_size 32, ratio 0.25,
-            n_test 20, 1 epoch, max_length 64).
-    Returns:
-        (baseline folder, HuMAL folder).
-    """
-    from humal_nb import train
-    from humal_nb.config import RunConfig
-
-    if strategy == "baseline":
-        raise ParameterError("strategy must be a HuMAL strategy (al, ap, an): the baseline is trained anyway.")
-    humal = _existing(out_dir) / strategy
-    config = RunConfig.from_dict({**SMALL_RUN, **overrides, "strategy": strategy, "compare_baseline": True,
-                                  "out_dir": str(humal)})
-    baseline = humal / runs.BASELINE_DIR
-    if reuse and all(runs.is_complete(f) and (f / runs.ATTENTION_FILE).is_file() for f in (baseline, humal)):
-        if runs.read_metrics(humal).get("parameters") == config.to_dict():
-            return baseline, humal
-    result, base_result = train.train_with_baseline(config)
-    train.save_runs(config, result, base_result)
-    return baseline, humal
+    return train_pair(_existing(out_dir), strategy, reuse, **overrides)
 
 
 def resolve_runs(

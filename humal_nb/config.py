@@ -28,6 +28,7 @@ from humal_nb.names import (
     HUMAN_ATTENTION_MODES,
     LABEL_BY,
     LENGTH_GROUPS,
+    PRECISIONS,
     RATIONALE_SOURCES,
     STRATEGIES,
 )
@@ -70,6 +71,7 @@ class RunConfig:
     group_by_length: bool = False
     micro_batch_size: int = 0
     device: str = "auto"
+    precision: str = "fp32"
     attention_path: str = "efficient"
     # outputs
     out_dir: str = ""
@@ -115,6 +117,7 @@ class RunConfig:
         _choice("length_group", self.length_group, ("", *LENGTH_GROUPS))
         _choice("rationale_source", self.rationale_source, RATIONALE_SOURCES)
         _choice("device", self.device, DEVICES)
+        _choice("precision", self.precision, PRECISIONS)
         _choice("attention_path", self.attention_path, ATTENTION_PATHS)
 
     def _validate_ranges(self) -> None:

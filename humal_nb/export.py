@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from humal_nb import runs
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.names import BASELINE_DIR
+from humal_nb.errors import DataFormatError, ParameterError
+from humal_nb.run import Run
 
 EXPORT_SUFFIXES = (".csv", ".parquet")
 PREDICT_SUFFIXES = (".csv", ".jsonl", ".parquet")
@@ -65,52 +65,19 @@ def _write_table(frame: Any, out: Path) -> Path:
 
 
 # ---------------------------------------------------------------------- a run's models
-def _finished_run(run_dir: str | Path) -> Path:
-    run = Path(run_dir)
-    if not run.is_dir():
-        raise DataNotFoundError(f"run folder {str(run)!r} does not exist. Pass the folder of a finished "
-                                "humal-nb run (it holds metrics.json and attention.json).")
-    if not runs.is_complete(run):
-        raise DataNotFoundError(f"run folder {str(run)!r} is not a finished run: it has no complete "
-                                f"{runs.METRICS_FILE}. Wait for the run to end, or run it again.")
-    return run
-
-
-def run_models(run_dir: str | Path) -> dict[str, Path]:
-    """Name -> folder of every model in a finished run folder: `baseline` (its `baseline/`, when
+def run_models(run_dir: str | Path) -> dict[str, Run]:
+    """Name -> finished run of every model in a run folder: `baseline` (its `baseline/`, when
     present) first, then the run itself under its strategy (`run` if that is `baseline` too)."""
-    run = _finished_run(run_dir)
-    models: dict[str, Path] = {}
-    baseline = run / BASELINE_DIR
-    if baseline.is_dir():
-        if not runs.is_complete(baseline):
-            raise DataNotFoundError(f"{str(baseline)!r} is not a finished run (no complete {runs.METRICS_FILE}). "
-                                    "Run the whole run again, or remove that folder.")
-        models["baseline"] = baseline
-    strategy = str(runs.read_metrics(run).get("strategy") or "run")
+    run = Run.open(run_dir)
+    models = {} if run.baseline is None else {"baseline": run.baseline}
+    strategy = str(run.metrics.get("strategy") or "run")
     models["run" if strategy in models else strategy] = run
     return models
 
 
-def _attention_records(run: Path) -> dict[str, dict[str, Any]]:
-    """review_id -> record of a run's attention.json, each record checked."""
-    path = run / runs.ATTENTION_FILE
-    if not path.is_file():
-        raise DataNotFoundError(f"run folder {str(run)!r} has no {runs.ATTENTION_FILE}; run it again.")
-    try:
-        reviews = runs.read_json(path).get("reviews")
-    except (OSError, ValueError, AttributeError) as err:
-        raise DataFormatError(f"{path} cannot be read ({err}); run it again.") from err
-    if not isinstance(reviews, list) or not reviews:
-        raise DataFormatError(f"{path} holds no reviews; run it again.")
-    records: dict[str, dict[str, Any]] = {}
-    for number, record in enumerate(reviews, start=1):
-        words = record.get("words") if isinstance(record, dict) else None
-        if not isinstance(words, list) or any(len(record.get(k) or []) != len(words) for k in ("human", "machine")):
-            raise DataFormatError(f"{path}, review {number}: words, human and machine are not lists of one length; "
-                                  "run it again.")
-        records[str(record.get("review_id"))] = record
-    return records
+def _attention_records(run: Run) -> dict[str, dict[str, Any]]:
+    """review_id -> record of a run's attention.json (checked by `Run.attention`)."""
+    return {str(record.get("review_id")): record for record in run.attention}
 
 
 # ---------------------------------------------------------------------- export
@@ -124,7 +91,7 @@ def export_attention(run_dir: str | Path, out: str | Path) -> Path:
         the path written. Columns: see the module docstring.
     """
     out = _check_suffix(out, EXPORT_SUFFIXES, "export")
-    models = {name: _attention_records(folder) for name, folder in run_models(run_dir).items()}
+    models = {name: _attention_records(run) for name, run in run_models(run_dir).items()}
     import pandas as pd
 
     main = list(models.values())[-1]
@@ -171,16 +138,12 @@ def predict_texts(
     out = _check_suffix(out, PREDICT_SUFFIXES, "predictions")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ParameterError(f"batch_size={batch_size!r} must be a whole number of texts >= 1.")
-    run = _finished_run(run_dir)
-    model_dir = run / runs.MODEL_DIR
-    if not (model_dir / "config.json").is_file():
-        raise DataNotFoundError(
-            f"run folder {str(run)!r} has no saved model ({runs.MODEL_DIR}/), so it cannot predict. Train the run "
-            "with save_model: true (the default; e.g. humal-nb run PARAMS.yaml -p save_model=true)."
-        )
+    run = Run.open(run_dir)
+    run.require_model()  # before the texts are read
     texts = read_texts(texts_file)
-    max_length = int(runs.read_metrics(run).get("parameters", {}).get("max_length", 256))
-    results = _predict(model_dir, [t["text"].split() for t in texts], max_length, batch_size, device)
+    predictions = run.predict([t["text"] for t in texts], batch_size=batch_size, device=device)
+    results = [{"prob": float(p), "attention": [float(v) for v in attention], "truncated": truncated}
+               for p, attention, truncated in zip(predictions.probs, predictions.attention, predictions.truncated)]
     return _write_predictions(texts, results, out)
 
 
@@ -205,33 +168,6 @@ def read_texts(path: str | Path) -> list[dict[str, str]]:
                                   "Give every text its own text_id.")
         texts.append({"text_id": text_id, "text": text})
     return texts
-
-
-def _predict(model_dir: Path, words: list[list[str]], max_length: int, batch_size: int, device: str) -> list[dict]:
-    """Per text: `prob`, `attention` over its words, `truncated`."""
-    from transformers import AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    from humal_nb.models import HumalForSequenceClassification
-    from humal_nb.tokens import encode_texts, tokens_to_words
-    from humal_nb.train import predict, resolve_device
-
-    bar = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # no "Loading weights" bar in a command's output
-    try:
-        model = HumalForSequenceClassification.from_pretrained(model_dir).eval()
-    finally:
-        if bar:
-            hf_logging.enable_progress_bar()
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    tokenizer.padding_side = model.family.padding_side
-    encoded = encode_texts(tokenizer, model.family, words, max_length=max_length)
-    probs, rows = predict(model, tokenizer, encoded, resolve_device(device), batch_size=batch_size)
-    return [
-        {"prob": float(p), "attention": [float(v) for v in tokens_to_words(row, enc.word_ids, enc.n_words)],
-         "truncated": max((w for w in enc.word_ids if w is not None), default=-1) + 1 < enc.n_words}
-        for p, row, enc in zip(probs, rows, encoded)
-    ]
 
 
 def _write_predictions(texts: list[dict[str, str]], results: list[dict], out: Path) -> Path:

@@ -43,8 +43,8 @@ spans, recall = matches / human spans, F1 micro-averaged over the reviews (ERASE
 headline figure; the macro F1 is also given). Reviews whose consensus is empty or every
 word are not scored, as in `analysis.plausibility`.
 
-`ModelPredictor` runs a finished run's saved model (batched longest first through
-`train.predict`) and caches every text's probability in the run folder
+`ModelPredictor` runs a finished run's saved model (`run.Run.predict`, batched longest first
+as the run's test evaluation) and caches every text's probability in the run folder
 (`faithfulness_cache.json`, keyed by the model's weights, max_length and device), so a
 report is computed once. `compare_faithfulness` scores a `compare.Comparison`.
 
@@ -67,8 +67,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from humal_nb import analysis, runs
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb.errors import DataFormatError, ParameterError
 from humal_nb.names import FAITHFULNESS_CACHE_FILE
+from humal_nb.run import Run
 
 PERCENTS = (0.01, 0.05, 0.10, 0.20, 0.50)
 IOU_THRESHOLD = 0.5
@@ -374,19 +375,6 @@ def _fingerprint(model_dir: Path, max_length: int, device: str) -> str:
     return digest.hexdigest()
 
 
-def _quiet(load: Callable[[], Any]) -> Any:
-    """Call `load` without transformers' weight-loading progress bar."""
-    from transformers.utils import logging as hf_logging
-
-    bar = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        return load()
-    finally:
-        if bar:
-            hf_logging.enable_progress_bar()
-
-
 def _text_key(words: Sequence[str]) -> str:
     return hashlib.sha1(json.dumps(list(words), ensure_ascii=False).encode()).hexdigest()
 
@@ -395,31 +383,20 @@ class ModelPredictor:
     """P(label 1) of word lists through a finished run's saved model, cached in the run folder.
 
     Args:
-        run_dir: a run folder with `model/` and `metrics.json` (for max_length).
+        run_dir: a finished run folder with `model/` (its max_length is the run's).
         device: `auto`, `cpu` or `cuda`.
-        batch_size: texts per forward pass (`train.predict` batches them longest first).
+        batch_size: texts per forward pass (batched longest first).
         cache: read and write `faithfulness_cache.json` in the run folder.
     """
 
     def __init__(self, run_dir: str | Path, device: str = "auto", batch_size: int = 64, cache: bool = True) -> None:
-        from transformers import AutoTokenizer
+        from humal_nb.inference import resolve_device
 
-        from humal_nb.model_attention import run_max_length as _run_max_length
-        from humal_nb.models import HumalForSequenceClassification
-        from humal_nb.train import resolve_device
-
-        self.run_dir = Path(run_dir)
-        model_dir = self.run_dir / runs.MODEL_DIR
-        if not (model_dir / "config.json").is_file():
-            raise DataNotFoundError(
-                f"run folder {str(self.run_dir)!r} has no saved model ({runs.MODEL_DIR}/): faithfulness runs the "
-                "model on reduced reviews (train with save_model: true)."
-            )
+        self.run = Run.open(run_dir)
+        self.run_dir = self.run.folder
+        model_dir = self.run.require_model()
         self.device = resolve_device(device)
-        self.model = _quiet(lambda: HumalForSequenceClassification.from_pretrained(model_dir).eval())
-        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        self.tokenizer.padding_side = self.model.family.padding_side
-        self.max_length = _run_max_length(self.run_dir)
+        self.max_length = self.run.config.max_length
         self.batch_size = batch_size
         self.cache_path = self.run_dir / FAITHFULNESS_CACHE_FILE if cache else None
         self.fingerprint = _fingerprint(model_dir, self.max_length, self.device.type)
@@ -445,21 +422,14 @@ class ModelPredictor:
 
     def visible(self, words_list: Sequence[Sequence[str]]) -> list[int]:
         """Per text, how many leading words the model sees (within max_length)."""
-        from humal_nb.tokens import encode_texts
-
-        encoded = encode_texts(self.tokenizer, self.model.family, words_list, max_length=self.max_length)
-        return [max((w for w in e.word_ids if w is not None), default=-1) + 1 for e in encoded]
+        return self.run.visible(words_list)
 
     def __call__(self, words_list: Sequence[Sequence[str]]) -> np.ndarray:
-        from humal_nb.tokens import encode_texts
-        from humal_nb.train import predict
-
         keys = [_text_key(w) for w in words_list]
         missing = [i for i, key in enumerate(keys) if key not in self.cache]
         if missing:
-            encoded = encode_texts(self.tokenizer, self.model.family, [words_list[i] for i in missing],
-                                   max_length=self.max_length)
-            probs, _ = predict(self.model, self.tokenizer, encoded, self.device, batch_size=self.batch_size)
+            probs = self.run.predict([words_list[i] for i in missing], batch_size=self.batch_size,
+                                     device=self.device).probs
             self.cache.update({keys[i]: float(p) for i, p in zip(missing, probs)})
             self.computed += len(missing)
             self.save()

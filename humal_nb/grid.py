@@ -80,7 +80,7 @@ def find_unfillable(grid: Grid, todo: list[int]) -> dict[int, NotEnoughDataError
     """The cells (by index) the data cannot fill, found with `make_split` alone (no training).
 
     A data set that cannot be read at all stops the grid here, before anything runs."""
-    from humal_nb import train
+    from humal_nb.data.selection import load_reviews, split
 
     pools: dict[tuple, Any] = {}
     unfillable = {}
@@ -88,9 +88,9 @@ def find_unfillable(grid: Grid, todo: list[int]) -> dict[int, NotEnoughDataError
         config = grid.cells[i]
         key = tuple(getattr(config, k) for k in DATA_KEYS)
         if key not in pools:
-            pools[key] = train.load_reviews(config)
+            pools[key] = load_reviews(config)
         try:
-            train.split(config, pools[key])
+            split(config, pools[key])
         except NotEnoughDataError as exc:
             unfillable[i] = exc
     return unfillable

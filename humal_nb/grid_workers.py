@@ -47,13 +47,7 @@ def init_worker(threads: int) -> None:
 
     torch.set_num_threads(threads)
     models.keep_base_models()
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover - transformers is a requirement
-        pass
+    models.silence_transformers()
     parent = os.getppid()
 
     def watch_parent() -> None:
@@ -69,11 +63,11 @@ def init_worker(threads: int) -> None:
 
 def _cell_reviews(config: RunConfig):
     """The cell's data set, parsed once per worker and data source."""
-    from humal_nb import train
+    from humal_nb.data.selection import load_reviews
 
     key = tuple(getattr(config, k) for k in DATA_KEYS)
     if key not in _WORKER["reviews"]:
-        _WORKER["reviews"][key] = train.load_reviews(config)
+        _WORKER["reviews"][key] = load_reviews(config)
     return _WORKER["reviews"][key]
 
 

@@ -24,7 +24,7 @@ from humal_nb import notebooks, runs
 from humal_nb.config import RunConfig, load_run_config
 from humal_nb.errors import NotebookError
 from humal_nb.names import BASELINE_DIR, EXECUTED_NOTEBOOK, REPORT_FILE
-from humal_nb.paths import outputs_dir
+from humal_nb.paths import display_path, outputs_dir
 
 TRAIN_NOTEBOOK = notebooks.NOTEBOOKS_DIR / "train_strategy.ipynb"
 
@@ -43,15 +43,18 @@ def run_job(
     when the notebook fails.
     """
     from humal_nb.models import check_model
+    from humal_nb.train import check_precision, resolve_device
 
     config = load_run_config(params_path, overrides)
     check_model(config.model, config.max_length)  # offline, readable attention, before any kernel starts
+    if config.precision == "bf16":  # needs native bf16 on a CPU: refused before any kernel starts
+        check_precision(config.precision, resolve_device(config.device))
     out = Path(out_dir or config.out_dir or outputs_dir() / Path(params_path).stem)
     with _terminal_progress(progress):  # the kernel's training bar replaces papermill's cell bar
         run_dir = run_notebook(config, out, progress=False, html=True)
     if progress:
         print(summarize_run(run_dir))
-    print(f"report: {run_dir / REPORT_FILE}")
+    print(f"report: {display_path(run_dir / REPORT_FILE)}")
     return run_dir
 
 

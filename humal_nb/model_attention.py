@@ -2,8 +2,9 @@
 all three readings of a whole test set (the explorer's layer/head selectors, bertviz views,
 rollout and faithfulness).
 
-Models and each review's attention are loaded or computed once and cached
-(`clear_caches` forgets them, e.g. after a run is trained again).
+The run is a finished one (`run.Run`), whose saved model is loaded once per process
+(`Run.load_model`); each review's attention is computed once and cached (`clear_caches`
+forgets both, e.g. after a run is trained again).
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from humal_nb import runs
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb.errors import DataFormatError, ParameterError
+from humal_nb.run import Run, clear_model_cache
 
 
 @dataclass
@@ -52,59 +53,26 @@ def model_shape(run_dir: str | Path) -> tuple[int, int] | None:
     return (int(layers), int(heads)) if layers and heads else None
 
 
-def run_max_length(run_dir: Path) -> int:
-    path = run_dir / runs.METRICS_FILE
-    if path.is_file():
-        return int(runs.read_json(path).get("parameters", {}).get("max_length", 256))
-    return 256
-
-
-@functools.lru_cache(maxsize=4)
-def _load_model(run_dir: str) -> tuple[Any, Any, int]:
-    """A run's saved model (eager attention, eval mode, CPU), its tokenizer and max_length."""
-    from transformers import AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    from humal_nb.models import HumalForSequenceClassification
-
-    model_dir = Path(run_dir) / runs.MODEL_DIR
-    if not (model_dir / "config.json").is_file():
-        raise DataNotFoundError(
-            f"run folder {run_dir!r} has no saved model ({runs.MODEL_DIR}/): layer and head attention "
-            "needs it (train with save_model: true). The last layer's head-mean attention is in attention.json."
-        )
-    bar = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        model = HumalForSequenceClassification.from_pretrained(model_dir).eval()
-    finally:
-        if bar:
-            hf_logging.enable_progress_bar()
-    model.backbone.set_attn_implementation("eager")  # output_attentions needs the eager kernel
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    tokenizer.padding_side = model.family.padding_side
-    return model, tokenizer, run_max_length(Path(run_dir))
-
-
 @functools.lru_cache(maxsize=16)
 def _review_attention(run_dir: str, words: tuple[str, ...]) -> ReviewAttention:
     import torch
 
     from humal_nb.attention import cls_index
-    from humal_nb.tokens import encode_texts
+    from humal_nb.rollout import eager_attention
 
-    model, tokenizer, max_length = _load_model(run_dir)
-    encoded = encode_texts(tokenizer, model.family, [list(words)], max_length=max_length)[0]
+    run = Run.open(run_dir)
+    model = run.load_model()
+    encoded = run.encode([list(words)])[0]
     ids = torch.tensor([encoded.input_ids])
     mask = torch.ones_like(ids)
     extra = {} if encoded.token_type_ids is None else {"token_type_ids": torch.tensor([encoded.token_type_ids])}
-    with torch.no_grad():
+    with torch.no_grad(), eager_attention(model.backbone):  # output_attentions needs the eager kernel
         out = model.backbone(input_ids=ids, attention_mask=mask, output_attentions=True, **extra)
     if not out.attentions:
         raise DataFormatError(f"the model in {run_dir} returned no attention matrices.")
     attentions = torch.stack([a[0] for a in out.attentions]).float().numpy()
     return ReviewAttention(
-        tokens=tokenizer.convert_ids_to_tokens(encoded.input_ids),
+        tokens=run.tokenizer.convert_ids_to_tokens(encoded.input_ids),
         word_ids=list(encoded.word_ids),
         n_words=encoded.n_words,
         attentions=attentions,
@@ -113,7 +81,7 @@ def _review_attention(run_dir: str, words: tuple[str, ...]) -> ReviewAttention:
 
 
 def review_attention(run_dir: str | Path, words: list[str]) -> ReviewAttention:
-    """Every layer's attention for one review through a run's saved model (cached per review)."""
+    """Every layer's attention for one review through a finished run's saved model (cached per review)."""
     if not words:
         raise DataFormatError("the review has no words.")
     return _review_attention(str(Path(run_dir).resolve()), tuple(str(w) for w in words))
@@ -123,7 +91,7 @@ def layer_head_attention(run_dir: str | Path, words: list[str], layer: int = -1,
     """Word-level attention of the classification token at one layer and head.
 
     Args:
-        run_dir: a run folder with a saved `model/`.
+        run_dir: a finished run folder with a saved `model/`.
         words: the review's words (as in `attention.json`).
         layer: layer index, -1 = last (the paper's A^m_last).
         head: head index, or None for the mean over the layer's heads (paper eq. 1).
@@ -156,16 +124,16 @@ def rollout_attention(run_dir: str | Path, words: list[str]) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def readings(run_dir: str, words: tuple[tuple[str, ...], ...]) -> dict[str, list[np.ndarray]]:
-    """Every review's first-layer, last-layer and rollout word attention through a run's saved
-    model (`rollout.word_readings`, batched; cached per run and reviews)."""
+    """Every review's first-layer, last-layer and rollout word attention through a finished run's
+    saved model (`rollout.word_readings`, batched; cached per run and reviews)."""
     from humal_nb.rollout import word_readings
 
-    model, tokenizer, max_length = _load_model(run_dir)
-    return word_readings(model, tokenizer, [list(w) for w in words], max_length=max_length)
+    run = Run.open(run_dir)
+    return word_readings(run.load_model(), run.tokenizer, [list(w) for w in words], max_length=run.config.max_length)
 
 
 def clear_caches() -> None:
     """Forget loaded models and computed review attention (e.g. after re-training a run)."""
     _review_attention.cache_clear()
-    _load_model.cache_clear()
+    clear_model_cache()
     readings.cache_clear()

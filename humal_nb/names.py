@@ -16,6 +16,8 @@ ATTENTION_LOSSES = ("cosine", "kl", "mse")
 AN_INFERENCE = ("machine", "none")
 ATTENTION_PATHS = ("efficient", "naive")
 DEVICES = ("auto", "cpu", "cuda")
+#: a run's arithmetic: fp32, or bf16 autocast of the forward pass (`train.autocast`)
+PRECISIONS = ("fp32", "bf16")
 #: where the training rationales come from: people's, or a control arm (`data.rationales`)
 RATIONALE_SOURCES = ("human", "random", "uniform")
 DEFAULT_RATIONALE_SOURCE = "human"

@@ -33,6 +33,7 @@ import numpy.typing as npt
 import torch
 
 from humal_nb.attention import Family, backbone_of, family_of
+from humal_nb.config import DEFAULTS
 from humal_nb.errors import DataFormatError, ModelError
 from humal_nb.tokens import collate, encode_texts, padding_of, tokens_to_words
 
@@ -142,7 +143,7 @@ def word_readings(
     model: torch.nn.Module,
     tokenizer: Any,
     words_list: Sequence[Sequence[str]],
-    max_length: int = 256,
+    max_length: int = DEFAULTS["max_length"],
     batch_size: int = 16,
 ) -> dict[str, list[np.ndarray]]:
     """The classification token's word attention of each text, read three ways.

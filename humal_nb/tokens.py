@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from humal_nb.attention import Family
+from humal_nb.config import DEFAULTS
 from humal_nb.errors import DataFormatError, ModelError
 
 
@@ -106,7 +107,7 @@ def encode_texts(
     family: Family,
     words: Sequence[Sequence[str]],
     human: Sequence[Sequence[float]] | None = None,
-    max_length: int = 256,
+    max_length: int = DEFAULTS["max_length"],
 ) -> list[EncodedText]:
     """Tokenize word lists (is_split_into_words) and align human attention to tokens.
 

@@ -13,7 +13,6 @@ import platform
 import random
 import sys
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,22 +26,19 @@ from tqdm.auto import tqdm
 import humal_nb
 from humal_nb import analysis, data, runs
 from humal_nb.config import RunConfig
+from humal_nb.data.selection import load_reviews, split  # noqa: F401 - also used as train.load_reviews, train.split
 from humal_nb.errors import ParameterError
+from humal_nb.inference import autocast, predict, resolve_device  # noqa: F401 - also used as train.<name>
+from humal_nb.inference import index_batches as _batches
+from humal_nb.inference import to_device as _to
 from humal_nb.models import HumalForSequenceClassification, build_model, check_model, load_tokenizer
 from humal_nb.names import ALIGNING_STRATEGIES, BASELINE_DIR
-from humal_nb.tokens import EncodedText, collate, encode_texts, padding_of, tokens_to_words, unpad
+from humal_nb.tokens import EncodedText, collate, encode_texts, padding_of, tokens_to_words
 
 
 # ---------------------------------------------------------------------- set-up
-def resolve_device(name: str = "auto") -> torch.device:
-    """CUDA when available (or asked for), else CPU."""
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ParameterError("device 'cuda' was asked for, but no CUDA GPU is available; use 'auto' or 'cpu'.")
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
-
-
+# `resolve_device`, `autocast` and `predict` live in `inference` (what reading a finished run
+# shares with training); they stay importable from here.
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch so a CPU run repeats to the last digit."""
     random.seed(seed)
@@ -50,51 +46,31 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def autocast(device: torch.device):
-    """bf16 autocast on CUDA, nothing on CPU."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return nullcontext()
+def effective_precision(device: torch.device, precision: str = "fp32") -> str:
+    """What `autocast(device, precision)` computes in: "bf16" on CUDA, else `precision`."""
+    return "bf16" if device.type == "cuda" else precision
 
 
-def load_reviews(config: RunConfig) -> pd.DataFrame:
-    """The run's data set: Yelp-HAT from `data_dir`, or a generic JSONL/CSV `data_file`."""
-    if config.data_file:
-        return data.load_generic(
-            config.data_file,
-            label_by=config.label_by,
-            min_highlight=config.min_highlight,
-            human_attention=config.human_attention,
-            agreement=config.agreement,
+def cpu_has_bf16() -> bool:
+    """Whether this CPU runs bf16 natively (oneDNN with AVX512-BF16 or AMX), so that bf16
+    autocast is faster than fp32 rather than emulated and slower."""
+    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def check_precision(precision: str, device: torch.device) -> None:
+    """Refuse `precision` "bf16" on a CPU without native bf16, before anything trains."""
+    if precision == "bf16" and device.type == "cpu" and not cpu_has_bf16():
+        raise ParameterError(
+            "parameter 'precision' is 'bf16', but this CPU has no native bf16 arithmetic (oneDNN "
+            "reports no AVX512-BF16 or AMX support), so bf16 would be emulated: slower than fp32 and "
+            "less exact. Use precision: fp32 on this machine, or run on a CPU with AVX512-BF16/AMX or on CUDA."
         )
-    return data.load_yelp_hat(
-        config.data_dir or None, agreement=config.agreement, human_attention=config.human_attention
-    )
-
-
-def split(config: RunConfig, reviews: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return data.make_split(
-        reviews,
-        config.data_size,
-        config.imbalance_ratio,
-        minority_label=config.minority_label,
-        n_test=config.n_test,
-        seed=config.seed,
-        test_seed=config.test_seed,
-        bootstrap=config.bootstrap,
-        length_group=config.length_group or None,
-    )
 
 
 def encode_frame(tokenizer, model: HumalForSequenceClassification, frame: pd.DataFrame, max_length: int):
     return encode_texts(
         tokenizer, model.family, list(frame["words"]), list(frame["human_attention"]), max_length=max_length
     )
-
-
-def _batches(order: list[int], batch_size: int):
-    for start in range(0, len(order), batch_size):
-        yield order[start : start + batch_size]
 
 
 # length-grouped batches sort within mega-batches of this many batches (as `Trainer`'s cap)
@@ -157,6 +133,7 @@ def backward_batch(
     micro_batch_size: int,
     device: torch.device,
     lengths: list[int] | None = None,
+    precision: str = "fp32",
 ) -> BatchStep:
     """Accumulate the gradient of one batch's loss (CE mean over the batch + alpha x the
     attention loss's mean over the rows with human attention) into the parameters.
@@ -165,6 +142,7 @@ def backward_batch(
     pass's losses weighted by its share of the batch's rows, so the gradient is the whole
     batch's (up to float rounding and dropout draws) at less padding. `lengths`: every text's
     token count, when the caller has it (training passes it once for all batches).
+    `precision`: the forward pass's arithmetic (`autocast`).
     """
     lengths = [len(e.input_ids) for e in encoded] if lengths is None else lengths
     parts = micro_batches(index, lengths, micro_batch_size)
@@ -175,7 +153,7 @@ def backward_batch(
     att_rows = 0
     for part in parts:
         batch = _to(collate([encoded[i] for i in part], *padding_of(tokenizer)), device)
-        with autocast(device):
+        with autocast(device, precision):
             out = model(**batch, labels=labels[part].to(device))
         rows = int((batch["human_attention"].sum(-1) > 0).sum())
         if len(parts) == 1:
@@ -190,9 +168,6 @@ def backward_batch(
             att_sum = (att_sum or 0.0) + out.attention_loss.item() * rows
             att_rows += rows
     return BatchStep(ce_sum, att_sum, att_rows)
-
-def _to(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
-    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
 
 # ---------------------------------------------------------------------- training
@@ -245,7 +220,7 @@ def train_model(
                                  for part in micro_batches(index, lengths, config.micro_batch_size))
             optimizer.zero_grad(set_to_none=True)
             step = backward_batch(model, tokenizer, encoded, index, label_tensor, config.micro_batch_size, device,
-                                  lengths)
+                                  lengths, config.precision)
             optimizer.step()
             ce_sum += step.ce_sum
             if step.attention_sum is not None:
@@ -268,32 +243,6 @@ def train_model(
     return history
 
 
-@torch.no_grad()
-def predict(
-    model: HumalForSequenceClassification,
-    tokenizer,
-    encoded: list[EncodedText],
-    device: torch.device,
-    batch_size: int = 64,
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Probabilities of label 1 and the last layer's token attention per text (no human input),
-    in the order of `encoded`. The texts are batched longest first, so a batch pads little."""
-    model.to(device).eval()
-    probs = np.zeros(len(encoded))
-    rows: list[np.ndarray] = [np.zeros(0)] * len(encoded)
-    by_length = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].input_ids))
-    for index in _batches(by_length, batch_size):
-        batch = collate([encoded[i] for i in index], *padding_of(tokenizer))
-        batch.pop("human_attention")  # predicting: the model sees no human attention
-        batch = _to(batch, device)
-        with autocast(device):
-            out = model(**batch, return_attention=True)
-        probs[index] = torch.softmax(out.logits.float(), dim=-1)[:, 1].cpu().numpy()
-        for i, row in zip(index, unpad(out.machine_attention, batch["attention_mask"])):
-            rows[i] = row
-    return probs, rows
-
-
 def evaluate(
     model: HumalForSequenceClassification,
     tokenizer,
@@ -306,7 +255,7 @@ def evaluate(
     `encoded`: the test reviews already encoded (`encode_frame`), else they are encoded here."""
     if encoded is None:
         encoded = encode_frame(tokenizer, model, test, config.max_length)
-    probs, token_rows = predict(model, tokenizer, encoded, device)
+    probs, token_rows = predict(model, tokenizer, encoded, device, precision=config.precision)
     labels = test["label"].to_numpy()
     preds = (probs >= 0.5).astype(int)
     metrics = {
@@ -365,6 +314,7 @@ def train_and_evaluate(
     if isinstance(config, dict):
         config = RunConfig.from_dict(config)
     device = resolve_device(config.device)
+    check_precision(config.precision, device)
     check_model(config.model, config.max_length)
     reviews = load_reviews(config) if reviews is None else reviews
     train, test = split(config, reviews)
@@ -431,6 +381,7 @@ def run_metrics(
         "train_padded_tokens": sum(h["padded_tokens"] for h in history),
         "group_by_length": config.group_by_length,
         "device": device.type,
+        "precision": effective_precision(device, config.precision),
         "history": history,
         "attention": scores["attention"],
         "parameters": config.to_dict(),
@@ -450,6 +401,9 @@ def save_run(result: RunResult, out_dir: str | Path, save_model: bool = True) ->
     if save_model:
         result.model.save_pretrained(out / runs.MODEL_DIR)
         result.tokenizer.save_pretrained(out / runs.MODEL_DIR)
+        from humal_nb.model_card import write_model_card
+
+        write_model_card(out / runs.MODEL_DIR, result.metrics)  # model/README.md: what the model is, how to load it
     runs.write_json(out / runs.METRICS_FILE, result.metrics)  # last: marks the run finished
     return out
 

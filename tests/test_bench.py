@@ -128,6 +128,9 @@ def test_run_bench_end_to_end_on_a_tiny_saved_model(tmp_path, yelp_dir, yelp_df,
     lines = capsys.readouterr().out.strip().splitlines()
     assert LAST_LINE.match(lines[-1])
     assert float(lines[-1].split("=")[1]) == pytest.approx(result["ratio_al_vs_baseline"], abs=1e-4)
+    if bench.cpu_has_bf16():  # the CPU's fp32 vs bf16 line, beside AL's
+        assert re.fullmatch(r"ratio_fp32_vs_bf16=[0-9.]+", lines[-2])
+        assert float(lines[-2].split("=")[1]) == pytest.approx(result["ratio_fp32_vs_bf16"], abs=1e-4)
     assert result["primary"] == "cpu" and set(result["devices"]) == {"cpu"}
     assert (result["batch_size"], result["seq_len"]) == (32, 128)
     assert set(result["median_ms"]) == {*bench.VARIANTS, "trainer"}

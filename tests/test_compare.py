@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import train_tiny_pair
 
-from humal_nb import analysis, compare, model_attention, notebooks, runs
+from humal_nb import analysis, compare, model_attention, notebooks, run, runs
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
 from humal_nb.paths import display_path
 
@@ -158,7 +158,7 @@ def test_layer_head_attention_matches_the_saved_attention_and_is_cached(pair, co
         assert values.shape == (row["n_words"],) and values.sum() == pytest.approx(1.0)
     assert not np.allclose(heads[0], heads[1])
     assert not np.allclose(model_attention.layer_head_attention(humal_dir, row["words"], 0), row["humal"])
-    models, reviews = model_attention._load_model.cache_info(), model_attention._review_attention.cache_info()
+    models, reviews = run._load_model.cache_info(), model_attention._review_attention.cache_info()
     assert models.misses == 2 and reviews.misses == 2  # one model per run, one forward per review
     assert reviews.hits >= 13
     with pytest.raises(ParameterError, match="has 6 layers"):

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from fake_runs import metrics
 from tiny_models import TOKENIZERS, tiny_model
 
 from humal_nb import compare, explorer, faithfulness, runs, views
@@ -267,7 +268,7 @@ def _tiny_run(folder, strategy: str, reviews: list[dict], seed: int):
         machine = rng.random(len(r["words"]))
         records.append({**r, "prob": float(p), "machine": list(machine / machine.sum())})
     runs.write_json(folder / runs.ATTENTION_FILE, {"strategy": strategy, "reviews": records})
-    runs.write_json(folder / runs.METRICS_FILE, {"strategy": strategy, "parameters": {"max_length": 12}})
+    runs.write_json(folder / runs.METRICS_FILE, metrics(strategy, folder, max_length=12))
     return folder
 
 
@@ -295,7 +296,7 @@ def test_model_predictor_caches_in_the_run_folder(tiny_pair):
     assert again.computed == 0  # all three read from the cache
     fresh = faithfulness.ModelPredictor(base_dir, device="cpu", cache=False)
     np.testing.assert_allclose(fresh(texts), first, atol=1e-6) and fresh.computed == 3
-    with pytest.raises(DataNotFoundError, match="no saved model"):
+    with pytest.raises(DataNotFoundError, match="is not a finished run"):
         faithfulness.ModelPredictor(base_dir.parent)
 
 

@@ -12,14 +12,14 @@ predicts the same, and the explorer's `model_attention` reads every layer and he
 from __future__ import annotations
 
 import copy
-import json
 
 import pytest
 import torch
+from fake_runs import metrics
 from tiny_families import DECODERS, MODEL_TYPES, tiny_model, tokenizer_for
 from transformers import AutoModel, AutoModelForSequenceClassification
 
-from humal_nb import model_attention
+from humal_nb import model_attention, runs
 from humal_nb.attention import AttentionRecorder, attention_layers, family_of, machine_attention
 from humal_nb.bench_families import random_batch, tiny_config
 from humal_nb.errors import ModelError
@@ -235,7 +235,7 @@ def test_explorer_reads_every_layer_and_head(model_type, tmp_path):
     tokenizer = tokenizer_for(model_type)
     model.save_pretrained(tmp_path / MODEL_DIR)
     tokenizer.save_pretrained(tmp_path / MODEL_DIR)
-    (tmp_path / "metrics.json").write_text(json.dumps({"parameters": {"max_length": 64}}))
+    runs.write_json(tmp_path / runs.METRICS_FILE, metrics("al", tmp_path, max_length=64))  # a finished run
     words = TEXTS[0]
     n_layers, n_heads = 2, 4
     assert model_attention.model_shape(tmp_path) == (n_layers, n_heads)

@@ -86,7 +86,7 @@ def test_bad_parameters_fail_before_training(change, key):
 def test_model_whose_attention_cannot_be_read_fails_before_training(tmp_path, monkeypatch):
     import json
 
-    (tmp_path / "config.json").write_text(json.dumps({"model_type": "distilbert", "dim": 32}))
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "funnel", "d_model": 32}))  # no reader for funnel
     monkeypatch.setattr("humal_nb.train.train_model", lambda *a, **k: pytest.fail("training started"))
     with pytest.raises(ModelError, match="not supported"):
         run_experiment(RunConfig(model=str(tmp_path), **TINY), progress=False)

@@ -13,8 +13,9 @@ Every loader returns one row per review (text) with the columns in `REVIEW_COLUM
 Bad input raises `DataFormatError` naming the file, the row and what to do.
 
 The package has one module per job: `yelp_hat` (Yelp-HAT's CSV files), `generic` (the
-generic format), `split` (training subsets and the test set), `facts` (`data_info`) and
-`rationales` (control arms and the annotation budget) and `common` (what they share).
+generic format), `split` (training subsets and the test set), `selection` (a run's data set
+and split, chosen by its parameters), `facts` (`data_info`) and `rationales` (control arms and
+the annotation budget) and `common` (what they share).
 """
 
 from humal_nb.data.common import REVIEW_COLUMNS, agreement_keeps, length_group_of
