@@ -39,7 +39,7 @@ def split_key(key: str) -> tuple[str, str, float]:
     strategy, *rest = str(key).split(SEPARATOR)
     source, fraction = DEFAULT_RATIONALE_SOURCE, DEFAULT_RATIONALE_FRACTION
     for part in rest:
-        if part.startswith("f") and _is_number(part[1:]):
+        if part.startswith("f") and is_number(part[1:]):
             fraction = float(part[1:])
         else:
             source = part
@@ -81,7 +81,7 @@ def fold(summary: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=present)
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -89,4 +89,4 @@ def _is_number(text: str) -> bool:
     return True
 
 
-__all__ = ["arm_key", "fold", "label", "sort_key", "split_key"]
+__all__ = ["arm_key", "fold", "is_number", "label", "sort_key", "split_key"]

@@ -29,8 +29,7 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import torch
@@ -415,21 +414,11 @@ def report_lines(results: dict[str, dict[str, Any]], primary: str) -> list[str]:
     return lines
 
 
-@contextmanager
-def _quiet_transformers() -> Iterator[None]:
+def _quiet_transformers():
     """No loading bars or warnings from transformers while benchmarking."""
-    from transformers.utils import logging as hf_logging
+    from humal_nb.models import quiet_transformers
 
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
+    return quiet_transformers()
 
 
 def _devices(device: str) -> list[torch.device]:

@@ -297,15 +297,7 @@ def _latex_escape(text: str) -> str:
 
 def _numeric(values: pd.Series) -> bool:
     cells = [v for v in values.astype(str) if v]
-    return bool(cells) and all(_is_number(v.split(" ")[0].rstrip("*").replace("$<$", "").lstrip("<")) for v in cells)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return bool(cells) and all(arms.is_number(v.split(" ")[0].rstrip("*").replace("$<$", "").lstrip("<")) for v in cells)
 
 
 def to_markdown(text: pd.DataFrame, caption: str = "") -> str:
