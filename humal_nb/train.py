@@ -176,14 +176,22 @@ def backward_batch(
 PROGRESS_VARIABLE = "HUMAL_PROGRESS"
 
 
+#: set in the kernel of a notebook that Voila serves (Voila shows the page once every cell ran)
+VOILA_VARIABLE = "VOILA_KERNEL_ID"
+
+
 def progress_bar(total: int, desc: str, progress: bool):
     """A progress bar: in the notebook or console (`progress`), else on the command's terminal
-    when `$HUMAL_PROGRESS` is "terminal", else none."""
+    when `$HUMAL_PROGRESS` is "terminal", else none.
+
+    Under Voila there is none: its page appears only after every cell ran, so a bar would
+    show nothing live, and its widget, created while the page's widget manager loads,
+    can render as "Error displaying widget: model not found"."""
     if not progress and os.environ.get(PROGRESS_VARIABLE) == "terminal" and sys.__stderr__ is not None:
         from tqdm.std import tqdm as text_tqdm
 
         return text_tqdm(total=total, desc=desc, file=sys.__stderr__, unit="batch", dynamic_ncols=True)
-    return tqdm(total=total, desc=desc, disable=not progress)
+    return tqdm(total=total, desc=desc, disable=not progress or VOILA_VARIABLE in os.environ)
 
 
 def make_optimizer(model: torch.nn.Module, learning_rate: float, weight_decay: float = 0.01) -> torch.optim.Optimizer:

@@ -80,3 +80,18 @@ def test_rollout_bar_is_named_by_its_caller(capsys):
     err = capsys.readouterr().err
     assert "rollout: Baseline" in err and "3/3" in err
     np.testing.assert_allclose(np.concatenate(shown["rollout"]), np.concatenate(quiet["rollout"]))
+
+
+def test_no_notebook_bar_under_voila(monkeypatch):
+    """Voila shows its page once every cell ran: a bar there would show nothing live and can
+    render as "model not found", so none is drawn; elsewhere `progress` draws one."""
+    from humal_nb.train import VOILA_VARIABLE, progress_bar
+
+    monkeypatch.delenv(VOILA_VARIABLE, raising=False)
+    bar = progress_bar(3, "shown", progress=True)
+    assert not bar.disable
+    bar.close()
+    monkeypatch.setenv(VOILA_VARIABLE, "a-kernel-id")
+    bar = progress_bar(3, "hidden", progress=True)
+    assert bar.disable
+    bar.close()
