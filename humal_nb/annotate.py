@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import csv
 import fcntl
-import html
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -51,6 +50,7 @@ from humal_nb import runs
 from humal_nb.data.common import _is_missing, _parse_label
 from humal_nb.data.generic import _read_generic_records, read_text_records
 from humal_nb.errors import DataFormatError, ParameterError
+from humal_nb.markup import escape
 from humal_nb.paths import REPO_ROOT
 
 #: answers to "does the text match its label?" (Yelp-HAT's question)
@@ -477,10 +477,6 @@ class WordPicker(anywidget.AnyWidget):
 
 
 # ---------------------------------------------------------------------- the whole widget (ipywidgets)
-def _escape(value: Any) -> str:
-    return html.escape(str(value), quote=False)
-
-
 class AnnotationWidget(widgets.VBox):
     """The annotation widget (see `annotation_widget`); drive it from Python with `start`,
     `answer`, `next`, `previous`, `skip` and `picker.selected`. `index` is the text on screen
@@ -646,11 +642,11 @@ class AnnotationWidget(widgets.VBox):
         if self.index < n:
             item = self.texts[self.index]
             state = "done" if session.is_done(self.index) else "not done yet"
-            where = f"text {self.index + 1} of {n} (id {_escape(item.text_id)}, {state})"
+            where = f"text {self.index + 1} of {n} (id {escape(item.text_id)}, {state})"
         else:
             where = "all texts seen"
         self.status.value = (f'<div style="font-size:14px;"><b>{session.n_done} of {n} done</b> · {where} · '
-                             f"annotator <b>{_escape(session.annotator)}</b></div>")
+                             f"annotator <b>{escape(session.annotator)}</b></div>")
         self.question.value = self._question_html()
         at_end = self.index >= n
         self.answers.layout.display = self.picker.layout.display = "none" if at_end else ""
@@ -665,7 +661,7 @@ class AnnotationWidget(widgets.VBox):
         label = self.texts[self.index].label
         if label is None:
             return "<p>Which label fits this text?</p>"
-        return f"<p>Does this text match its label, <b>{_escape(self._label_name(label))}</b>?</p>"
+        return f"<p>Does this text match its label, <b>{escape(self._label_name(label))}</b>?</p>"
 
     def _label_name(self, label: Any) -> str:
         return self.label_names[int(label)]
@@ -680,7 +676,7 @@ class AnnotationWidget(widgets.VBox):
 
 def _message_html(message: str, error: bool = False) -> str:
     color = "#c92a2a" if error else "#2b8a3e"
-    return f'<p style="color:{color};font-size:13px;">{_escape(message)}</p>' if message else ""
+    return f'<p style="color:{color};font-size:13px;">{escape(message)}</p>' if message else ""
 
 
 def _check_label_names(names: Sequence[str]) -> tuple[str, str]:
@@ -697,7 +693,7 @@ def _shortcuts(labeled: bool) -> dict[str, str]:
 
 def _help_html(labeled: bool, label_names: Sequence[str]) -> str:
     answers = ("<kbd>y</kbd> yes, <kbd>n</kbd> no, <kbd>i</kbd> idk" if labeled
-               else f"<kbd>0</kbd> {_escape(label_names[0])}, <kbd>1</kbd> {_escape(label_names[1])}")
+               else f"<kbd>0</kbd> {escape(label_names[0])}, <kbd>1</kbd> {escape(label_names[1])}")
     return ('<p style="font-size:12px;color:#555;">Click or drag over words to highlight the ones that made '
             "you decide; click again to clear. Keys (click the text first): "
             f"{answers}, <kbd>Enter</kbd>/<kbd>→</kbd> next, <kbd>←</kbd> previous, <kbd>s</kbd> skip, "

@@ -6,8 +6,8 @@
   or a control arm's colour, so HuMAL-AL is vermillion in Fig. 3, 4, 5 and 6 alike. A control
   arm (`arms`: `al+random`, `al+f0.1`) keeps its strategy's colour, with a dashed line for
   another rationale source and a lighter tint and other marker for a smaller rationale budget.
-  Heatmaps use the sequential single-hue "Blues" map (as the HTML reports), readable under
-  colour-vision deficiencies and in grey print, with dark words drawn white.
+  Heatmaps use `markup`'s one colour rule (white to dark blue, as the HTML reports and the
+  explorer), readable under colour-vision deficiencies and in grey print, dark words white.
 - **Sizes**: `ONE_COLUMN` (3.3 in) and `TWO_COLUMN` (7 in) wide, the widths of a one- and a
   two-column paper figure; 8 pt text.
 - **Formats** (`FORMATS`): vector PDF and SVG, 300-dpi PNG. `pdf.fonttype` 42 embeds the font
@@ -57,7 +57,6 @@ STRATEGY_COLORS = {
 OTHER_COLOR = OKABE_ITO["black"]  # a strategy name humal_nb does not know
 MARKERS = {"baseline": "o", "al": "s", "an": "^", "ap": "D", "human": "X"}
 SOURCE_LINESTYLES = {"human": "-", "random": "--", "uniform": "-."}
-HEATMAP_CMAP = "Blues"
 
 ONE_COLUMN = 3.3  # inches
 TWO_COLUMN = 7.0
@@ -149,7 +148,6 @@ def save(fig: Figure, out_dir: Path, name: str, formats: Sequence[str] = FORMATS
 
 __all__ = [
     "FORMATS",
-    "HEATMAP_CMAP",
     "OKABE_ITO",
     "ONE_COLUMN",
     "STRATEGY_COLORS",

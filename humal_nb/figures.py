@@ -32,7 +32,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from humal_nb import analysis, arms, figure_style, publication, report, runs, stats
+from humal_nb import analysis, arms, figure_style, markup, publication, report, runs, stats
 from humal_nb.figure_style import ONE_COLUMN, TWO_COLUMN, line_style
 from humal_nb.publication import Written
 
@@ -383,14 +383,14 @@ def _lines(words: Sequence[str]) -> list[list[tuple[int, float]]]:
 def review_heatmap_figure(words: Sequence[str], rows: Mapping[str, Sequence[float]],
                           keys: Mapping[str, str] | None = None, title: str = "") -> Figure:
     """One review's words coloured by each attention row (e.g. human, baseline, HuMAL), the
-    lines wrapped with one sub-row per attention; one shared colour scale (`HEATMAP_CMAP`),
+    lines wrapped with one sub-row per attention; one shared colour scale (`markup`'s heatmap rule),
     drawn as vector boxes and text. `keys`: row name -> colour key of the row's name."""
     arrays = {name: np.asarray(v, dtype=float) for name, v in rows.items()}
     for name, arr in arrays.items():
         if arr.shape != (len(words),):
             raise ValueError(f"row {name!r} has {arr.size} values for {len(words)} words.")
-    top = max((float(np.nanmax(a)) for a in arrays.values() if a.size), default=0.0) or 1.0
-    norm, cmap = Normalize(0, top), _cmap()
+    top = markup.heat_top(arrays.values())
+    norm, cmap = Normalize(0, top), markup.heat_colormap()
     lines = _lines(words)
     block = len(arrays) * ROW_IN + GAP_IN
     body = len(lines) * block - GAP_IN
@@ -410,7 +410,7 @@ def review_heatmap_figure(words: Sequence[str], rows: Mapping[str, Sequence[floa
                 ax.add_patch(Rectangle((LABEL_CHARS + x, y + 0.01), len(str(words[i])) + 0.8, ROW_IN - 0.02,
                                        facecolor=cmap(norm(value)), edgecolor="none"))
                 ax.text(LABEL_CHARS + x + 0.4, y + ROW_IN / 2, str(words[i]), ha="left", va="center",
-                        fontsize=fontsize, color="white" if value / top > 0.55 else "black")
+                        fontsize=fontsize, color=markup.heat_text_color(value, top))
     ax.set_xlim(0, total)
     ax.set_ylim(body, 0)
     ax.axis("off")
@@ -418,12 +418,6 @@ def review_heatmap_figure(words: Sequence[str], rows: Mapping[str, Sequence[floa
         fig.text(0.005, 1 - 0.06 / height, title, ha="left", va="top", fontsize=8)
     _colorbar(fig, norm, cmap, height)
     return fig
-
-
-def _cmap():
-    from matplotlib import colormaps
-
-    return colormaps[figure_style.HEATMAP_CMAP]
 
 
 def _colorbar(fig: Figure, norm: Normalize, cmap, height: float) -> None:

@@ -13,7 +13,6 @@ Text that comes from a data set is always HTML-escaped.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -21,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from humal_nb import arms
+from humal_nb import arms, markup
 from humal_nb.names import STRATEGY_LABELS
 from humal_nb.stats import format_ratio
 
@@ -57,7 +56,7 @@ def _first(key):
 
 def _empty(title: str, message: str) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text=html.escape(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.add_annotation(text=markup.escape(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=250)
     return fig
 
@@ -105,11 +104,6 @@ def loss_curves(
     return fig
 
 
-def _cell_color(value: float, top: float) -> str:
-    strength = 0.0 if not np.isfinite(value) or top <= 0 else max(0.0, min(1.0, value / top))
-    return f"rgba(8,81,156,{0.85 * strength:.2f})"  # the dark end of plotly's "Blues"
-
-
 def review_heatmap_html(
     words: Sequence[str],
     rows: Mapping[str, Sequence[float]],
@@ -127,22 +121,21 @@ def review_heatmap_html(
     for name, arr in arrays.items():
         if arr.shape != (len(words),):
             raise ValueError(f"row {name!r} has {arr.size} values for {len(words)} words.")
-    finite = [a[np.isfinite(a)] for a in arrays.values()]
-    top = max((float(a.max()) for a in finite if a.size), default=0.0)
+    top = markup.heat_top(arrays.values())
     parts = ['<div class="humal-heatmap" style="font-family:sans-serif;font-size:13px;margin:0.8em 0;">']
     if title:
-        parts.append(f'<div style="font-weight:bold;margin-bottom:0.3em;">{html.escape(title)}</div>')
+        parts.append(f'<div style="font-weight:bold;margin-bottom:0.3em;">{markup.escape(title)}</div>')
     for name, arr in arrays.items():
         spans = []
         for word, value in zip(words, arr):
-            text_color = "white" if np.isfinite(value) and top > 0 and value / top > 0.55 else "black"
             spans.append(
-                f'<span title="{value:.4f}" style="background:{_cell_color(value, top)};color:{text_color};'
-                f'padding:1px 2px;border-radius:2px;">{html.escape(str(word))}</span>'
+                f'<span title="{value:.4f}" style="background:{markup.heat_color(value, top)};'
+                f'color:{markup.heat_text_color(value, top)};padding:1px 2px;border-radius:2px;">'
+                f"{markup.escape(word)}</span>"
             )
         parts.append(
             '<div style="margin:0.2em 0;line-height:1.8;">'
-            f'<span style="display:inline-block;min-width:8em;font-weight:bold;">{html.escape(name)}</span>'
+            f'<span style="display:inline-block;min-width:8em;font-weight:bold;">{markup.escape(name)}</span>'
             + " ".join(spans) + "</div>"
         )
     parts.append("</div>")
@@ -210,7 +203,7 @@ def auc_vs_ratio(long: pd.DataFrame, title: str = "Mean AUC against imbalance ra
                     line_color=_color(strategy) if not others else None,
                     line_dash="dash" if strategy != arms.split_key(strategy)[0] else None,
                     customdata=[format_ratio(r) for r in part["imbalance_ratio"]],
-                    hovertemplate="ratio %{customdata}: AUC %{y:.3f}<extra>" + html.escape(name) + "</extra>",
+                    hovertemplate="ratio %{customdata}: AUC %{y:.3f}<extra>" + markup.escape(name) + "</extra>",
                 ),
                 row=row, col=col,
             )

@@ -9,7 +9,6 @@ interrupted half-way never enters a table.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 
 from humal_nb import arms, runs
 from humal_nb.config import DEFAULTS, NON_RESULT_KEYS, RunConfig
+from humal_nb.markup import heading_html, note_html  # also report.note_html in the notebooks
 from humal_nb.names import (
     ARM_KEYS,
     AXES,
@@ -219,16 +219,6 @@ def sizes_per_ratio(summary: pd.DataFrame, minimum: int = 3) -> list[float]:
     done = summary[summary["status"] == STATUS_FINISHED]
     counts = done.groupby("imbalance_ratio")["data_size"].nunique()
     return [float(r) for r, n in counts.items() if n >= minimum]
-
-
-def note_html(text: str) -> str:
-    """A short paragraph of escaped text for a notebook's output (line breaks kept)."""
-    return '<p style="font-family:sans-serif;">' + "<br>".join(html.escape(line) for line in text.splitlines()) + "</p>"
-
-
-def heading_html(text: str, level: int = 3) -> str:
-    """An escaped heading (for headings that depend on the data)."""
-    return f"<h{level}>{html.escape(text)}</h{level}>"
 
 
 def grid_header_html(grid_dir: str | Path, summary: pd.DataFrame) -> str:

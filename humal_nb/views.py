@@ -20,7 +20,6 @@ heatmaps are escaped HTML.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,12 +27,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from humal_nb import compare, plots
+from humal_nb import compare, markup, plots
 from humal_nb.compare import Comparison
 from humal_nb.paths import display_path
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
-COLORSCALE = "Blues"
 SOURCE_COLORS = {"human": "#ff7f0e", "baseline": "#636efa", "humal": "#ef553b", "random": "#7f7f7f"}
 SOURCE_SYMBOLS = ("star", "circle", "diamond", "x")
 # selector values meaning "no filter", "the saved last-layer head mean", "mean of the heads"
@@ -41,8 +39,7 @@ ALL, SAVED, MEAN = "all", "saved", "mean"
 
 
 # ---------------------------------------------------------------------- one review
-def escape(text: Any) -> str:
-    return html.escape(str(text), quote=False)
+escape = markup.escape  # text in an element (the one escape: `markup`)
 
 
 def _heatmap_cells(words: Sequence[str], values: dict[str, np.ndarray], per_line: int) -> dict[str, list]:
@@ -115,8 +112,7 @@ def heatmap_figure(
     per_line = max(1, int(words_per_line))
     cells = _heatmap_cells(words, values, per_line)
     total = len(cells["z"])
-    finite = np.concatenate([v[np.isfinite(v)] for v in values.values()]) if len(words) else np.zeros(0)
-    top = zmax if zmax is not None else (float(finite.max()) if finite.size and finite.max() > 0 else 1.0)
+    top = zmax if zmax is not None else markup.heat_top(values.values())
     z, text, hover, tickvals, ticktext = (cells[k] for k in ("z", "text", "hover", "tickvals", "ticktext"))
     fig = go.Figure(
         go.Heatmap(
@@ -126,7 +122,7 @@ def heatmap_figure(
             textfont={"size": 11},
             hovertext=hover,
             hovertemplate="%{hovertext}<extra></extra>",
-            colorscale=COLORSCALE,
+            colorscale=markup.heat_colorscale(),
             zmin=0.0,
             zmax=top,
             xgap=1,
@@ -269,15 +265,11 @@ def summary_html(comparison: Comparison, reviews: pd.DataFrame | None = None) ->
 
 
 # ---------------------------------------------------------------------- faithfulness and rollout
-def _note(text: str) -> str:
-    return f'<p class="humal-note" style="font-size:13px;"><em>{escape(text)}</em></p>'
-
-
 def faithfulness_html(comparison: Comparison, faith: Any, reviews: pd.DataFrame | None = None) -> str:
     """The AOPC comprehensiveness/sufficiency table (model under test x attention source)
     and the IOU-F1 table, of the reviews (default all), as escaped HTML."""
     if faith is None:
-        return _note(FAITHFULNESS_NOTE)
+        return markup.note_html(FAITHFULNESS_NOTE)
     frame = comparison.reviews if reviews is None else reviews
     if frame.empty:
         return "<p><em>No review matches these filters.</em></p>"
@@ -339,7 +331,7 @@ def plausibility_faithfulness_html(comparison: Comparison, faith: Any) -> str:
     """plausibility_faithfulness_figure of all reviews as static HTML (plotly.js not inlined:
     include it once earlier on the page), or a note without the saved models."""
     if faith is None:
-        return _note(FAITHFULNESS_NOTE)
+        return markup.note_html(FAITHFULNESS_NOTE)
     return figure_html(plausibility_faithfulness_figure(compare.plausibility_faithfulness(comparison, faith)))
 
 
@@ -348,7 +340,7 @@ def rollout_html(comparison: Comparison, reviews: pd.DataFrame | None = None, pr
     (eq. 1), the first layer and attention rollout (escaped HTML; a note without models).
     `progress`: see `compare.rollout_summary`."""
     if not compare.has_models(comparison):
-        return _note(FAITHFULNESS_NOTE)
+        return markup.note_html(FAITHFULNESS_NOTE)
     return table_html(compare.rollout_summary(comparison, reviews, progress=progress),
                       caption="Cosine similarity to human attention, by way of reading the machine's attention")
 
@@ -361,7 +353,7 @@ def erasure_html(comparison: Comparison, faith: Any, review_id: str, percent: fl
     try:
         frame = compare.review_erasure(comparison, faith, review_id, percent)
     except KeyError as exc:  # a review or k the faithfulness records do not hold
-        return _note(str(exc.args[0] if exc.args else exc))
+        return markup.note_html(str(exc.args[0] if exc.args else exc))
     frame["flips"] = ["yes" if v else "" for v in frame["flips"]]
     caption = f"Review {review_id} with its top {100 * percent:g} % words removed (or only those kept)"
     body = table_html(frame, headers=FAITH_HEADERS, digits=3, caption=caption)

@@ -158,10 +158,12 @@ def test_review_heatmap_escapes_review_text():
     block = plots.review_heatmap_html(words, {"human": [0.5, 0.5, 0, 0], "HuMAL-AL": [0.1, 0.2, 0.3, 0.4]},
                                       title=f"review {XSS}")
     assert XSS not in block and "<script" not in block
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in block and "&amp;" in block and "&quot;quoted&quot;" in block
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in block and "&amp;" in block and '>"quoted"<' in block
     assert block.count("<span title=") == 8
-    # one colour scale for the review: the largest value of all rows (human's 0.5) is the darkest
-    assert block.count("rgba(8,81,156,0.85)") == 2 and "rgba(8,81,156,0.68)" in block  # HuMAL's 0.4
+    # one colour scale for the review: the largest value of all rows (human's 0.5) is the darkest,
+    # white blended 85 % toward (8, 81, 156); HuMAL's 0.4 is 0.8 of it (68 %)
+    assert block.count("background:rgb(45,107,171)") == 2 and "background:rgb(87,137,188)" in block
+    assert block.count("background:rgb(255,255,255)") == 2  # the zeros
     with pytest.raises(ValueError):
         plots.review_heatmap_html(["a", "b"], {"human": [1.0]})
 
