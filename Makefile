@@ -20,10 +20,11 @@ test: $(STAMP)
 	$(BIN)/ruff check humal_nb tests
 	$(BIN)/python -m pytest -q
 
-# everyday work: everything but the end-to-end runs (`slow`) and the browser tests
+# everyday work: everything but the end-to-end runs (`slow`), the browser tests and the tests that
+# train a model (`trains`); HUMAL_TEST_NO_TRAINING makes any training here fail its test (tests/conftest.py)
 test-fast: $(STAMP)
 	$(BIN)/ruff check humal_nb tests
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	HUMAL_TEST_NO_TRAINING=1 $(BIN)/python -m pytest -q -m "not slow and not browser and not trains"
 
 lint: $(STAMP)
 	$(BIN)/ruff check humal_nb tests

@@ -307,7 +307,7 @@ def bench_device(
 
     Args:
         model: a HuMAL classifier; its weights start every variant (it is not trained).
-        batch: `input_ids`, `attention_mask`, `human_attention`, `labels` on the CPU.
+        batch: `input_ids`, `attention_mask`, `human_tokens`, `labels` on the CPU.
         device: where to train.
         reference_factory: builds the plain Hugging Face classifier for the Trainer, or None.
     Returns:

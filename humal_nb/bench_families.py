@@ -82,7 +82,7 @@ def random_batch(config: PretrainedConfig, batch_size: int = 8, seq_len: int = 6
     pad = getattr(config, "pad_token_id", None) or 0
     ids = ids.masked_fill(~mask, pad)
     human = torch.rand(batch_size, seq_len, generator=gen) * mask
-    return {"input_ids": ids, "attention_mask": mask.long(), "human_attention": human / human.sum(-1, keepdim=True),
+    return {"input_ids": ids, "attention_mask": mask.long(), "human_tokens": human / human.sum(-1, keepdim=True),
             "labels": torch.randint(0, 2, (batch_size,), generator=gen)}
 
 

@@ -67,7 +67,7 @@ def predict(
     by_length = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].input_ids))
     for index in index_batches(by_length, batch_size):
         batch = collate([encoded[i] for i in index], *padding_of(tokenizer))
-        batch.pop("human_attention")  # predicting: the model sees no human attention
+        batch.pop("human_tokens")  # predicting: the model sees no human attention
         batch = to_device(batch, device)
         with autocast(device, precision):
             out = model(**batch, return_attention=True)

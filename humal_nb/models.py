@@ -136,18 +136,18 @@ class HumalForSequenceClassification(PreTrainedModel):
         self,
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
-        human_attention: torch.Tensor | None = None,
+        human_tokens: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
         return_attention: bool = False,
         monitor_attention: bool = True,
         token_type_ids: torch.Tensor | None = None,
         **kwargs: Any,
     ) -> HumalOutput:
-        """Classify; with `human_attention` [batch, tokens] also compute the attention loss.
+        """Classify; with `human_tokens` [batch, tokens] also compute the attention loss.
 
         Args:
             input_ids: [batch, tokens]; attention_mask: [batch, tokens] 1 = real token.
-            human_attention: [batch, tokens] A^h (training only); None when predicting.
+            human_tokens: [batch, tokens] A^h (training only); None when predicting.
             token_type_ids: [batch, tokens] segment ids as the tokenizer gives them, or None.
             labels: [batch] 0/1 for the cross-entropy.
             return_attention: also return the last layer's attention row.
@@ -156,26 +156,26 @@ class HumalForSequenceClassification(PreTrainedModel):
         """
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        aligning = self.config.strategy in ALIGNING_STRATEGIES and human_attention is not None
-        layers = self._layers_to_read(aligning, human_attention is not None, return_attention, monitor_attention)
+        aligning = self.config.strategy in ALIGNING_STRATEGIES and human_tokens is not None
+        layers = self._layers_to_read(aligning, human_tokens is not None, return_attention, monitor_attention)
         outputs, rows = self._encode(input_ids, attention_mask, token_type_ids, layers)
         last_row = rows.get(self._n_layers - 1)
-        logits = self._classify(outputs.last_hidden_state, attention_mask, human_attention, last_row)
+        logits = self._classify(outputs.last_hidden_state, attention_mask, human_tokens, last_row)
 
         ce_loss = attention_loss = loss = None
         if labels is not None:
             ce_loss = nn.functional.cross_entropy(logits.float(), labels.long())
             loss = ce_loss
-        if human_attention is not None:
+        if human_tokens is not None:
             if aligning:
                 machine = rows[self.loss_layer % self._n_layers]
-                attention_loss = alignment_loss(machine, human_attention, attention_mask, self.config.attention_loss)
+                attention_loss = alignment_loss(machine, human_tokens, attention_mask, self.config.attention_loss)
                 if loss is not None:
                     loss = loss + self.config.alpha * attention_loss
             elif last_row is not None and monitor_attention:
                 with torch.no_grad():
                     attention_loss = alignment_loss(
-                        last_row.detach(), human_attention, attention_mask, self.config.attention_loss
+                        last_row.detach(), human_tokens, attention_mask, self.config.attention_loss
                     )
         return HumalOutput(
             loss=loss,
@@ -220,7 +220,7 @@ class HumalForSequenceClassification(PreTrainedModel):
         return outputs, {layer: recorder.row(outputs) for layer, recorder in recorders.items()}
 
     def _classify(
-        self, hidden: torch.Tensor, attention_mask: torch.Tensor, human_attention: torch.Tensor | None,
+        self, hidden: torch.Tensor, attention_mask: torch.Tensor, human_tokens: torch.Tensor | None,
         last_row: torch.Tensor | None,
     ) -> torch.Tensor:
         """Logits from the classification token's embedding; HuMAL-AN first adds the attention-
@@ -229,7 +229,7 @@ class HumalForSequenceClassification(PreTrainedModel):
         batch = torch.arange(hidden.shape[0], device=hidden.device)
         embedding = hidden[batch, cls_index(self.family, attention_mask)]
         if self.config.strategy == "an":
-            weights = human_attention if human_attention is not None else (
+            weights = human_tokens if human_tokens is not None else (
                 last_row if self.config.an_inference == "machine" else None
             )
             if weights is not None:

@@ -172,7 +172,7 @@ def word_readings(
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
             batch = collate([encoded[i] for i in index], *padding_of(tokenizer))
-            batch.pop("human_attention")
+            batch.pop("human_tokens")
             batch = {k: v.to(device) for k, v in batch.items()}
             result = backbone(**batch, output_attentions=True)
             if not result.attentions:

@@ -199,7 +199,7 @@ def collate(
         human[row, span] = torch.tensor(e.human, dtype=torch.float32)
         if with_types:
             types[row, span] = torch.tensor(e.token_type_ids, dtype=torch.long)
-    batch = {"input_ids": ids, "attention_mask": mask, "human_attention": human}
+    batch = {"input_ids": ids, "attention_mask": mask, "human_tokens": human}
     if with_types:
         batch["token_type_ids"] = types
     return batch

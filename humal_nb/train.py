@@ -120,7 +120,7 @@ class BatchStep:
     attention_rows: int
 
 
-def _has_human_attention(text: EncodedText) -> bool:
+def _has_human_tokens(text: EncodedText) -> bool:
     return sum(text.human) > 0
 
 
@@ -146,7 +146,7 @@ def backward_batch(
     """
     lengths = [len(e.input_ids) for e in encoded] if lengths is None else lengths
     parts = micro_batches(index, lengths, micro_batch_size)
-    total_rows = sum(_has_human_attention(encoded[i]) for i in index)
+    total_rows = sum(_has_human_tokens(encoded[i]) for i in index)
     aligning = len(parts) > 1 and model.config.strategy in ALIGNING_STRATEGIES
     ce_sum = 0.0
     att_sum: float | None = None
@@ -155,7 +155,7 @@ def backward_batch(
         batch = _to(collate([encoded[i] for i in part], *padding_of(tokenizer)), device)
         with autocast(device, precision):
             out = model(**batch, labels=labels[part].to(device))
-        rows = int((batch["human_attention"].sum(-1) > 0).sum())
+        rows = int((batch["human_tokens"].sum(-1) > 0).sum())
         if len(parts) == 1:
             loss = out.loss
         else:

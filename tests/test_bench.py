@@ -31,11 +31,11 @@ def tiny_batch(model: HumalForSequenceClassification) -> dict[str, torch.Tensor]
 
 def test_review_batch_is_padded_to_exactly_the_sequence_length():
     batch = tiny_batch(tiny_humal())
-    assert set(batch) == {"input_ids", "attention_mask", "token_type_ids", "human_attention", "labels"}
-    assert batch["input_ids"].shape == batch["attention_mask"].shape == batch["human_attention"].shape == (4, SEQ)
+    assert set(batch) == {"input_ids", "attention_mask", "token_type_ids", "human_tokens", "labels"}
+    assert batch["input_ids"].shape == batch["attention_mask"].shape == batch["human_tokens"].shape == (4, SEQ)
     assert batch["token_type_ids"].shape == (4, SEQ) and batch["token_type_ids"].eq(0).all()
     assert batch["attention_mask"][:, -1].sum() == 0  # right padding (BERT family)
-    torch.testing.assert_close(batch["human_attention"].sum(-1), torch.ones(4))
+    torch.testing.assert_close(batch["human_tokens"].sum(-1), torch.ones(4))
     left = bench.pad_to({"input_ids": torch.ones(1, 3, dtype=torch.long)}, 5, pad_id=7, side="left")
     assert left["input_ids"].tolist() == [[7, 7, 1, 1, 1]]
     types = bench.pad_to({"token_type_ids": torch.zeros(1, 3, dtype=torch.long)}, 5, 7, "left", pad_type_id=3)
@@ -107,6 +107,7 @@ def test_bench_steps_round_robin_counts():
         bench.bench_steps({"a": Fake("a")}, repeats=0)
 
 
+@pytest.mark.slow
 def test_run_bench_end_to_end_on_a_tiny_saved_model(tmp_path, yelp_dir, yelp_df, capsys, monkeypatch):
     """run_bench itself (real Yelp-HAT batch of 32 x 128, Trainer reference) on a tiny model.
 

@@ -11,6 +11,7 @@ import math
 
 import pytest
 import torch
+from conftest import TINY_PAIR
 from tiny_models import TOKENIZERS, tiny_model
 
 from humal_nb import grid, runs
@@ -20,7 +21,7 @@ from humal_nb.train import autocast, make_optimizer, train_and_evaluate
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 CUDA = torch.device("cuda")
-TINY = dict(data_size=24, imbalance_ratio=0.25, n_test=20, epochs=1, batch_size=8, max_length=64, device="cuda")
+TINY = {**TINY_PAIR, "batch_size": 8, "device": "cuda"}
 
 
 def _batch(family: str):
@@ -40,7 +41,7 @@ def test_efficient_attention_equals_naive_on_the_gpu(family):
         other = tiny_model(family, attention_path=path).to(CUDA).eval()
         other.load_state_dict(model.state_dict())
         with torch.no_grad():
-            out = other(**{k: v.to(CUDA) for k, v in batch.items() if k != "human_attention"}, return_attention=True)
+            out = other(**{k: v.to(CUDA) for k, v in batch.items() if k != "human_tokens"}, return_attention=True)
         rows[path] = out.machine_attention.float().cpu()
     assert torch.allclose(rows["efficient"], rows["naive"], atol=1e-4)
 

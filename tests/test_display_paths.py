@@ -92,9 +92,10 @@ def _copy_of_table3(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_the_grid_report_holds_no_absolute_path(tmp_path):
     """The grid report of a copy of the committed table3 record. It executes the grid notebook
-    (about 20-25 s on a busy 2-core CPU), yet is not marked slow: it trains nothing."""
+    (about 20-25 s on a busy 2-core CPU): slow, as every notebook run."""
     if not (TABLE3 / "grid.json").is_file():
         pytest.skip("the committed table3 record is not in this checkout")
     grid = _copy_of_table3(tmp_path / "table3")

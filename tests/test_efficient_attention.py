@@ -204,7 +204,7 @@ def test_classifier_losses_and_gradients_equal_on_both_paths(family, strategy, d
     efficient.to(dtype)
     naive.to(dtype)
     batch = text_batch(family, efficient)
-    batch["human_attention"] = batch["human_attention"].to(dtype)
+    batch["human_tokens"] = batch["human_tokens"].to(dtype)
     assert batch["attention_mask"].min() == 0  # some padding in the batch
 
     outs = [m(**batch, labels=LABELS, return_attention=True) for m in (efficient, naive)]

@@ -125,17 +125,9 @@ def test_export_command(hand_run, tmp_path, capsys):
 
 # ---------------------------------------------------------------------- a tiny real run
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory, yelp_dir) -> Path:
-    """HuMAL-AL and its baseline on the same 24 reviews, written as `compare_baseline` writes them."""
-    from humal_nb.config import RunConfig
-    from humal_nb.train import save_runs, train_with_baseline
-
-    out = tmp_path_factory.mktemp("al_pair")
-    config = RunConfig(strategy="al", data_size=24, imbalance_ratio=0.25, n_test=20, epochs=1, batch_size=8,
-                       max_length=48, compare_baseline=True, data_dir=str(yelp_dir), out_dir=str(out))
-    result, baseline = train_with_baseline(config)
-    save_runs(config, result, baseline)
-    return out
+def trained_run(minilm_pair) -> Path:
+    """The session's tiny pair's HuMAL-AL run (its baseline in `baseline/`, as `compare_baseline` writes it)."""
+    return minilm_pair[1]
 
 
 def _reviews(folder: Path) -> list[dict]:
@@ -163,7 +155,7 @@ def test_export_of_a_trained_run_matches_its_attention_json(trained_run, tmp_pat
 @pytest.mark.slow
 def test_predict_reproduces_the_runs_test_predictions(trained_run, tmp_path):
     reviews = _reviews(trained_run)
-    long_text = " ".join(["delicious"] * 30 + ["awful"] * 30)  # beyond max_length 48
+    long_text = " ".join(["delicious"] * 40 + ["awful"] * 40)  # beyond max_length 64
     texts = tmp_path / "texts.jsonl"
     lines = [{"text_id": r["review_id"], "text": " ".join(r["words"])} for r in reviews]
     lines += [{"text_id": "short", "text": "Great tacos"}, {"text_id": "long", "text": long_text}]

@@ -97,8 +97,8 @@ def test_efficient_row_and_gradients_equal_naive(model_type, layer, side):
     assert torch.all(efficient[mask == 0] == 0)
     torch.testing.assert_close(efficient.sum(-1), torch.ones(4))
 
-    alignment_loss(efficient, batch["human_attention"], mask).backward()
-    alignment_loss(naive, batch["human_attention"], mask).backward()
+    alignment_loss(efficient, batch["human_tokens"], mask).backward()
+    alignment_loss(naive, batch["human_tokens"], mask).backward()
     eff_grads, naive_grads = grads(model), grads(eager)
     for name, value in naive_grads.items():
         torch.testing.assert_close(eff_grads[name], value, atol=GRAD_TOL, rtol=GRAD_TOL, msg=lambda m, n=name: f"{n}: {m}")

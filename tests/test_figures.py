@@ -40,6 +40,7 @@ def assert_no_machine_path(paths: list[Path], *roots: Path) -> None:
             assert str(root).encode() not in data, f"{path.name} holds the path {root}"
 
 
+@pytest.mark.slow
 def test_grid_figures_of_the_committed_table3_record(tmp_path: Path) -> None:
     out = tmp_path / "figures"
     written = figures.write_figures(TABLE3, out=out)

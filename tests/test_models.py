@@ -51,8 +51,8 @@ def test_al_and_ap_align_different_layers():
     al = model(**batch, labels=LABELS).attention_loss
     model.config.strategy = "ap"
     ap = model(**batch, labels=LABELS).attention_loss
-    assert al.item() == pytest.approx(alignment_loss(last, batch["human_attention"], batch["attention_mask"]).item())
-    assert ap.item() == pytest.approx(alignment_loss(first, batch["human_attention"], batch["attention_mask"]).item())
+    assert al.item() == pytest.approx(alignment_loss(last, batch["human_tokens"], batch["attention_mask"]).item())
+    assert ap.item() == pytest.approx(alignment_loss(first, batch["human_tokens"], batch["attention_mask"]).item())
 
 
 def test_attention_loss_gradient_reaches_the_aligned_layer_only_for_ap():
@@ -78,7 +78,7 @@ def test_an_embedding_is_cls_plus_alpha_weighted_sum(family):
     for row in range(2):
         mask = batch["attention_mask"][row].bool()
         cls = 0 if family == "bert" else int(mask.nonzero().max())
-        expected = hidden[row, cls] + 2.0 * (batch["human_attention"][row, :, None] * hidden[row]).sum(0)
+        expected = hidden[row, cls] + 2.0 * (batch["human_tokens"][row, :, None] * hidden[row]).sum(0)
         torch.testing.assert_close(seen["x"][row], expected, atol=1e-5, rtol=1e-5)
 
 

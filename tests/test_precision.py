@@ -8,6 +8,7 @@ from contextlib import nullcontext
 
 import pytest
 import torch
+from conftest import TINY_PAIR
 from tiny_models import CORPUS, base_config, wordpiece_tokenizer
 
 from humal_nb import bench, inference, train
@@ -19,8 +20,7 @@ from humal_nb.tokens import encode_texts
 
 CPU = torch.device("cpu")
 # a run of a few seconds: 24 reviews, one epoch of one batch, 32 tokens
-TINIEST = dict(data_size=24, imbalance_ratio=0.25, n_test=20, epochs=1, batch_size=24, max_length=32,
-               device="cpu", save_model=False)
+TINIEST = {**TINY_PAIR, "max_length": 32, "device": "cpu", "save_model": False}
 bf16_cpu = pytest.mark.skipif(not train.cpu_has_bf16(), reason="this CPU has no native bf16")
 
 
@@ -104,6 +104,7 @@ def _spy_autocast(monkeypatch) -> list[tuple[str, bool]]:
     return calls
 
 
+@pytest.mark.trains
 def test_fp32_training_and_prediction_use_no_autocast(monkeypatch):
     calls = _spy_autocast(monkeypatch)
     model = tiny_humal()
@@ -116,6 +117,7 @@ def test_fp32_training_and_prediction_use_no_autocast(monkeypatch):
 
 
 @bf16_cpu
+@pytest.mark.trains
 def test_a_bf16_run_trains_and_predicts_in_bf16_and_records_it(yelp_df, monkeypatch):
     calls = _spy_autocast(monkeypatch)
     metrics = train.run_experiment(RunConfig(precision="bf16", **TINIEST), progress=False, reviews=yelp_df)

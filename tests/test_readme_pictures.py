@@ -59,6 +59,7 @@ def test_the_readme_shows_exactly_the_manifest_pictures(script, manifest):
     assert sorted(Path(r).name for r in references) == sorted(PICTURES), "README should show each picture once"
 
 
+@pytest.mark.slow
 def test_fig3_is_what_its_command_writes(script, tmp_path):
     made = script.fig3_png(REPO_ROOT / script.RECORD, tmp_path / "fig3.png")
     assert made.read_bytes() == (script.OUT / "fig3.png").read_bytes()

@@ -59,7 +59,7 @@ def test_collate_pads_on_the_family_side():
     assert batch_right["attention_mask"][1, -1] == 0 and batch_right["attention_mask"][1, 0] == 1
     batch_left = collate(encode_texts(TOKENIZERS["xlnet"](), tiny_model("xlnet").family, WORDS, HUMAN), 0, "left")
     assert batch_left["attention_mask"][1, 0] == 0 and batch_left["attention_mask"][1, -1] == 1
-    assert torch.allclose(batch_left["human_attention"].sum(-1), torch.ones(2))
+    assert torch.allclose(batch_left["human_tokens"].sum(-1), torch.ones(2))
 
 
 @pytest.mark.parametrize("family", ["bert", "gpt2", "xlnet"])

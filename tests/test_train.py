@@ -3,13 +3,14 @@
 import math
 
 import pytest
+from conftest import TINY_PAIR
 
 from humal_nb.config import RunConfig
 from humal_nb.errors import ModelError, ParameterError
 from humal_nb.runs import REQUIRED_METRICS, is_complete, read_json
 from humal_nb.train import run_experiment
 
-TINY = dict(data_size=24, imbalance_ratio=0.25, n_test=20, epochs=2, batch_size=8, max_length=48)
+TINY = {**TINY_PAIR, "epochs": 2, "batch_size": 8, "max_length": 48}  # two epochs: a loss history
 
 
 def _finite(value):
@@ -110,6 +111,7 @@ def test_agreement_reaches_the_generic_format(tmp_path):
     assert kept == {"all": ["2"], "any": ["1", "2"]}
 
 
+@pytest.mark.trains
 def test_attention_loss_history_averages_the_rows_with_human_attention():
     """A review whose highlighted words were all cut off has no attention loss: it does not
     pull the epoch's mean attention loss towards 0."""
@@ -126,8 +128,8 @@ def test_attention_loss_history_averages_the_rows_with_human_attention():
             super().__init__()
             self.w = torch.nn.Parameter(torch.zeros(1))
 
-        def forward(self, input_ids, attention_mask, human_attention, labels, **kwargs):
-            valid = human_attention.sum(-1) > 0
+        def forward(self, input_ids, attention_mask, human_tokens, labels, **kwargs):
+            valid = human_tokens.sum(-1) > 0
             ce = (self.w**2).sum() + 1.0
             att = torch.tensor(0.5 if valid.any() else 0.0)
             return HumalOutput(loss=ce + att, logits=None, ce_loss=ce, attention_loss=att)

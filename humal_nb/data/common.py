@@ -90,7 +90,7 @@ def _normalize(vector: list[int]) -> list[float]:
     return [v / total for v in vector]
 
 
-def _human_attention(maps: list[tuple[int, ...]], mode: str) -> list[float] | None:
+def _combine_maps(maps: list[tuple[int, ...]], mode: str) -> list[float] | None:
     """Summed (or first) kept map normalized to sum 1; None when it highlights nothing."""
     if not maps:
         return None

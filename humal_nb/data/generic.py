@@ -15,9 +15,9 @@ import pandas as pd
 
 from humal_nb.data.common import (
     _check_choice,
+    _combine_maps,
     _csv_line_of_row,
     _frame,
-    _human_attention,
     _is_missing,
     _parse_label,
     _read_csv,
@@ -248,10 +248,10 @@ def load_generic(
 
 
 def _check_generic_arguments(
-    label_by: str, min_highlight: float, human_attention: str, agreement: str, highlight_format: str
+    label_by: str, min_highlight: float, map_mode: str, agreement: str, highlight_format: str
 ) -> None:
     _check_choice("label_by", label_by, LABEL_BY)
-    _check_choice("human_attention", human_attention, HUMAN_ATTENTION_MODES)
+    _check_choice("human_attention", map_mode, HUMAN_ATTENTION_MODES)
     _check_choice("agreement", agreement, AGREEMENTS)
     _check_choice("highlight_format", highlight_format, HIGHLIGHT_FORMATS)
     if (
@@ -369,7 +369,7 @@ def _text_label(entry: _GenericText, reader: _Reader) -> int | None:
 
 
 def _text_row(
-    entry: _GenericText, reader: _Reader, agreement: str, min_highlight: float, human_attention: str, counts: Counter
+    entry: _GenericText, reader: _Reader, agreement: str, min_highlight: float, map_mode: str, counts: Counter
 ) -> dict[str, Any] | None:
     """One text's row of the review frame, or None (counted in `counts`) when it is dropped."""
     counts["maps"] += len(entry.maps)
@@ -384,7 +384,7 @@ def _text_row(
     n_words = len(entry.text.split())
     kept = [m for m in matching if sum(m.map) / n_words >= min_highlight - 1e-12]
     counts["maps_dropped_min_highlight"] += len(matching) - len(kept)
-    attention = _human_attention([m.map for m in kept], human_attention)
+    attention = _combine_maps([m.map for m in kept], map_mode)
     if attention is None:
         counts["dropped_no_highlight"] += 1
         return None

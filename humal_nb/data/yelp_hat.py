@@ -15,9 +15,9 @@ import pandas as pd
 
 from humal_nb.data.common import (
     _check_choice,
+    _combine_maps,
     _csv_line_of_row,
     _frame,
-    _human_attention,
     _parse_label,
     _read_csv,
     _require_columns,
@@ -193,7 +193,7 @@ def _yelp_reviews(file_keys: tuple[tuple[str, int, int], ...]) -> list[tuple[Pat
 
 @functools.lru_cache(maxsize=16)
 def _load_yelp_cached(
-    directory: str, file_keys: tuple[tuple[str, int, int], ...], agreement: str, human_attention: str
+    directory: str, file_keys: tuple[tuple[str, int, int], ...], agreement: str, map_mode: str
 ) -> tuple[tuple[dict[str, Any], ...], dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     counts = Counter()
@@ -204,7 +204,7 @@ def _load_yelp_cached(
             counts["dropped_agreement"] += 1
             continue
         kept = [m for m in group if m.matches]
-        attention = _human_attention([m.map for m in kept], human_attention)
+        attention = _combine_maps([m.map for m in kept], map_mode)
         if attention is None:
             counts["dropped_no_highlight"] += 1
             continue
@@ -226,7 +226,7 @@ def _load_yelp_cached(
         "data_dir": directory,
         "files": [Path(k[0]).name for k in file_keys],
         "agreement": agreement,
-        "human_attention": human_attention,
+        "human_attention": map_mode,  # the parameter, as users write it
         "maps": counts["maps"],
         "reviews": counts["reviews"],
         "kept": len(rows),
