@@ -39,6 +39,7 @@ from transformers import TrainerCallback
 from humal_nb.errors import ParameterError
 from humal_nb.models import HumalForSequenceClassification
 from humal_nb.names import DEFAULT_MODEL
+from humal_nb.quiet import quiet_transformers
 from humal_nb.train import autocast, cpu_has_bf16, make_optimizer, resolve_device
 
 BATCH_SIZE = 32
@@ -414,13 +415,6 @@ def report_lines(results: dict[str, dict[str, Any]], primary: str) -> list[str]:
     return lines
 
 
-def _quiet_transformers():
-    """No loading bars or warnings from transformers while benchmarking."""
-    from humal_nb.models import quiet_transformers
-
-    return quiet_transformers()
-
-
 def _devices(device: str) -> list[torch.device]:
     if device == "auto":
         return [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
@@ -484,7 +478,7 @@ def run_bench(
     threads = _use_all_cores()
     devices = _devices(device)
     results: dict[str, dict[str, Any]] = {}
-    with _quiet_transformers():
+    with quiet_transformers():
         torch.manual_seed(seed)
         model = build_model(model_name, strategy="al")
         tokenizer = load_tokenizer(model_name)

@@ -105,13 +105,13 @@ def bench_family(model_type: str, repeats: int = 5, steps_per_round: int = 2, wa
 
 def run_families_bench(model_types: list[str] | None = None, repeats: int = 5) -> dict[str, dict[str, Any]]:
     """Bench every tiny family (or `model_types`); print a table and one ratio line per type."""
-    from humal_nb.bench import _quiet_transformers
+    from humal_nb.quiet import quiet_transformers
 
     results = {}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a tiny model's step is fastest, and steadiest, on one thread
     try:
-        with _quiet_transformers():
+        with quiet_transformers():
             for model_type in model_types or list(TINY):
                 results[model_type] = bench_family(model_type, repeats=repeats)
     finally:

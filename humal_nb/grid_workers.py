@@ -44,10 +44,11 @@ def init_worker(threads: int) -> None:
     import torch
 
     from humal_nb import models
+    from humal_nb.quiet import silence_transformers
 
     torch.set_num_threads(threads)
     models.keep_base_models()
-    models.silence_transformers()
+    silence_transformers()
     parent = os.getppid()
 
     def watch_parent() -> None:

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,6 @@ from transformers import (
     PreTrainedModel,
 )
 from transformers.utils import ModelOutput
-from transformers.utils import logging as hf_logging
 
 from humal_nb.attention import AttentionRecorder, attention_layers, cls_index, family_of
 from humal_nb.errors import ModelError, ParameterError
@@ -281,28 +279,6 @@ def _check_strategy(config: HumalConfig) -> None:
 
 AutoConfig.register("humal", HumalConfig, exist_ok=True)
 AutoModelForSequenceClassification.register(HumalConfig, HumalForSequenceClassification, exist_ok=True)
-
-
-# ---------------------------------------------------------------------- transformers kept quiet
-def silence_transformers() -> None:
-    """No weight-loading progress bars and no warnings from transformers for the rest of the
-    process (a grid worker)."""
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-
-
-@contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """No weight-loading progress bars and no warnings from transformers within the block (a
-    saved run's model loaded into a command's output or a report); restored afterwards."""
-    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-    silence_transformers()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
 
 
 # ---------------------------------------------------------------------- loading base models

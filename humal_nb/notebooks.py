@@ -49,13 +49,9 @@ def notebook_setup() -> None:
     pd.set_option("display.max_colwidth", None)  # error messages and table cells in full
     pd.set_option("display.max_rows", 500)
     warnings.filterwarnings("ignore")
-    try:
-        from transformers.utils import logging as hf_logging
+    from humal_nb.quiet import silence_transformers
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover - transformers is a requirement
-        pass
+    silence_transformers()
 
 
 # ---------------------------------------------------------------------- papermill

@@ -249,7 +249,8 @@ def _stamp(model_dir: Path) -> tuple[tuple[str, int, int], ...]:
 def _load_model(model_dir: str, stamp: tuple, device: str) -> HumalForSequenceClassification:
     import torch
 
-    from humal_nb.models import HumalForSequenceClassification, quiet_transformers
+    from humal_nb.models import HumalForSequenceClassification
+    from humal_nb.quiet import quiet_transformers
 
     with quiet_transformers():  # no "Loading weights" bar in a command's output or a report
         model = HumalForSequenceClassification.from_pretrained(model_dir).eval()
@@ -261,7 +262,8 @@ def _load_tokenizer(model_dir: str, stamp: tuple) -> tuple[Any, Family]:
     from transformers import AutoTokenizer
 
     from humal_nb.attention import family_of
-    from humal_nb.models import HumalConfig, quiet_transformers
+    from humal_nb.models import HumalConfig
+    from humal_nb.quiet import quiet_transformers
 
     with quiet_transformers():
         family = family_of(HumalConfig.from_pretrained(model_dir).base())
