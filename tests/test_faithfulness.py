@@ -1,27 +1,40 @@
 """ERASER faithfulness and IOU-F1: hand-computed cases, a tiny real model, a cross-check.
 
-The cross-check against an independent implementation uses ferret-xai's AOPC
-evaluators (`ferret.evaluators.faithfulness_measures`) when ferret is importable.
-ferret-xai 0.4.2 cannot be installed cleanly next to humal_nb's pinned environment: it
-requires numpy<2 and transformers<5 (the environment pins numpy 2.4 and transformers 5),
-and its package `__init__` imports shap, lime, captum, datasets, thermostat-datasets,
-opencv and scikit-image. It is therefore not a requirement; the test loads only its
-evaluator modules (plain numpy/scipy/torch code) without running that `__init__`, and
-skips when ferret is absent. The hand-computed cases below (a fake model whose
-probability is a known function of the words kept) check the same quantities without it.
+The hand-computed cases below (a fake model whose probability is a known function of the
+words kept) check comprehensiveness, sufficiency and AOPC by hand.
+
+The cross-check against an independent implementation compares humal_nb's AOPC
+comprehensiveness and sufficiency with ferret-xai's (`ferret.evaluators.faithfulness_measures`)
+on a tiny random BERT (the case: tests/ferret_case.py). ferret-xai 0.4.2 cannot be installed
+cleanly next to humal_nb's pinned environment: it requires numpy<2 and transformers<5 (the
+environment pins numpy 2.4 and transformers 5), and its package `__init__` imports shap,
+lime, captum, datasets, thermostat-datasets, opencv and scikit-image. It is therefore not a
+requirement. Its numbers on the case are stored in tests/fixtures/ferret_aopc.json, with the
+ferret, torch and transformers versions they were computed under, and
+`test_aopc_agrees_with_ferret` always runs against them. The fixture is written by
+scripts/ferret_reference.py, which loads only ferret's evaluator modules (plain
+numpy/scipy/torch code) without running its package `__init__`; regenerate it, after any
+change to the case, in a separate folder that leaves the pinned environment untouched:
+
+    .venv/bin/python -m pip install --no-deps --target /tmp/ferret_pkgs ferret-xai==0.4.2 && PYTHONPATH=/tmp/ferret_pkgs .venv/bin/python scripts/ferret_reference.py
+
+With ferret on the path (`PYTHONPATH=/tmp/ferret_pkgs`), `test_aopc_agrees_with_live_ferret`
+also compares against ferret run now; without it that test skips.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import sys
-import types
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+import transformers
 from fake_runs import metrics
+from ferret_case import FIXTURE, ferret_case, random_texts
 from tiny_models import TOKENIZERS, tiny_model
 
 from humal_nb import compare, explorer, faithfulness, runs, views
@@ -184,20 +197,11 @@ def _predictor(model, tokenizer, max_length: int = 64):
     return run
 
 
-WORDS = ["the", "food", "was", "great", "and", "will", "be", "back", "again", "never", "cold", "going", "this",
-         "to", "with"]
-
-
-def _texts(n: int, length: int, seed: int = 0, words: list[str] = WORDS) -> list[list[str]]:
-    rng = np.random.default_rng(seed)
-    return [[str(w) for w in rng.choice(words, size=length)] for _ in range(n)]
-
-
 def test_tiny_model_erasure_is_consistent():
     """On a tiny BERT: probabilities in [0, 1], a model that ignores nothing moves, the
     same ranking under two names gives the same records, a full sufficiency is 0."""
     model, tokenizer = tiny_model("bert", strategy="baseline"), TOKENIZERS["bert"]()
-    texts = _texts(4, 10)
+    texts = random_texts(4, 10)
     scores = faithfulness.random_scores([10] * 4, seed=3)
     records = faithfulness.erasure_records(texts, {"a": scores, "b": scores}, _predictor(model, tokenizer),
                                            (0.1, 0.5, 1.0))
@@ -209,49 +213,63 @@ def test_tiny_model_erasure_is_consistent():
     assert (records["comprehensiveness"].abs() > 1e-6).any()
 
 
-def _ferret_aopc():
-    """ferret's AOPC evaluators, imported without ferret's package __init__ (see the module docstring)."""
-    spec = importlib.util.find_spec("ferret")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("ferret-xai is not installed (it conflicts with the pinned environment; see the module docstring)")
-    saved = sys.modules.get("ferret")
-    package = types.ModuleType("ferret")
-    package.__path__ = list(spec.submodule_search_locations)
-    sys.modules["ferret"] = package
-    try:
-        measures = importlib.import_module("ferret.evaluators.faithfulness_measures")
-        explanation = importlib.import_module("ferret.explainers.explanation")
-    except ImportError as exc:
-        pytest.skip(f"ferret's evaluators cannot be imported here: {exc}")
-    finally:
-        if saved is not None:
-            sys.modules["ferret"] = saved
-    return measures, explanation.Explanation
+def _assert_agrees(case, reference: list[dict], why: str) -> None:
+    """humal_nb's predicted class, its probability and AOPC per text against ferret's (`reference`:
+    one dict a text, as scripts/ferret_reference.py writes them)."""
+    records = faithfulness.erasure_records(case.texts, {"s": case.scores}, _predictor(case.model, case.tokenizer),
+                                           case.percents)
+    ours = faithfulness.aopc_table(records, by=("review_id",)).set_index("review_id")
+    assert len(ours) == len(reference)
+    for j, ferret in enumerate(reference):
+        first = records[records["review_id"] == str(j)].iloc[0]
+        pred, p1 = int(first["pred"]), float(first["full_prob"])
+        assert pred == ferret["pred"], f"text {j}: humal_nb predicts class {pred}, ferret {ferret['pred']}; {why}"
+        assert (p1 if pred == 1 else 1 - p1) == pytest.approx(ferret["pred_prob"], abs=1e-5), f"text {j}: {why}"
+        for measure in ("comprehensiveness", "sufficiency"):
+            assert ours.loc[str(j), measure] == pytest.approx(ferret[measure], abs=1e-5), f"text {j}, {measure}: {why}"
 
 
 def test_aopc_agrees_with_ferret():
-    """Each word of these texts is one token, so ferret's token-level erasure (ids removed,
-    the rest decoded and re-tokenized) is the word-level one. ferret takes floor(p * n)
-    tokens and skips an empty or repeated rationale; at 20, 30 and 50 % of 10 words floor
-    and ceil agree and no rationale repeats, and all scores are positive (ferret's only_pos)."""
-    measures, Explanation = _ferret_aopc()
-    model, tokenizer = tiny_model("bert", strategy="baseline"), TOKENIZERS["bert"]()
-    single = [w for w in WORDS if len(tokenizer.tokenize(w)) == 1]  # one token each (the trained vocabulary varies)
-    texts, percents = _texts(3, 10, seed=1, words=single), (0.2, 0.3, 0.5)
-    scores = [np.random.default_rng(j).permutation(10) + 1.0 for j in range(3)]
-    records = faithfulness.erasure_records(texts, {"s": scores}, _predictor(model, tokenizer), percents)
-    ours = faithfulness.aopc_table(records, by=("review_id",)).set_index("review_id")
-    args = {"removal_args": {"remove_tokens": True, "based_on": "perc", "thresholds": list(percents)}}
-    for j, words in enumerate(texts):
-        ids = tokenizer(" ".join(words))["input_ids"]
-        assert len(ids) == len(words) + 2
-        pred = int(records[records["review_id"] == str(j)]["pred"].iloc[0])
-        explained = Explanation(text=" ".join(words), tokens=tokenizer.convert_ids_to_tokens(ids),
-                                scores=np.array([0.0, *scores[j], 0.0]), explainer="given", target=pred)
-        comp = measures.AOPC_Comprehensiveness_Evaluation(model, tokenizer).compute_evaluation(explained, pred, **args)
-        suff = measures.AOPC_Sufficiency_Evaluation(model, tokenizer).compute_evaluation(explained, pred, **args)
-        assert ours.loc[str(j), "comprehensiveness"] == pytest.approx(comp.score, abs=1e-5)
-        assert ours.loc[str(j), "sufficiency"] == pytest.approx(suff.score, abs=1e-5)
+    """humal_nb's AOPC against ferret-xai's, stored in tests/fixtures/ferret_aopc.json (see the
+    module docstring). Each word of the case's texts is one token, so ferret's token-level
+    erasure (ids removed, the rest decoded and re-tokenized) is the word-level one. ferret takes
+    floor(p * n) tokens and skips an empty or repeated rationale; at 20, 30 and 50 % of 10 words
+    floor and ceil agree and no rationale repeats, and all scores are positive (ferret's only_pos)."""
+    stored = json.loads(FIXTURE.read_text())
+    case = ferret_case()
+    regenerate = f"regenerate {FIXTURE.name}: {stored['regenerate']}"
+    if ([t["words"] for t in stored["texts"]] != case.texts
+            or [t["scores"] for t in stored["texts"]] != [[float(v) for v in s] for s in case.scores]
+            or stored["percents"] != list(case.percents)):
+        pytest.fail(f"the cross-check's case (tests/ferret_case.py: its texts, scores or percents) has changed "
+                    f"since ferret's numbers were stored; {regenerate}")
+    stored_versions = f"torch {stored['torch']}, transformers {stored['transformers']}"
+    versions = f"torch {torch.__version__}, transformers {transformers.__version__}"
+    why = f"humal_nb disagrees with ferret's stored numbers ({FIXTURE.name}, {stored_versions})"
+    if versions != stored_versions:
+        why += f"; here: {versions}: if the tiny model changed with them, {regenerate}"
+    _assert_agrees(case, stored["texts"], why)
+
+
+def _reference_script():
+    """scripts/ferret_reference.py as a module."""
+    path = Path(__file__).resolve().parent.parent / "scripts" / "ferret_reference.py"
+    spec = importlib.util.spec_from_file_location("ferret_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_aopc_agrees_with_live_ferret():
+    """The same cross-check against ferret run now, when ferret is importable (PYTHONPATH, see
+    the module docstring); test_aopc_agrees_with_ferret runs it against the stored numbers."""
+    script = _reference_script()
+    try:
+        script.load_ferret()
+    except ImportError as exc:
+        pytest.skip(f"{exc} (test_aopc_agrees_with_ferret checks its stored numbers)")
+    case = ferret_case()
+    _assert_agrees(case, script.ferret_aopc(case), "humal_nb and ferret (run now) disagree")
 
 
 # ---------------------------------------------------------------------- runs, the explorer, the report
@@ -276,7 +294,7 @@ def _tiny_run(folder, strategy: str, reviews: list[dict], seed: int):
 def tiny_pair(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny_faith")
     reviews = []
-    for j, words in enumerate(_texts(6, 14, seed=5)):  # 14 words: cut at 12 tokens, 10 words seen
+    for j, words in enumerate(random_texts(6, 14, seed=5)):  # 14 words: cut at 12 tokens, 10 words seen
         maps = [[int((i + j) % 4 == 0) for i in range(14)], [int((i + j) % 3 == 0) for i in range(14)]]
         human = np.sum(maps, axis=0) / np.sum(maps)
         reviews.append({"review_id": f"r{j}", "label": j % 2, "length_group": "yelp50", "words": words,
@@ -287,7 +305,7 @@ def tiny_pair(tmp_path_factory):
 def test_model_predictor_caches_in_the_run_folder(tiny_pair):
     base_dir, _ = tiny_pair
     predictor = faithfulness.ModelPredictor(base_dir, device="cpu")
-    texts = _texts(3, 14, seed=9)
+    texts = random_texts(3, 14, seed=9)
     assert predictor.visible(texts) == [10, 10, 10]  # 12 tokens: [CLS] + 10 words + [SEP]
     first = predictor(texts)
     assert predictor.computed == 3 and (base_dir / "faithfulness_cache.json").is_file()
