@@ -24,7 +24,6 @@ Regenerating is also the live check: the test then compares humal_nb with ferret
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
