@@ -42,8 +42,9 @@ def run_job(
     `ModelError` before anything runs, and `NotebookError` (naming the failed cell and the partial notebook)
     when the notebook fails.
     """
+    from humal_nb.inference import resolve_device
     from humal_nb.models import check_model
-    from humal_nb.train import check_precision, resolve_device
+    from humal_nb.train import check_precision
 
     config = load_run_config(params_path, overrides)
     check_model(config.model, config.max_length)  # offline, readable attention, before any kernel starts
@@ -61,7 +62,7 @@ def run_job(
 @contextmanager
 def _terminal_progress(on: bool) -> Iterator[None]:
     """Within it, a notebook's kernel shows training progress on this command's terminal."""
-    from humal_nb.train import PROGRESS_VARIABLE
+    from humal_nb.progress import PROGRESS_VARIABLE
 
     before = os.environ.get(PROGRESS_VARIABLE)
     if on:

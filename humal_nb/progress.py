@@ -1,6 +1,8 @@
 """What long steps show while they run: a labelled progress bar and the grid's progress line.
 
-- `labelled_bar(total, desc, progress, unit)`: `train.progress_bar` (in the notebook or
+- `progress_bar(total, desc, progress)`: a tqdm bar in the notebook or console, on the
+  command's terminal, or none (see its docstring); training's batch bar.
+- `labelled_bar(total, desc, progress, unit)`: `progress_bar` (in the notebook or
   console when `progress`, else on the command's terminal when `$HUMAL_PROGRESS` is
   "terminal", as `humal-nb run` and `humal-nb compare` set it for their notebook's kernel)
   counting `unit`s, e.g. "rollout: Baseline" over reviews.
@@ -13,17 +15,41 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from humal_nb.names import STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED, STATUS_NOT_ENOUGH_DATA
 
+#: set to "terminal" by `humal-nb run`: the notebook's kernel shows training progress on the
+#: terminal the command runs in (its original stderr), not in the notebook
+PROGRESS_VARIABLE = "HUMAL_PROGRESS"
+
+
+#: set in the kernel of a notebook that Voila serves (Voila shows the page once every cell ran)
+VOILA_VARIABLE = "VOILA_KERNEL_ID"
+
+
+def progress_bar(total: int, desc: str, progress: bool) -> Any:
+    """A progress bar: in the notebook or console (`progress`), else on the command's terminal
+    when `$HUMAL_PROGRESS` is "terminal", else none.
+
+    Under Voila there is none: its page appears only after every cell ran, so a bar would
+    show nothing live, and its widget, created while the page's widget manager loads,
+    can render as "Error displaying widget: model not found"."""
+    if not progress and os.environ.get(PROGRESS_VARIABLE) == "terminal" and sys.__stderr__ is not None:
+        from tqdm.std import tqdm as text_tqdm
+
+        return text_tqdm(total=total, desc=desc, file=sys.__stderr__, unit="batch", dynamic_ncols=True)
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not progress or VOILA_VARIABLE in os.environ)
+
 
 def labelled_bar(total: int, desc: str, progress: bool, unit: str) -> Any:
     """A tqdm bar of `total` `unit`s named `desc` (see the module docstring); close it when done."""
-    from humal_nb.train import progress_bar  # torch and the model code: only when a bar is wanted
-
     bar = progress_bar(total, desc, progress)
     bar.unit = unit
     bar.refresh()  # drawn with its unit from the start
@@ -89,4 +115,4 @@ def grid_progress_text(
     return f"{text}, about {duration_text(sum(finished) / len(finished) * rounds)} left"
 
 
-__all__ = ["duration_text", "erasure_bar", "grid_progress_text", "labelled_bar"]
+__all__ = ["PROGRESS_VARIABLE", "VOILA_VARIABLE", "duration_text", "erasure_bar", "grid_progress_text", "labelled_bar", "progress_bar"]

@@ -8,10 +8,8 @@ tests, returning exactly what `metrics.json` holds.
 
 from __future__ import annotations
 
-import os
 import platform
 import random
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,6 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
-from tqdm.auto import tqdm
 
 import humal_nb
 from humal_nb import analysis, data, runs
@@ -33,6 +30,7 @@ from humal_nb.inference import index_batches as _batches
 from humal_nb.inference import to_device as _to
 from humal_nb.models import HumalForSequenceClassification, build_model, check_model, load_tokenizer
 from humal_nb.names import ALIGNING_STRATEGIES, BASELINE_DIR
+from humal_nb.progress import progress_bar
 from humal_nb.tokens import EncodedText, collate, encode_texts, padding_of, tokens_to_words
 
 
@@ -171,29 +169,6 @@ def backward_batch(
 
 
 # ---------------------------------------------------------------------- training
-#: set to "terminal" by `humal-nb run`: the notebook's kernel shows training progress on the
-#: terminal the command runs in (its original stderr), not in the notebook
-PROGRESS_VARIABLE = "HUMAL_PROGRESS"
-
-
-#: set in the kernel of a notebook that Voila serves (Voila shows the page once every cell ran)
-VOILA_VARIABLE = "VOILA_KERNEL_ID"
-
-
-def progress_bar(total: int, desc: str, progress: bool):
-    """A progress bar: in the notebook or console (`progress`), else on the command's terminal
-    when `$HUMAL_PROGRESS` is "terminal", else none.
-
-    Under Voila there is none: its page appears only after every cell ran, so a bar would
-    show nothing live, and its widget, created while the page's widget manager loads,
-    can render as "Error displaying widget: model not found"."""
-    if not progress and os.environ.get(PROGRESS_VARIABLE) == "terminal" and sys.__stderr__ is not None:
-        from tqdm.std import tqdm as text_tqdm
-
-        return text_tqdm(total=total, desc=desc, file=sys.__stderr__, unit="batch", dynamic_ncols=True)
-    return tqdm(total=total, desc=desc, disable=not progress or VOILA_VARIABLE in os.environ)
-
-
 def make_optimizer(model: torch.nn.Module, learning_rate: float, weight_decay: float = 0.01) -> torch.optim.Optimizer:
     """AdamW over all parameters, with torch's fused kernel (CPU and CUDA), as `Trainer` uses.
     `weight_decay` 0 is plain Adam (the paper's optimizer); 0.01 is AdamW's default."""

@@ -85,7 +85,7 @@ def test_rollout_bar_is_named_by_its_caller(capsys):
 def test_no_notebook_bar_under_voila(monkeypatch):
     """Voila shows its page once every cell ran: a bar there would show nothing live and can
     render as "model not found", so none is drawn; elsewhere `progress` draws one."""
-    from humal_nb.train import VOILA_VARIABLE, progress_bar
+    from humal_nb.progress import VOILA_VARIABLE, progress_bar
 
     monkeypatch.delenv(VOILA_VARIABLE, raising=False)
     bar = progress_bar(3, "shown", progress=True)
