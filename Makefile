@@ -29,7 +29,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check humal_nb tests
 
-# the README's pictures (outputs/readme/, MANIFEST.json): Fig. 3 of the replication record, the
+# the README's pictures (outputs/readme/*.png; their manifest scripts/readme_pictures.json): Fig. 3 of the replication record, the
 # explorer on the quickstart pair (trained first if missing), the annotation widget; needs /usr/bin/chromium
 readme-pictures: $(STAMP)
 	$(BIN)/python scripts/readme_pictures.py

@@ -14,7 +14,7 @@
   of `ANNOTATE_TEXTS`, a few words clicked.
 
 Screenshots need /usr/bin/chromium (apt-get install chromium). Each PNG is reduced to a 256-colour
-palette to stay small. `MANIFEST.json` records each picture's sha256, size and what it was made
+palette to stay small. `scripts/readme_pictures.json` records each picture's sha256, size and what it was made
 from; a partial run (`--only`) keeps the other pictures' entries.
 """
 
@@ -42,7 +42,7 @@ from humal_nb import compare, figures
 from humal_nb.paths import REPO_ROOT, outputs_dir
 
 OUT = REPO_ROOT / "outputs" / "readme"
-MANIFEST = OUT / "MANIFEST.json"
+MANIFEST = Path(__file__).with_suffix(".json")  # beside this script: outputs/ holds only the PNGs
 BUDGET_BYTES = 1_000_000  # all pictures together
 COMMAND = "make readme-pictures"
 
