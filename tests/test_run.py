@@ -185,15 +185,3 @@ def test_readers_of_finished_runs_import_no_training_code():
                           re.M)
     assert [name for name in READERS if training.search(sources[f"{name}.py"])] == []
 
-
-def test_the_modules_that_read_finished_runs_load_no_training_code():
-    """Imported together in a fresh interpreter, the readers of finished runs leave
-    `humal_nb.train` (and the small trained pair) unloaded."""
-    import subprocess
-    import sys
-
-    readers = ["model_attention", "export", "faithfulness", "views", "explorer", "rollout", "compare", "run"]
-    code = ("import sys\n" + "".join(f"import humal_nb.{name}\n" for name in readers)
-            + "print(sorted(m for m in sys.modules if m in ('humal_nb.train', 'humal_nb.small_runs')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
