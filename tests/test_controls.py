@@ -107,3 +107,15 @@ def test_one_argparse_module():
 
     users = sorted(p.name for p in PACKAGE_DIR.rglob("*.py") if "import argparse" in p.read_text())
     assert users == ["cli.py"]
+
+
+def test_the_grid_reports_paper_section_shows_the_arms_of_the_committed_control_record():
+    """The grid report's "Against the paper" section on a record whose cells are arms: every arm
+    is a Table III row beside the strategies (it once failed comparing differently labelled Series)."""
+    section = replication.paper_section(CONTROLS)
+    assert section is not None
+    rows = [line.split(" | ")[2] for line in section.splitlines() if line.startswith("| 250 | 1% |")]
+    assert rows[:2] == ["Baseline", "HuMAL-AL"]
+    assert {"HuMAL-AL, random", "HuMAL-AL, uniform", "HuMAL-AL, 10 % rationales",
+            "HuMAL-AL, 30 % rationales"} <= set(rows)
+    assert any(line.startswith("| 250 | 5% | HuMAL-AL, random |") for line in section.splitlines())
