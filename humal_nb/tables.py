@@ -190,13 +190,15 @@ def _diff_cell(row) -> str:
 def attention_table(summary: pd.DataFrame) -> Table:
     """Cosine to human and high-attention rate per strategy and ratio: the HTML report's cells
     (`report.attention_table`), and their means, stds and counts in the CSV."""
-    done = summary[summary["status"] == stats.FINISHED]
+    done = arms.fold(summary[summary["status"] == stats.FINISHED])  # an arm is its own row, as in the text
     numbers = done.groupby(["strategy", "imbalance_ratio"]).agg(
         cosine_mean=("cosine_to_human", "mean"), cosine_std=("cosine_to_human", "std"),
         high_attention_rate_mean=("high_attention_rate", "mean"), high_attention_rate_std=("high_attention_rate", "std"),
         n=("cosine_to_human", "count")).reset_index()
+    numbers.insert(1, "label", numbers["strategy"].map(arms.label))
     text = report.attention_table(summary)
     text = text.rename_axis("strategy").reset_index() if not text.empty else text
+    text = text.astype(object).where(text.notna(), "")  # a strategy not run at a ratio: a blank cell
     text.columns = [str(c).replace("cosine_to_human", "cosine to human").replace("high_attention_rate",
                                                                              "high-attention rate") for c in text.columns]
     return Table("table5_attention", "Cosine similarity to human attention and high-attention rate, mean (std) "
@@ -296,7 +298,8 @@ def _latex_escape(text: str) -> str:
 
 
 def _numeric(values: pd.Series) -> bool:
-    cells = [v for v in values.astype(str) if v]
+    cells = [str(v) for v in values if not (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)))]
+    cells = [v for v in cells if v]
     return bool(cells) and all(arms.is_number(v.split(" ")[0].rstrip("*").replace("$<$", "").lstrip("<")) for v in cells)
 
 

@@ -97,3 +97,15 @@ def test_bad_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="html"):
         tables.write_tables(TABLE3, "html", out=tmp_path)
     assert np.isnan(tables._interval(np.array([0.1]), 0.95)["diff_low"])
+
+
+@pytest.mark.parametrize("fmt", ["latex", "markdown", "csv"])
+def test_the_committed_control_record_writes_every_table_with_blank_missing_cells(tmp_path: Path, fmt: str) -> None:
+    """Arms run at one ratio only leave cells of Table V empty: blank, never 'nan', in every format."""
+    written = tables.write_tables(REPO / "outputs" / "replication" / "controls", fmt, out=tmp_path)
+    names = {p.name for p in written.files}
+    assert any(n.startswith("table5_attention") for n in names) and any(n.startswith("table3_auc") for n in names)
+    attention = next(p for p in written.files if p.name.startswith("table5_attention")).read_text()
+    assert "HuMAL-AL, random" in attention
+    if fmt != "csv":
+        assert "nan" not in attention.lower()
