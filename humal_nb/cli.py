@@ -73,7 +73,7 @@ def _figures(args: argparse.Namespace) -> int:
     from humal_nb.figures import write_figures
 
     reviews = [r.strip() for r in args.reviews.split(",") if r.strip()] if args.reviews else None
-    written = write_figures(args.dir, out=args.out, formats=args.format, reviews=reviews)
+    written = write_figures(args.dir, out=args.out, formats=args.format, reviews=reviews, paired_with=args.paired_with)
     for line in [*written.notes, *(f"figure: {display_path(path)}" for path in written.files)]:
         print(line)
     return 0
@@ -182,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--format", default="pdf,svg,png", help="comma-separated: pdf, svg, png (default all)")
     figures.add_argument("--out", help="output folder (default DIR/figures)")
     figures.add_argument("--reviews", help="a run's review ids for heatmaps, comma-separated (default: two examples)")
+    figures.add_argument("--paired-with", help="for a grid of control arms: the record whose baseline and strategy "
+                         "cells they pair with (e.g. outputs/replication/table3), drawn beside the arms")
     figures.set_defaults(func=_figures)
 
     tables = sub.add_parser("tables", help="a run's or a grid's tables (III, IV, V, faithfulness) as files")

@@ -6,7 +6,8 @@
   ratio, a panel per training size and a line per strategy or control arm (`stats.auc_table`,
   the HTML report's numbers); Fig. 4, AUC against training size with the lowess curve
   (`stats.smoothed_auc`) at each ratio with at least three sizes; Fig. 5, the loss per
-  epoch, mean over the bootstraps of each size and ratio (the cells' `metrics.json`);
+  epoch, mean over the bootstraps of each size and ratio (the cells' `metrics.json`); the
+  annotation budget (`stats.budget_curve`) where the grid varies `rationale_fraction`;
 - a **run**, or a **comparison** (a run with its `baseline/`): Fig. 5, the loss per epoch of
   each model; Fig. 6, attention by relative position for human, baseline and HuMAL
   (`analysis.position_curves`); review heatmaps (human / baseline / HuMAL rows) of the
@@ -32,7 +33,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from humal_nb import analysis, arms, figure_style, markup, publication, report, runs, stats
+from humal_nb import analysis, arms, controls, errors, figure_style, markup, publication, report, runs, stats
 from humal_nb.figure_style import ONE_COLUMN, TWO_COLUMN, line_style
 from humal_nb.publication import Written
 
@@ -44,6 +45,7 @@ def write_figures(
     out: str | Path | None = None,
     formats: str | Sequence[str] = figure_style.FORMATS,
     reviews: Sequence[str] | None = None,
+    paired_with: str | Path | None = None,
 ) -> Written:
     """Every figure of a run, a comparison or a grid, into `out` (default `folder/figures`).
 
@@ -52,6 +54,8 @@ def write_figures(
         out: the folder the figures go to.
         formats: 'pdf,svg,png' or a list of them (`figure_style.FORMATS`).
         reviews: review ids for the heatmaps (a run only); default two example reviews.
+        paired_with: for a grid of control arms, the record whose baseline and strategy cells
+            they pair with (e.g. outputs/replication/table3 beside outputs/replication/controls).
     Returns:
         `Written`: the files, and a note for each figure skipped.
     """
@@ -60,21 +64,29 @@ def write_figures(
     out_dir = Path(out) if out else folder / "figures"
     formats = figure_style.parse_formats(formats)
     with figure_style.style():
+        if paired_with and not (Path(paired_with) / report.SUMMARY_FILE).is_file():
+            raise errors.ParameterError(f"--paired-with {paired_with}: no {report.SUMMARY_FILE} there. Pass the folder "
+                                        "of the record the arms pair with (e.g. outputs/replication/table3).")
         if kind == publication.GRID:
-            written = grid_figures(folder, out_dir, formats)
+            written = grid_figures(folder, out_dir, formats, Path(paired_with) if paired_with else None)
             if reviews:
                 written.notes.append("review heatmaps: --reviews applies to a run, not a grid (its cells' "
                                      "attention.json); pass a cell's folder to draw its reviews.")
             return written
+        if paired_with:
+            raise errors.ParameterError(f"--paired-with pairs a grid of control arms with another record; {folder} is a run. "
+                             "Leave --paired-with out, or pass the control grid's folder.")
         return run_figures(folder, out_dir, formats, reviews)
 
 
 # ---------------------------------------------------------------------- a grid
-def grid_figures(folder: Path, out: Path, formats: Sequence[str]) -> Written:
-    """Fig. 3, 4 and 5 of a grid (see the module's docstring)."""
+def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: Path | None = None) -> Written:
+    """Fig. 3, 4 and 5 and the budget figure of a grid (see the module's docstring). With
+    `paired_with`, a record of control arms is drawn beside that record's baseline and
+    strategies (`controls.combined_summary`, as the README's Controls block pairs them)."""
     files: list[Path] = []
     notes: list[str] = []
-    summary = report.read_summary(folder)
+    summary = report.read_summary(folder) if paired_with is None else controls.combined_summary(folder, paired_with)
     whole, by_length = report.split_by_length(summary)
     for part, what in ((whole, "whole data set"), (by_length, "length groups")):
         if part.empty:
@@ -93,6 +105,9 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str]) -> Written:
         keys = tuple(sorted(dict.fromkeys(arms.fold(whole)["strategy"].astype(str)), key=arms.sort_key))
         curves = stats.smoothed_auc(whole, ratio, strategies=keys)
         files += figure_style.save(auc_vs_size_figure(curves), out, f"fig4_auc_vs_size_r{ratio:g}", formats)
+    budget = stats.budget_curve(whole)
+    for (size, ratio), curve in budget.groupby(["data_size", "imbalance_ratio"], sort=True):
+        files += figure_style.save(budget_figure(curve), out, f"fig_budget_n{size}_r{ratio:g}", formats)
     losses = grid_losses(folder, summary)
     if losses.empty:
         notes.append("Fig. 5 skipped: no finished cell folder holds a metrics.json with a loss history.")
@@ -187,6 +202,39 @@ def auc_vs_size_figure(curves: pd.DataFrame) -> Figure:
     ax.set_xlabel("training size (labeled reviews)")
     ax.set_ylabel("AUC (lowess, frac 0.2)")
     _legend(fig, ax, len(keys))
+    return fig
+
+
+def budget_figure(curve: pd.DataFrame) -> Figure:
+    """The annotation budget at one size and ratio: each strategy's mean AUC (+- std over
+    bootstraps) against the share of training reviews that kept their rationale, with the
+    baseline (dotted) and the strategy on every rationale (dashed) as lines; n in the legend.
+    `curve`: `stats.budget_curve(...)` rows of one size and ratio."""
+    fig, axes = figure_style.new_figure(ONE_COLUMN, 2.6)
+    ax = axes[0][0]
+    size, ratio = curve["data_size"].iloc[0], curve["imbalance_ratio"].iloc[0]
+    for (strategy, source), part in curve.groupby(["strategy", "rationale_source"], sort=True):
+        key = arms.arm_key(strategy, source)
+        look = line_style(key)
+        if strategy == "baseline":
+            row = part.iloc[0]
+            ax.axhline(row["mean_auc"], color=look["color"], linestyle=":", label=f"Baseline (n = {row['n']})")
+            continue
+        part = part.sort_values("fraction")
+        full = part[part["fraction"] == 1.0]
+        if len(full):
+            ax.axhline(full["mean_auc"].iloc[0], color=look["color"], linestyle="--", linewidth=0.8,
+                       label=f"{arms.label(key)}, every rationale (n = {full['n'].iloc[0]})")
+        shares = part[part["fraction"] < 1.0]
+        counts = ", ".join(str(n) for n in dict.fromkeys(shares["n"]))
+        ax.errorbar(part["fraction"], part["mean_auc"], yerr=part["std_auc"].fillna(0), color=look["color"],
+                    marker=look["marker"], linestyle="-", markersize=3.5, label=f"{arms.label(key)} (n = {counts})")
+    ax.set_xlim(0, 1.05)
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+    ax.set_xlabel("share of training reviews with a rationale")
+    ax.set_ylabel("mean AUC")
+    ax.set_title(f"n = {size}, ratio {stats.format_ratio(ratio)}")
+    _legend(fig, ax, 2)
     return fig
 
 
@@ -440,6 +488,7 @@ def _colorbar(fig: Figure, norm: Normalize, cmap, height: float) -> None:
 __all__ = [
     "auc_vs_ratio_figure",
     "auc_vs_size_figure",
+    "budget_figure",
     "grid_figures",
     "history_frame",
     "loss_figure",

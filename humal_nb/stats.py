@@ -273,9 +273,7 @@ def budget_curve(summary: pd.DataFrame) -> pd.DataFrame:
     The baseline's rows carry fraction 0 and the full strategy's fraction 1. Empty where the
     summary has no budget below 1."""
     columns = ["data_size", "imbalance_ratio", "strategy", "rationale_source", "fraction", "mean_auc", "std_auc", "n"]
-    if "rationale_fraction" not in summary.columns:
-        return pd.DataFrame(columns=columns)
-    frame = _prepare(summary)
+    frame = _prepare(summary)  # arms folded into `strategy` (a summary folded already stays as it is)
     frame = frame[frame["status"] == FINISHED].dropna(subset=["auc"])
     parts = frame["strategy"].map(arms.split_key)
     frame = frame.assign(base=[p[0] for p in parts], rationale_source=[p[1] for p in parts],

@@ -112,3 +112,31 @@ def test_bad_format_and_bad_folder_are_refused(tmp_path: Path) -> None:
         figure_style.parse_formats("pdf,jpg")
     with pytest.raises(DataNotFoundError, match="neither a grid"):
         figures.write_figures(tmp_path)
+
+
+CONTROLS = REPO / "outputs" / "replication" / "controls"
+
+
+def test_the_control_record_gets_its_budget_figure_and_pairs_with_table3(tmp_path: Path) -> None:
+    """The committed control record: alone, its own cells; with --paired-with table3, its arms
+    beside table3's baseline and HuMAL-AL (20 bootstraps each), the budget figure's n in its legend."""
+    alone = figures.write_figures(CONTROLS, out=tmp_path / "alone", formats="svg")
+    assert {"fig3_auc_vs_ratio.svg", "fig_budget_n250_r0.01.svg"} <= names(alone.files)
+    assert main(["figures", str(CONTROLS), "--paired-with", str(TABLE3), "--format", "svg,pdf",
+                 "--out", str(tmp_path / "paired")]) == 0
+    budget = tmp_path / "paired" / "fig_budget_n250_r0.01.svg"
+    text = budget.read_text()
+    assert "Baseline (n = 20)" in text and "every rationale (n = 20)" in text and "HuMAL-AL (n = 10)" in text
+    assert "(n = 1)" in (tmp_path / "alone" / "fig_budget_n250_r0.01.svg").read_text()  # the rerun cells alone
+    fig3 = (tmp_path / "paired" / "fig3_auc_vs_ratio.svg").read_text()
+    assert "HuMAL-AL, random" in fig3 and "HuMAL-AN" in fig3  # arms beside table3's strategies
+    for path in (tmp_path / "paired").iterdir():
+        assert_vector(path)
+
+
+def test_paired_with_needs_a_record_and_a_grid(tmp_path: Path, capsys) -> None:
+    assert main(["figures", str(CONTROLS), "--paired-with", str(tmp_path), "--out", str(tmp_path / "f")]) == 2
+    assert "no summary.csv there" in capsys.readouterr().err
+    run = write_pair(tmp_path / "pair")
+    with pytest.raises(ParameterError, match="is a run"):
+        figures.write_figures(run, out=tmp_path / "g", paired_with=TABLE3)
