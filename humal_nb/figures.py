@@ -86,7 +86,7 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: P
     strategies (`controls.combined_summary`, as the README's Controls block pairs them)."""
     files: list[Path] = []
     notes: list[str] = []
-    summary = report.read_summary(folder) if paired_with is None else controls.combined_summary(folder, paired_with)
+    summary = report.read_summary(folder) if paired_with is None else _paired_summary(folder, paired_with)
     whole, by_length = report.split_by_length(summary)
     for part, what in ((whole, "whole data set"), (by_length, "length groups")):
         if part.empty:
@@ -108,12 +108,33 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: P
     budget = stats.budget_curve(whole)
     for (size, ratio), curve in budget.groupby(["data_size", "imbalance_ratio"], sort=True):
         files += figure_style.save(budget_figure(curve), out, f"fig_budget_n{size}_r{ratio:g}", formats)
-    losses = grid_losses(folder, summary)
+    if paired_with is None:
+        losses = grid_losses(folder, summary)
+    else:  # each record's cells from its own folder: the main record's, then the arms
+        own = arms.fold(report.read_summary(folder))
+        losses = pd.concat([grid_losses(paired_with, report.read_summary(paired_with)),
+                            grid_losses(folder, own[own["strategy"].astype(str).str.contains(arms.SEPARATOR,
+                                                                                            regex=False)])],
+                           ignore_index=True)
     if losses.empty:
         notes.append("Fig. 5 skipped: no finished cell folder holds a metrics.json with a loss history.")
     for name, group in _figure_groups(losses, [*LOSS_COLUMNS], "fig5_loss"):
         files += figure_style.save(loss_figure(group), out, name, formats)
     return Written(files, notes)
+
+
+def _paired_summary(folder: Path, paired_with: Path) -> pd.DataFrame:
+    """A control grid's arms with the record they pair with (`controls.combined_summary`);
+    refused where that would count cells twice or there is no arm to pair."""
+    if folder.resolve() == paired_with.resolve():
+        raise errors.ParameterError(f"--paired-with {paired_with} is the grid itself: pass the other record, the one "
+                                    "whose baseline and strategy cells the grid's control arms pair with.")
+    own = arms.fold(report.read_summary(folder))
+    if not own["strategy"].astype(str).str.contains(arms.SEPARATOR, regex=False).any():
+        raise errors.ParameterError(f"--paired-with: {folder} has no control arms (no rationale_source or "
+                                    "rationale_fraction other than the defaults) to pair with another record; "
+                                    "draw it without --paired-with.")
+    return controls.combined_summary(folder, paired_with)
 
 
 def _figure_groups(frame: pd.DataFrame, inner: list[str], stem: str) -> list[tuple[str, pd.DataFrame]]:
@@ -205,6 +226,10 @@ def auc_vs_size_figure(curves: pd.DataFrame) -> Figure:
     return fig
 
 
+#: the budget figure's line for a strategy on every rationale, per rationale source (the baseline's is dotted)
+BUDGET_RULES = {"human": "--", "random": "-.", "uniform": (0, (3, 1, 1, 1, 1, 1))}
+
+
 def budget_figure(curve: pd.DataFrame) -> Figure:
     """The annotation budget at one size and ratio: each strategy's mean AUC (+- std over
     bootstraps) against the share of training reviews that kept their rationale, with the
@@ -222,13 +247,15 @@ def budget_figure(curve: pd.DataFrame) -> Figure:
             continue
         part = part.sort_values("fraction")
         full = part[part["fraction"] == 1.0]
-        if len(full):
-            ax.axhline(full["mean_auc"].iloc[0], color=look["color"], linestyle="--", linewidth=0.8,
+        if len(full):  # thin, a dash pattern per rationale source
+            ax.axhline(full["mean_auc"].iloc[0], color=look["color"], linewidth=0.8, alpha=0.8,
+                       linestyle=BUDGET_RULES.get(source, (0, (2, 2))),
                        label=f"{arms.label(key)}, every rationale (n = {full['n'].iloc[0]})")
         shares = part[part["fraction"] < 1.0]
         counts = ", ".join(str(n) for n in dict.fromkeys(shares["n"]))
         ax.errorbar(part["fraction"], part["mean_auc"], yerr=part["std_auc"].fillna(0), color=look["color"],
-                    marker=look["marker"], linestyle="-", markersize=3.5, label=f"{arms.label(key)} (n = {counts})")
+                    marker=look["marker"], linestyle=look["linestyle"], markersize=3.5,
+                    label=f"{arms.label(key)} (n = {counts})")
     ax.set_xlim(0, 1.05)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
     ax.set_xlabel("share of training reviews with a rationale")

@@ -270,10 +270,14 @@ def _format_table(long: pd.DataFrame, keys: list[str], strategies: list[str], al
 def budget_curve(summary: pd.DataFrame) -> pd.DataFrame:
     """AUC against the share of training reviews with a rationale (`rationale_fraction`), per
     size, ratio, strategy and rationale source: mean, std and n over the finished bootstraps.
-    The baseline's rows carry fraction 0 and the full strategy's fraction 1. Empty where the
-    summary has no budget below 1."""
+    The baseline's rows carry fraction 0 and the full strategy's fraction 1; both are taken
+    over the bootstraps the setting's budget cells ran, so the lines pair with the curve (as
+    the README's budget table pairs them). Empty where the summary has no budget below 1.
+    A summary with its arms folded already (`arms.fold`) works too."""
     columns = ["data_size", "imbalance_ratio", "strategy", "rationale_source", "fraction", "mean_auc", "std_auc", "n"]
-    frame = _prepare(summary)  # arms folded into `strategy` (a summary folded already stays as it is)
+    if summary.empty or not {"strategy", "auc", "data_size", "imbalance_ratio"} <= set(summary.columns):
+        return pd.DataFrame(columns=columns)
+    frame = _prepare(summary)
     frame = frame[frame["status"] == FINISHED].dropna(subset=["auc"])
     parts = frame["strategy"].map(arms.split_key)
     frame = frame.assign(base=[p[0] for p in parts], rationale_source=[p[1] for p in parts],
@@ -287,6 +291,9 @@ def budget_curve(summary: pd.DataFrame) -> pd.DataFrame:
     settings = budgeted[["data_size", "imbalance_ratio"]].drop_duplicates()
     frame = pd.concat([frame.merge(budgeted, on=keys),
                        frame[frame["base"] == "baseline"].merge(settings, on=["data_size", "imbalance_ratio"])])
+    if "bootstrap" in frame.columns:  # the lines over the bootstraps the budget cells ran
+        ran = budgets[["data_size", "imbalance_ratio", "bootstrap"]].drop_duplicates()
+        frame = frame.merge(ran, on=["data_size", "imbalance_ratio", "bootstrap"])
     rows = []
     for (size, ratio, base, source, fraction), g in frame.groupby(
             ["data_size", "imbalance_ratio", "base", "rationale_source", "fraction"], sort=True):

@@ -195,6 +195,8 @@ def attention_table(summary: pd.DataFrame) -> Table:
         cosine_mean=("cosine_to_human", "mean"), cosine_std=("cosine_to_human", "std"),
         high_attention_rate_mean=("high_attention_rate", "mean"), high_attention_rate_std=("high_attention_rate", "std"),
         n=("cosine_to_human", "count")).reset_index()
+    numbers = numbers.sort_values(["strategy", "imbalance_ratio"], key=lambda c: c.map(arms.sort_key)
+                                  if c.name == "strategy" else c, ignore_index=True)  # the text table's order
     numbers.insert(1, "label", numbers["strategy"].map(arms.label))
     text = report.attention_table(summary)
     text = text.rename_axis("strategy").reset_index() if not text.empty else text

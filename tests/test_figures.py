@@ -126,7 +126,10 @@ def test_the_control_record_gets_its_budget_figure_and_pairs_with_table3(tmp_pat
                  "--out", str(tmp_path / "paired")]) == 0
     budget = tmp_path / "paired" / "fig_budget_n250_r0.01.svg"
     text = budget.read_text()
-    assert "Baseline (n = 20)" in text and "every rationale (n = 20)" in text and "HuMAL-AL (n = 10)" in text
+    # the lines over the 10 bootstraps the budget cells ran, as the README's budget table pairs them
+    assert "Baseline (n = 10)" in text and "every rationale (n = 10)" in text and "HuMAL-AL (n = 10)" in text
+    losses = (tmp_path / "paired" / "fig5_loss_n250_r0.05.svg").read_text()  # table3's cells, from table3's folder
+    assert "Baseline (mean of 20)" in losses and "HuMAL-AL (mean of 20)" in losses and "random (mean of 20)" in losses
     assert "(n = 1)" in (tmp_path / "alone" / "fig_budget_n250_r0.01.svg").read_text()  # the rerun cells alone
     fig3 = (tmp_path / "paired" / "fig3_auc_vs_ratio.svg").read_text()
     assert "HuMAL-AL, random" in fig3 and "HuMAL-AN" in fig3  # arms beside table3's strategies
@@ -137,6 +140,25 @@ def test_the_control_record_gets_its_budget_figure_and_pairs_with_table3(tmp_pat
 def test_paired_with_needs_a_record_and_a_grid(tmp_path: Path, capsys) -> None:
     assert main(["figures", str(CONTROLS), "--paired-with", str(tmp_path), "--out", str(tmp_path / "f")]) == 2
     assert "no summary.csv there" in capsys.readouterr().err
+    with pytest.raises(ParameterError, match="is the grid itself"):  # every cell would count twice
+        figures.write_figures(TABLE3, out=tmp_path / "g", paired_with=TABLE3)
+    with pytest.raises(ParameterError, match="has no control arms"):
+        figures.write_figures(TABLE3, out=tmp_path / "g", paired_with=CONTROLS)
     run = write_pair(tmp_path / "pair")
     with pytest.raises(ParameterError, match="is a run"):
         figures.write_figures(run, out=tmp_path / "g", paired_with=TABLE3)
+
+
+def test_budget_figure_draws_each_rationale_source_in_its_own_line_style() -> None:
+    curve = pd.DataFrame([
+        {"data_size": 250, "imbalance_ratio": 0.01, "strategy": s, "rationale_source": src, "fraction": f,
+         "mean_auc": 0.7 + f / 5 + (0.05 if src == "random" else 0), "std_auc": 0.01, "n": 4}
+        for s, src, f in [("baseline", "human", 0.0), ("al", "human", 0.3), ("al", "human", 1.0),
+                          ("al", "random", 0.3), ("al", "random", 1.0)]])
+    fig = figures.budget_figure(curve)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines() if not line.get_label().startswith("_")}
+    curves = {c.get_label(): c.lines[0] for c in fig.axes[0].containers}  # the errorbar curves
+    assert set(curves) == {"HuMAL-AL (n = 4)", "HuMAL-AL, random (n = 4)"}
+    assert len({line.get_linestyle() for line in curves.values()}) == 2
+    rules = [line for label, line in lines.items() if "every rationale" in label]
+    assert len(rules) == 2 and len({line.get_linestyle() for line in rules}) == 2

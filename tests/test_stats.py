@@ -250,3 +250,23 @@ def test_paired_difference_equivalence_and_detectable_effect():
     assert stats.equivalence_test(base, noisy) > 0.05  # too spread to show equivalence
     assert stats.detectable_effect(base, noisy) > stats.detectable_effect(base, same) > 0
     assert math.isnan(stats.equivalence_test(base[:1], same[:1]))
+
+
+def test_budget_curve_lines_use_the_bootstraps_the_budget_cells_ran():
+    """Baseline and full-strategy means are over the budget cells' bootstraps (0-1 here), not
+    every bootstrap of the setting; a folded summary and one without AUCs work."""
+    from humal_nb import arms
+    from humal_nb.stats import budget_curve
+
+    rows = [{"strategy": s, "data_size": 250, "imbalance_ratio": 0.01, "bootstrap": b, "status": "finished",
+             "rationale_source": "human", "rationale_fraction": f, "auc": auc}
+            for s, f, aucs in [("baseline", 1.0, [0.5, 0.6, 0.9, 0.9]), ("al", 1.0, [0.8, 0.9, 1.0, 1.0]),
+                               ("al", 0.3, [0.7, 0.8])]
+            for b, auc in enumerate(aucs)]
+    summary = pd.DataFrame(rows)
+    curve = budget_curve(summary).set_index("fraction")
+    assert curve.loc[0.0, "mean_auc"] == pytest.approx(0.55) and curve.loc[0.0, "n"] == 2
+    assert curve.loc[1.0, "mean_auc"] == pytest.approx(0.85) and curve.loc[1.0, "n"] == 2
+    assert curve.loc[0.3, "mean_auc"] == pytest.approx(0.75)
+    pd.testing.assert_frame_equal(budget_curve(arms.fold(summary)), budget_curve(summary))
+    assert budget_curve(pd.DataFrame()).empty and budget_curve(summary.drop(columns="auc")).empty

@@ -109,3 +109,13 @@ def test_the_committed_control_record_writes_every_table_with_blank_missing_cell
     assert "HuMAL-AL, random" in attention
     if fmt != "csv":
         assert "nan" not in attention.lower()
+    else:  # one row per arm and ratio, in the text table's order
+        labels = list(pd.read_csv(next(p for p in written.files if p.name.startswith("table5_attention")))["label"])
+        assert labels[:4] == ["Baseline", "HuMAL-AL", "HuMAL-AL, 30 % rationales", "HuMAL-AL, 10 % rationales"]
+        assert labels.count("HuMAL-AL, random") == 2
+
+
+def test_numeric_columns_ignore_missing_cells() -> None:
+    assert tables._numeric(pd.Series([np.nan, "0.5 (0.1)", None, "0.7*"], dtype=object))
+    assert not tables._numeric(pd.Series([np.nan, "HuMAL-AL"], dtype=object))
+    assert not tables._numeric(pd.Series([np.nan, None], dtype=object))
