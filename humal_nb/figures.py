@@ -86,7 +86,11 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: P
     strategies (`controls.combined_summary`, as the README's Controls block pairs them)."""
     files: list[Path] = []
     notes: list[str] = []
-    summary = report.read_summary(folder) if paired_with is None else _paired_summary(folder, paired_with)
+    if paired_with is None:
+        summary = report.read_summary(folder)
+    else:
+        arm_rows = _arm_rows(folder, paired_with)
+        summary = controls.combined_summary(folder, paired_with)
     whole, by_length = report.split_by_length(summary)
     for part, what in ((whole, "whole data set"), (by_length, "length groups")):
         if part.empty:
@@ -111,11 +115,8 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: P
     if paired_with is None:
         losses = grid_losses(folder, summary)
     else:  # each record's cells from its own folder: the main record's, then the arms
-        own = arms.fold(report.read_summary(folder))
         losses = pd.concat([grid_losses(paired_with, report.read_summary(paired_with)),
-                            grid_losses(folder, own[own["strategy"].astype(str).str.contains(arms.SEPARATOR,
-                                                                                            regex=False)])],
-                           ignore_index=True)
+                            grid_losses(folder, arm_rows)], ignore_index=True)
     if losses.empty:
         notes.append("Fig. 5 skipped: no finished cell folder holds a metrics.json with a loss history.")
     for name, group in _figure_groups(losses, [*LOSS_COLUMNS], "fig5_loss"):
@@ -123,18 +124,19 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: P
     return Written(files, notes)
 
 
-def _paired_summary(folder: Path, paired_with: Path) -> pd.DataFrame:
-    """A control grid's arms with the record they pair with (`controls.combined_summary`);
+def _arm_rows(folder: Path, paired_with: Path) -> pd.DataFrame:
+    """A control grid's arm rows (arms folded into `strategy`), to draw beside `paired_with`;
     refused where that would count cells twice or there is no arm to pair."""
     if folder.resolve() == paired_with.resolve():
         raise errors.ParameterError(f"--paired-with {paired_with} is the grid itself: pass the other record, the one "
                                     "whose baseline and strategy cells the grid's control arms pair with.")
     own = arms.fold(report.read_summary(folder))
-    if not own["strategy"].astype(str).str.contains(arms.SEPARATOR, regex=False).any():
+    rows = own[own["strategy"].astype(str).str.contains(arms.SEPARATOR, regex=False)]
+    if rows.empty:
         raise errors.ParameterError(f"--paired-with: {folder} has no control arms (no rationale_source or "
                                     "rationale_fraction other than the defaults) to pair with another record; "
                                     "draw it without --paired-with.")
-    return controls.combined_summary(folder, paired_with)
+    return rows
 
 
 def _figure_groups(frame: pd.DataFrame, inner: list[str], stem: str) -> list[tuple[str, pd.DataFrame]]:

@@ -274,8 +274,7 @@ def _text(frame: pd.DataFrame, digits: int = 3, headers: dict[str, str] | None =
         if pd.api.types.is_float_dtype(values):
             shown[column] = ["" if pd.isna(v) else f"{v:.{places}f}" for v in values]
         else:
-            shown[column] = ["" if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else str(v)
-                             for v in values]
+            shown[column] = ["" if pd.isna(v) else str(v) for v in values]
     shown.columns = [(headers or {}).get(c, c) for c in shown.columns]
     return shown.reset_index(drop=True)
 
@@ -300,8 +299,7 @@ def _latex_escape(text: str) -> str:
 
 
 def _numeric(values: pd.Series) -> bool:
-    cells = [str(v) for v in values if not (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)))]
-    cells = [v for v in cells if v]
+    cells = [str(v) for v in values if not pd.isna(v) and str(v)]
     return bool(cells) and all(arms.is_number(v.split(" ")[0].rstrip("*").replace("$<$", "").lstrip("<")) for v in cells)
 
 
