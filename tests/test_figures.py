@@ -117,6 +117,7 @@ def test_bad_format_and_bad_folder_are_refused(tmp_path: Path) -> None:
 CONTROLS = REPO / "outputs" / "replication" / "controls"
 
 
+@pytest.mark.slow  # draws both committed records' figures, as the table3 figure test
 def test_the_control_record_gets_its_budget_figure_and_pairs_with_table3(tmp_path: Path) -> None:
     """The committed control record: alone, its own cells; with --paired-with table3, its arms
     beside table3's baseline and HuMAL-AL (20 bootstraps each), the budget figure's n in its legend."""
