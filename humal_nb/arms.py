@@ -3,7 +3,9 @@
 A grid that varies `rationale_source` or `rationale_fraction` (`data.rationales`) compares
 arms of one strategy against one baseline. Tables keep each arm as a row of its own, paired
 with the baseline by bootstrap: the summary's `strategy` becomes an arm key such as
-`al+random` or `al+f0.1`, read as "HuMAL-AL, random" or "HuMAL-AL, 10 % rationales".
+`al+random` or `al+f0.1`, read as "HuMAL-AL, random" or "HuMAL-AL, 10 % rationales". A budget
+that keeps the minority class's rationales first (`rationale_selection`) or averages the
+attention loss over the whole batch (`attention_loss_mean`) adds `minority_first` or `batch`.
 People's rationales on every review (`human`, 1.0) keep the plain strategy name, so a grid
 without arms reads as before.
 """
@@ -15,13 +17,30 @@ from typing import Any
 
 import pandas as pd
 
-from humal_nb.names import ARM_KEYS, DEFAULT_RATIONALE_FRACTION, DEFAULT_RATIONALE_SOURCE, STRATEGIES, STRATEGY_LABELS
+from humal_nb.names import (
+    ARM_KEYS,
+    ATTENTION_LOSS_MEANS,
+    DEFAULT_ATTENTION_LOSS_MEAN,
+    DEFAULT_RATIONALE_FRACTION,
+    DEFAULT_RATIONALE_SELECTION,
+    DEFAULT_RATIONALE_SOURCE,
+    RATIONALE_SELECTIONS,
+    STRATEGIES,
+    STRATEGY_LABELS,
+)
 
 SEPARATOR = "+"
 
 
-def arm_key(strategy: str, source: Any = DEFAULT_RATIONALE_SOURCE, fraction: Any = DEFAULT_RATIONALE_FRACTION) -> str:
-    """`al`, `al+random`, `al+f0.3`, `al+uniform+f0.1`: the strategy and what differs from the defaults."""
+def arm_key(
+    strategy: str,
+    source: Any = DEFAULT_RATIONALE_SOURCE,
+    fraction: Any = DEFAULT_RATIONALE_FRACTION,
+    selection: Any = DEFAULT_RATIONALE_SELECTION,
+    loss_mean: Any = DEFAULT_ATTENTION_LOSS_MEAN,
+) -> str:
+    """`al`, `al+random`, `al+f0.3`, `al+uniform+f0.1`, `al+f0.1+minority_first`, `al+f0.1+batch`:
+    the strategy and what differs from the defaults."""
     parts = [str(strategy)]
     if isinstance(source, str) and source and source != DEFAULT_RATIONALE_SOURCE:
         parts.append(source)
@@ -31,29 +50,58 @@ def arm_key(strategy: str, source: Any = DEFAULT_RATIONALE_SOURCE, fraction: Any
         value = DEFAULT_RATIONALE_FRACTION
     if math.isfinite(value) and value != DEFAULT_RATIONALE_FRACTION:
         parts.append(f"f{value:g}")
+    if isinstance(selection, str) and selection in RATIONALE_SELECTIONS and selection != DEFAULT_RATIONALE_SELECTION:
+        parts.append(selection)
+    if isinstance(loss_mean, str) and loss_mean in ATTENTION_LOSS_MEANS and loss_mean != DEFAULT_ATTENTION_LOSS_MEAN:
+        parts.append(loss_mean)
     return SEPARATOR.join(parts)
+
+
+def arm_parts(key: str) -> dict[str, Any]:
+    """Every part of an arm key: strategy, rationale_source, rationale_fraction,
+    rationale_selection and attention_loss_mean (the defaults where the key is silent)."""
+    strategy, *rest = str(key).split(SEPARATOR)
+    parts: dict[str, Any] = {
+        "strategy": strategy,
+        "rationale_source": DEFAULT_RATIONALE_SOURCE,
+        "rationale_fraction": DEFAULT_RATIONALE_FRACTION,
+        "rationale_selection": DEFAULT_RATIONALE_SELECTION,
+        "attention_loss_mean": DEFAULT_ATTENTION_LOSS_MEAN,
+    }
+    for part in rest:
+        if part.startswith("f") and is_number(part[1:]):
+            parts["rationale_fraction"] = float(part[1:])
+        elif part in RATIONALE_SELECTIONS:
+            parts["rationale_selection"] = part
+        elif part in ATTENTION_LOSS_MEANS:
+            parts["attention_loss_mean"] = part
+        else:
+            parts["rationale_source"] = part
+    return parts
 
 
 def split_key(key: str) -> tuple[str, str, float]:
     """(strategy, rationale source, rationale fraction) of an arm key."""
-    strategy, *rest = str(key).split(SEPARATOR)
-    source, fraction = DEFAULT_RATIONALE_SOURCE, DEFAULT_RATIONALE_FRACTION
-    for part in rest:
-        if part.startswith("f") and is_number(part[1:]):
-            fraction = float(part[1:])
-        else:
-            source = part
-    return strategy, source, fraction
+    parts = arm_parts(key)
+    return parts["strategy"], parts["rationale_source"], parts["rationale_fraction"]
+
+
+#: how a label names a non-default selection rule or loss mean
+_PART_LABELS = {"minority_first": "minority first", "batch": "loss over the batch"}
 
 
 def label(key: str) -> str:
-    """'HuMAL-AL', 'HuMAL-AL, random', 'HuMAL-AL, 10 % rationales'."""
-    strategy, source, fraction = split_key(key)
-    text = STRATEGY_LABELS.get(strategy, strategy)
-    if source != DEFAULT_RATIONALE_SOURCE:
-        text += f", {source}"
-    if fraction != DEFAULT_RATIONALE_FRACTION:
-        text += f", {100 * fraction:g} % rationales"
+    """'HuMAL-AL', 'HuMAL-AL, random', 'HuMAL-AL, 10 % rationales, minority first'."""
+    parts = arm_parts(key)
+    text = STRATEGY_LABELS.get(parts["strategy"], parts["strategy"])
+    if parts["rationale_source"] != DEFAULT_RATIONALE_SOURCE:
+        text += f", {parts['rationale_source'].replace('_', ' ')}"
+    if parts["rationale_fraction"] != DEFAULT_RATIONALE_FRACTION:
+        text += f", {100 * parts['rationale_fraction']:g} % rationales"
+    for key_name, default in (("rationale_selection", DEFAULT_RATIONALE_SELECTION),
+                              ("attention_loss_mean", DEFAULT_ATTENTION_LOSS_MEAN)):
+        if parts[key_name] != default:
+            text += f", {_PART_LABELS.get(parts[key_name], parts[key_name])}"
     return text
 
 
@@ -72,12 +120,21 @@ def fold(summary: pd.DataFrame) -> pd.DataFrame:
     if not present:
         return summary
     frame = summary.copy()
-    source = frame["rationale_source"] if "rationale_source" in frame else DEFAULT_RATIONALE_SOURCE
-    fraction = frame["rationale_fraction"] if "rationale_fraction" in frame else DEFAULT_RATIONALE_FRACTION
-    sources = source if isinstance(source, pd.Series) else pd.Series(source, index=frame.index)
-    fractions = fraction if isinstance(fraction, pd.Series) else pd.Series(fraction, index=frame.index)
-    frame["strategy"] = [arm_key(s, src if isinstance(src, str) else DEFAULT_RATIONALE_SOURCE, f)
-                         for s, src, f in zip(frame["strategy"], sources, fractions)]
+    defaults = {"rationale_source": DEFAULT_RATIONALE_SOURCE, "rationale_fraction": DEFAULT_RATIONALE_FRACTION,
+                "rationale_selection": DEFAULT_RATIONALE_SELECTION,
+                "attention_loss_mean": DEFAULT_ATTENTION_LOSS_MEAN}
+    columns = {k: (frame[k] if k in frame else pd.Series(v, index=frame.index)) for k, v in defaults.items()}
+
+    def text(value: Any, default: str) -> str:
+        return value if isinstance(value, str) and value else default
+
+    frame["strategy"] = [
+        arm_key(s, text(src, DEFAULT_RATIONALE_SOURCE), f, text(sel, DEFAULT_RATIONALE_SELECTION),
+                text(mean, DEFAULT_ATTENTION_LOSS_MEAN))
+        for s, src, f, sel, mean in zip(frame["strategy"], columns["rationale_source"],
+                                        columns["rationale_fraction"], columns["rationale_selection"],
+                                        columns["attention_loss_mean"])
+    ]
     return frame.drop(columns=present)
 
 
@@ -89,4 +146,4 @@ def is_number(text: str) -> bool:
     return True
 
 
-__all__ = ["arm_key", "fold", "is_number", "label", "sort_key", "split_key"]
+__all__ = ["arm_key", "arm_parts", "fold", "is_number", "label", "sort_key", "split_key"]

@@ -21,6 +21,7 @@ from humal_nb.errors import ParameterError
 from humal_nb.names import (
     AGREEMENTS,
     AN_INFERENCE,
+    ATTENTION_LOSS_MEANS,
     ATTENTION_LOSSES,
     ATTENTION_PATHS,
     DEFAULT_MODEL,
@@ -29,6 +30,7 @@ from humal_nb.names import (
     LABEL_BY,
     LENGTH_GROUPS,
     PRECISIONS,
+    RATIONALE_SELECTIONS,
     RATIONALE_SOURCES,
     STRATEGIES,
 )
@@ -54,6 +56,9 @@ class RunConfig:
     length_group: str = ""
     rationale_source: str = "human"
     rationale_fraction: float = 1.0
+    rationale_selection: str = "stratified"
+    attention_loss_mean: str = "rationales"
+    shortcut_rate: float = 0.0
     # experiment cell
     data_size: int = 250
     imbalance_ratio: float = 0.05
@@ -116,6 +121,8 @@ class RunConfig:
         _choice("label_by", self.label_by, LABEL_BY)
         _choice("length_group", self.length_group, ("", *LENGTH_GROUPS))
         _choice("rationale_source", self.rationale_source, RATIONALE_SOURCES)
+        _choice("rationale_selection", self.rationale_selection, RATIONALE_SELECTIONS)
+        _choice("attention_loss_mean", self.attention_loss_mean, ATTENTION_LOSS_MEANS)
         _choice("device", self.device, DEVICES)
         _choice("precision", self.precision, PRECISIONS)
         _choice("attention_path", self.attention_path, ATTENTION_PATHS)
@@ -154,6 +161,11 @@ class RunConfig:
             raise ParameterError(
                 f"parameter 'rationale_fraction' must be above 0 and at most 1 (the share of training "
                 f"reviews that keep their rationale, e.g. 0.3), got {self.rationale_fraction}."
+            )
+        if not 0.0 <= self.shortcut_rate <= 1.0:
+            raise ParameterError(
+                f"parameter 'shortcut_rate' must be between 0 and 1 (the share of training texts that "
+                f"carry the planted class token; 0 plants none), got {self.shortcut_rate}."
             )
         _range("weight_decay", self.weight_decay, 0.0, None, "AdamW's decoupled weight decay; 0 is plain Adam")
         _range("max_length", self.max_length, 8, None, "tokens per review after truncation")
@@ -200,6 +212,12 @@ class RunConfig:
             parts.append(self.rationale_source)
         if self.rationale_fraction != 1.0:
             parts.append(f"f{self.rationale_fraction:g}")
+        if self.rationale_selection != "stratified":
+            parts.append(self.rationale_selection)
+        if self.attention_loss_mean != "rationales":
+            parts.append(f"mean-{self.attention_loss_mean}")
+        if self.shortcut_rate:
+            parts.append(f"s{self.shortcut_rate:g}")
         return "_".join(parts)
 
 

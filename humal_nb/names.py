@@ -19,11 +19,17 @@ DEVICES = ("auto", "cpu", "cuda")
 #: a run's arithmetic: fp32, or bf16 autocast of the forward pass (`train.autocast`)
 PRECISIONS = ("fp32", "bf16")
 #: where the training rationales come from: people's, or a control arm (`data.rationales`)
-RATIONALE_SOURCES = ("human", "random", "uniform")
+RATIONALE_SOURCES = ("human", "random", "uniform", "lexicon", "random_outside")
 DEFAULT_RATIONALE_SOURCE = "human"
 DEFAULT_RATIONALE_FRACTION = 1.0
+#: which training texts keep their rationale under a budget (`data.rationales.rationale_subset`)
+RATIONALE_SELECTIONS = ("stratified", "minority_first")
+DEFAULT_RATIONALE_SELECTION = "stratified"
+#: what the attention loss averages over: the rows with a rationale, or every row a budget could keep
+ATTENTION_LOSS_MEANS = ("rationales", "batch")
+DEFAULT_ATTENTION_LOSS_MEAN = "rationales"
 #: parameters that set a run's control arm or annotation budget: tables show them beside the strategy
-ARM_KEYS = ("rationale_source", "rationale_fraction")
+ARM_KEYS = ("rationale_source", "rationale_fraction", "rationale_selection", "attention_loss_mean")
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 # ---------------------------------------------------------------------- the data

@@ -59,6 +59,30 @@ def display_path(path: str | os.PathLike) -> str:
     return "/".join(target.parts[1:][-2:]) or "."
 
 
+def portable_path(value: str, base: str | os.PathLike) -> str:
+    """A path as a shared file records it: a relative path as given; an absolute one relative to
+    `base` (the folder of the file that records it) when the two share more than the file system's
+    root, else its last component (a model folder named by its name). Never the machine's
+    absolute path."""
+    if not value or not Path(value).expanduser().is_absolute():
+        return value
+    target, folder = _absolute(value), _absolute(base)
+    common = Path(os.path.commonpath([target, folder]))
+    if common == Path(common.anchor):
+        return target.name
+    return Path(os.path.relpath(target, folder)).as_posix()
+
+
+#: run parameters that hold a path
+PATH_PARAMETERS = ("model", "data_dir", "data_file", "out_dir")
+
+
+def portable_parameters(parameters: dict, base: str | os.PathLike) -> dict:
+    """A run's parameters with every path made `portable_path` from `base` (the run's folder)."""
+    return {k: portable_path(v, base) if k in PATH_PARAMETERS and isinstance(v, str) else v
+            for k, v in parameters.items()}
+
+
 def _absolute(path: str | os.PathLike) -> Path:
     """`path` made absolute from the working directory, `~` expanded, `..` folded."""
     return Path(os.path.abspath(Path(path).expanduser()))

@@ -32,6 +32,9 @@ from humal_nb.paths import display_path
 from humal_nb.stats import NOT_ENOUGH_DATA, format_ratio
 
 RESULT_COLUMNS = ("status", "auc", "accuracy", "f1", "cosine_to_human", "high_attention_rate", "train_seconds", "error")
+#: result columns that summary.csv holds only when a cell has them: the flipped-test AUC of a
+#: planted shortcut (`shortcut_rate`)
+OPTIONAL_RESULT_COLUMNS = ("auc_flipped",)
 
 
 # ---------------------------------------------------------------------- a grid's cells
@@ -79,6 +82,7 @@ def _read_cell(cell_dir: Path) -> dict[str, Any]:
             "high_attention_rate": attention.get("high_attention_rate"),
             "train_seconds": m.get("train_seconds"),
             "error": "",
+            **({"auc_flipped": m["auc_flipped"]} if "auc_flipped" in m else {}),
         }
     error_file = cell_dir / runs.ERROR_FILE
     if error_file.is_file():
@@ -108,7 +112,8 @@ def collect(grid_dir: str | Path) -> pd.DataFrame:
         row.update({k: None for k in RESULT_COLUMNS})
         row.update(_read_cell(grid_dir / cell["cell"]))
         rows.append(row)
-    return pd.DataFrame(rows, columns=["cell", *varying, *RESULT_COLUMNS])
+    optional = [k for k in OPTIONAL_RESULT_COLUMNS if any(r.get(k) is not None for r in rows)]
+    return pd.DataFrame(rows, columns=["cell", *varying, *RESULT_COLUMNS[:2], *optional, *RESULT_COLUMNS[2:]])
 
 
 def write_summary(grid_dir: str | Path) -> Path:
@@ -121,7 +126,7 @@ def write_summary(grid_dir: str | Path) -> Path:
 
 #: decimals summary.csv keeps per result column. A balanced test set of 200 reviews has an AUC of
 #: k / 20,000 (a tie counts half), so 6 decimals write every such AUC exactly
-SUMMARY_DECIMALS = {"auc": 6, "accuracy": 4, "f1": 4, "cosine_to_human": 4, "high_attention_rate": 4,
+SUMMARY_DECIMALS = {"auc": 6, "auc_flipped": 6, "accuracy": 4, "f1": 4, "cosine_to_human": 4, "high_attention_rate": 4,
                     "train_seconds": 1}
 
 

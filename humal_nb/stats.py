@@ -133,7 +133,7 @@ def _format_p(p: float) -> str:
 
 
 # summary.csv columns that are not parameters of a cell
-RESULT_COLUMNS = ("cell", "status", "auc", "accuracy", "f1", "cosine_to_human", "high_attention_rate",
+RESULT_COLUMNS = ("cell", "status", "auc", "auc_flipped", "accuracy", "f1", "cosine_to_human", "high_attention_rate",
                   "train_seconds", "error")
 TABLE_AXES = ("strategy", "data_size", "imbalance_ratio", "bootstrap", "length_group")
 

@@ -8,6 +8,7 @@ tests, returning exactly what `metrics.json` holds.
 
 from __future__ import annotations
 
+import os
 import platform
 import random
 import time
@@ -23,6 +24,7 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 import humal_nb
 from humal_nb import analysis, data, runs
 from humal_nb.config import RunConfig
+from humal_nb.data import shortcut
 from humal_nb.data.selection import load_reviews, split  # noqa: F401 - also used as train.load_reviews, train.split
 from humal_nb.errors import ParameterError
 from humal_nb.inference import autocast, predict, resolve_device  # noqa: F401 - also used as train.<name>
@@ -30,6 +32,7 @@ from humal_nb.inference import index_batches as _batches
 from humal_nb.inference import to_device as _to
 from humal_nb.models import HumalForSequenceClassification, build_model, check_model, load_tokenizer
 from humal_nb.names import ALIGNING_STRATEGIES, BASELINE_DIR
+from humal_nb.paths import portable_parameters, portable_path
 from humal_nb.progress import progress_bar
 from humal_nb.tokens import EncodedText, collate, encode_texts, padding_of, tokens_to_words
 
@@ -132,6 +135,7 @@ def backward_batch(
     device: torch.device,
     lengths: list[int] | None = None,
     precision: str = "fp32",
+    withheld: int = 0,
 ) -> BatchStep:
     """Accumulate the gradient of one batch's loss (CE mean over the batch + alpha x the
     attention loss's mean over the rows with human attention) into the parameters.
@@ -140,7 +144,10 @@ def backward_batch(
     pass's losses weighted by its share of the batch's rows, so the gradient is the whole
     batch's (up to float rounding and dropout draws) at less padding. `lengths`: every text's
     token count, when the caller has it (training passes it once for all batches).
-    `precision`: the forward pass's arithmetic (`autocast`).
+    `precision`: the forward pass's arithmetic (`autocast`). `withheld` > 0 (the batch's reviews
+    whose rationale a budget withheld, with `attention_loss_mean: batch`): the attention loss is
+    a mean over the rows with a rationale *and* those, so each rationale weighs what it weighs
+    without a budget; with 0 the loss is exactly the default's.
     """
     lengths = [len(e.input_ids) for e in encoded] if lengths is None else lengths
     parts = micro_batches(index, lengths, micro_batch_size)
@@ -149,23 +156,32 @@ def backward_batch(
     ce_sum = 0.0
     att_sum: float | None = None
     att_rows = 0
+    aligning = aligning or (withheld > 0 and model.config.strategy in ALIGNING_STRATEGIES)
     for part in parts:
         batch = _to(collate([encoded[i] for i in part], *padding_of(tokenizer)), device)
         with autocast(device, precision):
             out = model(**batch, labels=labels[part].to(device))
         rows = int((batch["human_tokens"].sum(-1) > 0).sum())
-        if len(parts) == 1:
+        if len(parts) == 1 and not withheld:
             loss = out.loss
         else:
             loss = out.ce_loss * (len(part) / len(index))
             if aligning and rows:
-                loss = loss + model.config.alpha * out.attention_loss * (rows / total_rows)
+                loss = loss + model.config.alpha * out.attention_loss * (rows / (total_rows + withheld))
         loss.backward()
         ce_sum += out.ce_loss.item() * len(part)
         if out.attention_loss is not None:
             att_sum = (att_sum or 0.0) + out.attention_loss.item() * rows
             att_rows += rows
     return BatchStep(ce_sum, att_sum, att_rows)
+
+
+def _withheld_in(index: list[int], withheld: list[bool] | None, loss_mean: str) -> int:
+    """How many of the batch's reviews had their rationale withheld by the budget, where the
+    attention loss's mean counts them (`attention_loss_mean: batch`); 0 otherwise."""
+    if loss_mean != "batch" or not withheld:
+        return 0
+    return sum(withheld[i] for i in index)
 
 
 # ---------------------------------------------------------------------- training
@@ -183,8 +199,11 @@ def train_model(
     config: RunConfig,
     device: torch.device,
     progress: bool = True,
+    withheld: list[bool] | None = None,
 ) -> list[dict[str, float]]:
-    """Fine-tune all parameters with AdamW; return the per-epoch mean losses (paper Fig. 5)."""
+    """Fine-tune all parameters with AdamW; return the per-epoch mean losses (paper Fig. 5).
+    `withheld`: per review, whether an annotation budget withheld its rationale (counted by
+    `attention_loss_mean: batch`)."""
     model.to(device).train()
     optimizer = make_optimizer(model, config.learning_rate, config.weight_decay)
     generator = torch.Generator().manual_seed(config.model_seed())
@@ -203,7 +222,8 @@ def train_model(
                                  for part in micro_batches(index, lengths, config.micro_batch_size))
             optimizer.zero_grad(set_to_none=True)
             step = backward_batch(model, tokenizer, encoded, index, label_tensor, config.micro_batch_size, device,
-                                  lengths, config.precision)
+                                  lengths, config.precision,
+                                  withheld=_withheld_in(index, withheld, config.attention_loss_mean))
             optimizer.step()
             ce_sum += step.ce_sum
             if step.attention_sum is not None:
@@ -224,6 +244,18 @@ def train_model(
         })
     bar.close()
     return history
+
+
+def flipped_auc(
+    model: HumalForSequenceClassification, tokenizer, test: pd.DataFrame, config: RunConfig, device: torch.device
+) -> float:
+    """Test AUC with every test text carrying the other class's planted token (`data.shortcut`):
+    the clean AUC minus this is the model's reliance on the shortcut."""
+    flipped = shortcut.flipped_test(test)
+    probs, _ = predict(model, tokenizer, encode_frame(tokenizer, model, flipped, config.max_length), device,
+                       precision=config.precision)
+    labels = flipped["label"].to_numpy()
+    return float(roc_auc_score(labels, probs)) if len(set(labels)) == 2 else float("nan")
 
 
 def evaluate(
@@ -302,8 +334,10 @@ def train_and_evaluate(
     reviews = load_reviews(config) if reviews is None else reviews
     train, test = split(config, reviews)
     train = data.apply_rationales(
-        train, config.rationale_source, config.rationale_fraction, seed=config.seed, bootstrap=config.bootstrap
+        train, config.rationale_source, config.rationale_fraction, seed=config.seed, bootstrap=config.bootstrap,
+        selection=config.rationale_selection, minority_label=config.minority_label,
     )
+    train = shortcut.plant_shortcut(train, config.shortcut_rate, seed=config.seed, bootstrap=config.bootstrap)
 
     seed_everything(config.model_seed())
     model = build_model(
@@ -319,9 +353,12 @@ def train_and_evaluate(
     test_encoded = encode_frame(tokenizer, model, test, config.max_length)  # bad test data fails before training
 
     started = time.perf_counter()
-    history = train_model(model, tokenizer, encoded, list(train["label"]), config, device, progress)
+    history = train_model(model, tokenizer, encoded, list(train["label"]), config, device, progress,
+                          withheld=data.withheld_rows(train))
     train_seconds = time.perf_counter() - started
     scores, records = evaluate(model, tokenizer, test, config, device, encoded=test_encoded)
+    if config.shortcut_rate > 0:
+        scores["auc_flipped"] = flipped_auc(model, tokenizer, test, config, device)
     metrics = run_metrics(config, scores, train, test, history, train_seconds, device)
     return RunResult(metrics, records, model, tokenizer)
 
@@ -358,7 +395,12 @@ def run_metrics(
         "attention_loss": config.attention_loss,
         "rationale_source": config.rationale_source,
         "rationale_fraction": config.rationale_fraction,
+        "rationale_selection": config.rationale_selection,
+        "attention_loss_mean": config.attention_loss_mean,
         "n_train_rationales": data.count_rationales(train),
+        "shortcut_rate": config.shortcut_rate,
+        **({"auc_flipped": scores["auc_flipped"], "shortcut_reliance": scores["auc"] - scores["auc_flipped"],
+            "n_train_shortcut": shortcut.count_planted(train)} if "auc_flipped" in scores else {}),
         "train_seconds": train_seconds,
         "train_tokens": sum(h["tokens"] for h in history),
         "train_padded_tokens": sum(h["padded_tokens"] for h in history),
@@ -376,6 +418,19 @@ def run_metrics(
     }
 
 
+def shared_metrics(metrics: dict[str, Any], out: Path) -> dict[str, Any]:
+    """`metrics` as `metrics.json` records them: every path relative to the run's folder `out`
+    (its own `out_dir` is "."), or a model folder's name; no absolute path of this machine."""
+    shared = dict(metrics)
+    parameters = dict(metrics.get("parameters") or {})
+    if parameters.get("out_dir"):
+        parameters["out_dir"] = os.path.abspath(parameters["out_dir"])  # relative to where it ran
+    shared["parameters"] = portable_parameters(parameters, out)
+    if isinstance(shared.get("model"), str):
+        shared["model"] = portable_path(shared["model"], out)
+    return shared
+
+
 def save_run(result: RunResult, out_dir: str | Path, save_model: bool = True) -> Path:
     """Write a run folder: attention.json, model/ (optional), then metrics.json atomically."""
     out = Path(out_dir)
@@ -387,7 +442,7 @@ def save_run(result: RunResult, out_dir: str | Path, save_model: bool = True) ->
         from humal_nb.model_card import write_model_card
 
         write_model_card(out / runs.MODEL_DIR, result.metrics)  # model/README.md: what the model is, how to load it
-    runs.write_json(out / runs.METRICS_FILE, result.metrics)  # last: marks the run finished
+    runs.write_json(out / runs.METRICS_FILE, shared_metrics(result.metrics, out))  # last: marks the run finished
     return out
 
 
@@ -401,7 +456,8 @@ def train_with_baseline(
     baseline = None
     if config.compare_baseline and config.strategy != "baseline":
         # the baseline reads no rationale: it is the same run whatever the arm or budget
-        plain = config.replace(strategy="baseline", rationale_source="human", rationale_fraction=1.0)
+        plain = config.replace(strategy="baseline", rationale_source="human", rationale_fraction=1.0,
+                               rationale_selection="stratified", attention_loss_mean="rationales")
         baseline = train_and_evaluate(plain, progress=progress, reviews=reviews)
     result = train_and_evaluate(config, progress=progress, reviews=reviews)
     return result, baseline

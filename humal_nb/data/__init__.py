@@ -14,14 +14,14 @@ Bad input raises `DataFormatError` naming the file, the row and what to do.
 
 The package has one module per job: `yelp_hat` (Yelp-HAT's CSV files), `generic` (the
 generic format), `split` (training subsets and the test set), `selection` (a run's data set
-and split, chosen by its parameters), `facts` (`data_info`) and `rationales` (control arms and
-the annotation budget) and `common` (what they share).
+and split, chosen by its parameters), `facts` (`data_info`), `rationales` (control arms and
+the annotation budget), `shortcut` (a planted class token and the flipped test) and `common` (what they share).
 """
 
 from humal_nb.data.common import REVIEW_COLUMNS, agreement_keeps, length_group_of
 from humal_nb.data.facts import data_info, format_data_info
 from humal_nb.data.generic import load_generic
-from humal_nb.data.rationales import apply_rationales, count_rationales, rationale_subset
+from humal_nb.data.rationales import apply_rationales, count_rationales, rationale_subset, withheld_rows
 from humal_nb.data.split import make_split, minority_count
 from humal_nb.data.yelp_hat import YELP_COLUMNS, load_yelp_hat
 from humal_nb.errors import DataFormatError, DataNotFoundError, NotEnoughDataError
@@ -48,4 +48,5 @@ __all__ = [
     "make_split",
     "minority_count",
     "rationale_subset",
+    "withheld_rows",
 ]
