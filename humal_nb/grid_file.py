@@ -19,7 +19,7 @@ from humal_nb.errors import ParameterError
 from humal_nb.names import ARM_KEYS, AXES
 
 GRID_KEYS = ("name", "description", "vary", "fixed", "bootstraps", "cell_notebooks", "cell_reports")
-NAMED_AXES = (*AXES, "length_group", *ARM_KEYS)
+NAMED_AXES = (*AXES, "length_group", *ARM_KEYS, "shortcut_rate")  # the cell name (`RunConfig.cell_name`) shows them
 GRID_DEFAULTS = {"save_model": False}
 
 
