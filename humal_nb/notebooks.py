@@ -18,7 +18,7 @@ from typing import Any
 
 from humal_nb import runs
 from humal_nb.errors import NotebookError
-from humal_nb.paths import REPO_ROOT
+from humal_nb.paths import REPO_ROOT, portable_path
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 KERNEL_NAME = "python3"
@@ -83,6 +83,7 @@ def execute_notebook(
             extra_arguments=KERNEL_ARGUMENTS,
         )
     except PapermillExecutionError as exc:
+        portable_notebook(output)
         first_line = next((line for line in (exc.source or "").splitlines() if line.strip()), "")
         raise NotebookError(
             f"{Path(notebook).name} failed in cell {exc.cell_index} (execution count {exc.exec_count}: "
@@ -98,7 +99,36 @@ def execute_notebook(
             f"The partial notebook (if any) is at {output}.",
             type(exc).__name__, str(exc), None, output,
         ) from exc
+    portable_notebook(output)
     return output
+
+
+def portable_notebook(path: str | Path) -> None:
+    """Rewrite an executed notebook so that it names no absolute path of this machine: papermill's
+    record of the input and output notebooks becomes `notebooks/NAME.ipynb` and the file's name,
+    and every absolute path among the parameters (in that record and in the injected cell) becomes
+    `paths.portable_path` from the notebook's folder (`out_dir` reads "."). The cells' outputs
+    name folders by `paths.display_path` already."""
+    import nbformat
+    from papermill.translators import translate_parameters
+
+    path = Path(path)
+    if not path.is_file():
+        return
+    nb = nbformat.read(str(path), as_version=4)
+    record = nb.metadata.get("papermill") or {}
+    parameters = {key: portable_path(value, path.parent) if isinstance(value, str) else value
+                  for key, value in (record.get("parameters") or {}).items()}
+    for key in ("input_path", "output_path"):
+        if record.get(key):
+            record[key] = "/".join(Path(str(record[key])).parts[-2 if key == "input_path" else -1:])
+    if record:
+        record["parameters"] = parameters
+    kernel = (nb.metadata.get("kernelspec") or {}).get("name", KERNEL_NAME)
+    for cell in nb.cells:
+        if "injected-parameters" in (cell.get("metadata") or {}).get("tags", []):
+            cell["source"] = translate_parameters(kernel, "python", parameters, "Parameters")
+    runs.atomic_write_text(path, nbformat.writes(nb))
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -237,13 +237,14 @@ def grid_header_html(grid_dir: str | Path, summary: pd.DataFrame) -> str:
 
 # ---------------------------------------------------------------------- one run's report
 def run_header_html(config: RunConfig) -> str:
-    """One run's set-up in a sentence or two, escaped (the data folder by `display_path`)."""
+    """One run's set-up in a sentence or two, escaped (the data and a local model's folder by `display_path`)."""
     given = config.data_file or config.data_dir
     data = display_path(given) if given else "Yelp-HAT (default location)"
     group = f", length group {config.length_group}" if config.length_group else ""
+    model = display_path(config.model) if Path(config.model).expanduser().is_dir() else config.model
     text = (
         f"Strategy {arms.label(arms.arm_key(config.strategy, config.rationale_source, config.rationale_fraction))} "
-        f"on model {config.model}; "
+        f"on model {model}; "
         f"{config.data_size} training reviews with {format_ratio(config.imbalance_ratio)} of label "
         f"{config.minority_label}{group}, bootstrap {config.bootstrap}, seed {config.seed}; "
         f"{config.n_test} test reviews; {config.epochs} epoch(s), alpha {config.alpha:g}, "
