@@ -76,8 +76,8 @@ def run_models(run_dir: str | Path) -> dict[str, Run]:
 
 
 def _attention_records(run: Run) -> dict[str, dict[str, Any]]:
-    """review_id -> record of a run's attention.json (checked by `Run.attention`)."""
-    return {str(record.get("review_id")): record for record in run.attention}
+    """review_id -> record of a run's attention.json (checked by `Run.review_attention`)."""
+    return {str(record.get("review_id")): record for record in run.review_attention}
 
 
 # ---------------------------------------------------------------------- export

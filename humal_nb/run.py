@@ -16,6 +16,7 @@ reading its files is light.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -70,8 +71,9 @@ class Run:
     """A finished run folder. Open one with `Run.open(folder)`.
 
     `folder`: the run folder; `metrics`: its `metrics.json`; `config`: its parameters as a
-    `RunConfig`; `attention`: its test reviews (`attention.json`); `baseline`: the run in its
-    `baseline/` (written by `compare_baseline`) or None.
+    `RunConfig`; `review_attention`: its test reviews (`attention.json`; `attention` is its
+    deprecated name); `attention_summary`: the test set's attention numbers (`metrics.json`'s
+    `attention`); `baseline`: the run in its `baseline/` (written by `compare_baseline`) or None.
     """
 
     def __init__(self, folder: Path, metrics: dict[str, Any]) -> None:
@@ -107,10 +109,26 @@ class Run:
             raise DataFormatError(f"{self.folder / METRICS_FILE}: its parameters are not a valid run's ({err}).") from err
 
     @cached_property
-    def attention(self) -> list[dict[str, Any]]:
+    def review_attention(self) -> list[dict[str, Any]]:
         """Per test review (`attention.json`): review_id, label, prob, length_group, words,
         human and machine word attention, maps."""
         return read_attention(self.folder)["reviews"]
+
+    @property
+    def attention_summary(self) -> dict[str, Any]:
+        """The test set's attention numbers (`metrics.json`'s `attention`: cosine_to_human,
+        high_attention_rate, ...); an empty dict where the run recorded none."""
+        summary = self.metrics.get("attention")
+        return dict(summary) if isinstance(summary, dict) else {}
+
+    @property
+    def attention(self) -> list[dict[str, Any]]:
+        """Deprecated name of `review_attention` (per test review); the summary numbers are
+        `attention_summary`."""
+        warnings.warn("Run.attention is deprecated: use Run.review_attention for the per-review attention "
+                      "(attention.json) or Run.attention_summary for the summary numbers.",
+                      DeprecationWarning, stacklevel=2)
+        return self.review_attention
 
     @cached_property
     def baseline(self) -> Run | None:
@@ -161,33 +179,35 @@ class Run:
         return _load_tokenizer(str(folder.resolve()), _stamp(folder))[1]
 
     # ------------------------------------------------------------------ reading texts
-    def encode(self, texts: Sequence[str | Sequence[str]]) -> list[EncodedText]:
-        """Texts (strings, split on whitespace, or word lists) tokenized as the model reads
-        them: its family's special tokens, the run's max_length."""
+    def encode(self, texts: str | Sequence[str | Sequence[str]]) -> list[EncodedText]:
+        """Texts (one string, or a list or tuple of strings, split on whitespace, or of word
+        lists) tokenized as the model reads them: its family's special tokens, the run's max_length."""
         from humal_nb.tokens import encode_texts
 
         return encode_texts(self.tokenizer, self.family, _words(texts), max_length=self.config.max_length)
 
-    def visible(self, texts: Sequence[str | Sequence[str]]) -> list[int]:
+    def visible(self, texts: str | Sequence[str | Sequence[str]]) -> list[int]:
         """Per text, how many leading words the model reads (within max_length)."""
         return [_visible(text) for text in self.encode(texts)]
 
     def predict(
-        self, texts: Sequence[str | Sequence[str]], batch_size: int = 64, device: str | torch.device = "auto"
+        self, texts: str | Sequence[str | Sequence[str]], batch_size: int = 64, device: str | torch.device = "auto"
     ) -> Predictions:
-        """The probability of label 1 and the last layer's word attention of each text (strings,
-        split on whitespace, or word lists), as the run's test evaluation computes them.
+        """The probability of label 1 and the last layer's word attention of each text, as the
+        run's test evaluation computes them.
 
         Args:
-            texts: the texts; no human attention is given.
+            texts: one text (a string), or a list or tuple of texts (strings, split on whitespace,
+                or word lists); no human attention is given. Anything else is a ParameterError.
             batch_size: texts per forward pass (batched longest first).
             device: `auto`, `cpu`, `cuda` or a torch.device.
         """
         from humal_nb.inference import predict, resolve_device
 
+        words = _words(texts)  # bad input is refused before a model loads
         device = resolve_device(device) if isinstance(device, str) else device
         model = self.load_model(device)
-        encoded = self.encode(texts)
+        encoded = self.encode(words)
         probs, rows = predict(model, self.tokenizer, encoded, device, batch_size=batch_size)
         return Predictions(probs, rows, encoded)
 
@@ -278,8 +298,24 @@ def clear_model_cache() -> None:
     _load_tokenizer.cache_clear()
 
 
-def _words(texts: Sequence[str | Sequence[str]]) -> list[list[str]]:
-    return [text.split() if isinstance(text, str) else list(text) for text in texts]
+TEXTS_ACCEPTED = "a string (one text) or a list or tuple of strings (or of word lists)"
+
+
+def _words(texts: str | Sequence[str | Sequence[str]]) -> list[list[str]]:
+    """Each text as its words; ParameterError naming the accepted types for anything else."""
+    if isinstance(texts, str):
+        texts = [texts]
+    if not isinstance(texts, (list, tuple)):
+        raise ParameterError(f"texts must be {TEXTS_ACCEPTED}, got {type(texts).__name__}.")
+    words = []
+    for number, text in enumerate(texts, start=1):
+        if isinstance(text, str):
+            words.append(text.split())
+        elif isinstance(text, (list, tuple)) and all(isinstance(word, str) for word in text):
+            words.append(list(text))
+        else:
+            raise ParameterError(f"texts must be {TEXTS_ACCEPTED}; text {number} is a {type(text).__name__}.")
+    return words
 
 
 def _visible(text: EncodedText) -> int:

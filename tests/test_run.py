@@ -18,7 +18,7 @@ from tiny_models import CORPUS, TOKENIZERS, tiny_model
 
 from humal_nb import runs
 from humal_nb.config import RunConfig
-from humal_nb.errors import DataFormatError, DataNotFoundError
+from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
 from humal_nb.run import Run, clear_model_cache, read_attention
 from humal_nb.tokens import encode_texts, tokens_to_words
 
@@ -47,7 +47,7 @@ def test_open_refuses_a_missing_folder_and_an_unfinished_run(tmp_path):
 
 def test_a_run_without_model_says_to_rerun_with_save_model(tmp_path):
     run = Run.open(write_run(tmp_path / "run", "al", seed=0))
-    assert not run.has_model and len(run.attention) == 4  # reading its files needs no model
+    assert not run.has_model and len(run.review_attention) == 4  # reading its files needs no model
     for ask in (run.load_model, run.require_model, lambda: run.tokenizer, lambda: run.predict(["good food"])):
         with pytest.raises(DataNotFoundError, match=r"has no saved model \(model/\).*save_model: true"):
             ask()
@@ -83,8 +83,8 @@ def test_baseline_is_the_paired_run_or_none(tmp_path):
 def test_attention_is_read_once_and_checked(tmp_path):
     folder = write_run(tmp_path / "run", "al", seed=3)
     run = Run.open(folder)
-    reviews = run.attention
-    assert [r["review_id"] for r in reviews] == ["r1", "r2", "r3", "r4"] and run.attention is reviews
+    reviews = run.review_attention
+    assert [r["review_id"] for r in reviews] == ["r1", "r2", "r3", "r4"] and run.review_attention is reviews
     cache = runs.read_json(folder / runs.ATTENTION_FILE)
     cache["reviews"][1]["review_id"] = "r1"
     runs.write_json(folder / runs.ATTENTION_FILE, cache)
@@ -96,7 +96,20 @@ def test_attention_is_read_once_and_checked(tmp_path):
         read_attention(folder)
     (folder / runs.ATTENTION_FILE).unlink()
     with pytest.raises(DataNotFoundError, match="has no attention.json"):
-        _ = Run.open(folder).attention
+        _ = Run.open(folder).review_attention
+
+
+def test_review_attention_and_attention_summary_have_distinct_names(tmp_path):
+    folder = write_run(tmp_path / "run", "al", seed=3)
+    run = Run.open(folder)
+    assert run.attention_summary == run.metrics["attention"] and "cosine_to_human" in run.attention_summary
+    assert isinstance(run.review_attention, list) and run.review_attention[0]["review_id"] == "r1"
+    with pytest.warns(DeprecationWarning, match="Run.review_attention"):
+        old = run.attention
+    assert old is run.review_attention  # the deprecated name still answers
+    data = runs.read_json(folder / runs.METRICS_FILE)
+    del data["attention"]
+    assert Run(folder, data).attention_summary == {}
 
 
 # ---------------------------------------------------------------------- its model
@@ -139,6 +152,18 @@ def test_predict_equals_the_old_loading_path_to_the_last_bit(tiny_run):
     assert run.predict([t.split() for t in texts], batch_size=4, device="cpu").probs.tolist() == probs.tolist()
 
 
+def test_predict_takes_one_string_or_a_list_or_tuple_of_texts(tiny_run):
+    run = Run.open(tiny_run)
+    one = run.predict("Delicious food here", device="cpu")
+    assert one.probs.shape == (1,) and len(one.attention[0]) == 3  # one text, not one per character
+    many = run.predict(("Delicious food here", "cold and bland"), device="cpu")
+    assert many.probs[0] == pytest.approx(one.probs[0], abs=1e-5) and len(many.probs) == 2  # padding aside
+    for bad, named in ((5, "got int"), ({"a text"}, "got set"), (iter(["a"]), "got list_iterator"),
+                       (["fine", 3], "text 2 is a int"), ([["fine", None]], "text 1 is a list")):
+        with pytest.raises(ParameterError, match=f"a string \\(one text\\) or a list or tuple of strings.*{named}"):
+            run.predict(bad, device="cpu")
+
+
 def test_the_model_is_loaded_once_per_process_and_again_when_saved_again(tiny_run):
     from humal_nb import run as run_module
 
@@ -156,11 +181,11 @@ def test_predict_on_the_trained_pair_equals_the_old_path(minilm_pair):
     _, humal_dir = minilm_pair
     run = Run.open(humal_dir)
     assert run.baseline is not None and run.baseline.folder == humal_dir / runs.BASELINE_DIR
-    words = [r["words"] for r in run.attention]
+    words = [r["words"] for r in run.review_attention]
     predictions = run.predict(words, batch_size=4, device="cpu")
     probs, attention = _old_predict(humal_dir, words, max_length=run.config.max_length)
     np.testing.assert_array_equal(predictions.probs, probs)
-    for new, old, record in zip(predictions.attention, attention, run.attention):
+    for new, old, record in zip(predictions.attention, attention, run.review_attention):
         np.testing.assert_array_equal(new, old)
         np.testing.assert_allclose(new, record["machine"], atol=1e-5)  # the run's own test evaluation
 
