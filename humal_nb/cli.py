@@ -128,12 +128,33 @@ def _replication(args: argparse.Namespace) -> int:
     return 0
 
 
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that shows each option's default, "(default: X)", unless the help already names it
+    or there is none to show (no value, a flag that is off)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if (action.option_strings and "default" not in text and action.default not in (None, False, "", argparse.SUPPRESS)
+                and action.nargs != 0):
+            text += " (default: %(default)s)"
+        return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every sub-command's parser shows its options' defaults (`DefaultsHelpFormatter`)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        formatter_class=DefaultsHelpFormatter,
         prog="humal-nb",
         description="HuMAL notebooks: train with human attention, run grids, build reports.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="execute the training notebook for one parameter file")
     run.add_argument("params", help="YAML parameter file (e.g. parameters/quickstart.yaml)")
@@ -144,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     grid = sub.add_parser("grid", help="run every cell of a grid, resumably, then report")
     grid.add_argument("grid", help="YAML grid file (e.g. parameters/table3_yelp.yaml)")
     grid.add_argument("--workers", type=int, default=1, help="cells run in parallel")
-    grid.add_argument("--executor", choices=["local", "ray"], default="local")
+    grid.add_argument("--executor", choices=["local", "ray"], default="local",
+                      help="local: worker processes on this machine; ray: a Ray cluster's workers")
     grid.add_argument("--out", help="output folder (default outputs/<grid name>)")
     grid.set_defaults(func=_grid)
 
@@ -167,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="time training steps: baseline vs HuMAL-AL")
     bench.add_argument("--repeats", type=int, default=7, help="timed rounds per variant")
-    bench.add_argument("--device", default="auto", choices=list(DEVICES))
+    bench.add_argument("--device", default="auto", choices=list(DEVICES), help="where to train: " + ", ".join(DEVICES))
     bench.add_argument("--no-trainer", action="store_true", help="skip the Trainer reference")
     bench.add_argument("--grid", action="store_true",
                        help="time a small real grid per cell instead: wall vs training time")
@@ -188,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tables = sub.add_parser("tables", help="a run's or a grid's tables (III, IV, V, faithfulness) as files")
     tables.add_argument("dir", help="a grid's folder (summary.csv) or a finished run's (its baseline/ beside)")
-    tables.add_argument("--format", required=True, choices=["latex", "markdown", "csv"])
+    tables.add_argument("--format", default="latex,markdown,csv", help="comma-separated: latex, markdown, csv")
     tables.add_argument("--out", help="output folder (default DIR/tables)")
     tables.set_defaults(func=_tables)
 
@@ -219,7 +241,7 @@ def _add_data_parsers(sub: argparse._SubParsersAction) -> None:
     predict.add_argument("texts", metavar="TEXTS", help="CSV or JSONL with columns text_id and text")
     predict.add_argument("--out", required=True, metavar="FILE",
                          help="FILE.jsonl (one object per text), FILE.csv or FILE.parquet (one row per word)")
-    predict.add_argument("--device", default="auto", choices=list(DEVICES))
+    predict.add_argument("--device", default="auto", choices=list(DEVICES), help="where to predict: " + ", ".join(DEVICES))
     predict.add_argument("--batch-size", type=int, default=64, help="texts per forward pass")
     predict.set_defaults(func=_predict)
 

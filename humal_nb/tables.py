@@ -1,4 +1,4 @@
-"""The paper's tables as files for a paper (`humal-nb tables DIR --format latex|markdown|csv`).
+"""The paper's tables as files for a paper (`humal-nb tables DIR [--format latex,markdown,csv]`).
 
 `write_tables(folder, fmt)` writes every table the folder can give, with the numbers of the
 HTML reports (the same functions compute them):
@@ -24,6 +24,7 @@ with a note (`publication.Written`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,21 +51,32 @@ class Table:
     text: pd.DataFrame
 
 
-def write_tables(folder: str | Path, fmt: str = "latex", out: str | Path | None = None) -> Written:
-    """Every table of a run, a comparison or a grid as `out/<table>.<tex|md|csv>` (default `folder/tables`)."""
-    if fmt not in FORMATS:
-        raise ParameterError(f"table format {fmt!r} unknown; valid: {', '.join(FORMATS)}.")
+def write_tables(folder: str | Path, fmt: str | Sequence[str] = tuple(FORMATS), out: str | Path | None = None) -> Written:
+    """Every table of a run, a comparison or a grid as `out/<table>.<tex|md|csv>` (default `folder/tables`),
+    in each of the formats `fmt` ('latex,markdown,csv' or a list of them; default all)."""
+    formats = parse_formats(fmt)
     folder = Path(folder)
     kind = publication.folder_kind(folder)
     tables, notes = grid_tables(folder) if kind == publication.GRID else run_tables(folder)
     out_dir = Path(out) if out else folder / "tables"
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
-    for table in tables:
-        path = out_dir / f"{table.name}{FORMATS[fmt]}"
-        runs.atomic_write_text(path, render(table, fmt))
-        files.append(path)
+    for fmt in formats:
+        for table in tables:
+            path = out_dir / f"{table.name}{FORMATS[fmt]}"
+            runs.atomic_write_text(path, render(table, fmt))
+            files.append(path)
     return Written(files, notes)
+
+
+def parse_formats(fmt: str | Sequence[str]) -> list[str]:
+    """'latex,markdown' or a list of format names, checked; ParameterError naming the valid ones."""
+    names = [f.strip() for f in (fmt.split(",") if isinstance(fmt, str) else fmt) if f.strip()]
+    unknown = [f for f in names if f not in FORMATS]
+    if unknown or not names:
+        raise ParameterError(f"table format {', '.join(map(repr, unknown)) or 'missing'}: valid are "
+                             f"{', '.join(FORMATS)} (comma-separated, e.g. --format latex,csv).")
+    return list(dict.fromkeys(names))
 
 
 def render(table: Table, fmt: str) -> str:
