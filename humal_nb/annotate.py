@@ -51,7 +51,7 @@ from humal_nb.data.common import _is_missing, _parse_label
 from humal_nb.data.generic import _read_generic_records, read_text_records
 from humal_nb.errors import DataFormatError, ParameterError
 from humal_nb.markup import escape
-from humal_nb.paths import REPO_ROOT
+from humal_nb.paths import relative_base
 
 #: answers to "does the text match its label?" (Yelp-HAT's question)
 ANSWERS = ("yes", "no", "idk")
@@ -83,11 +83,12 @@ class TextItem:
 
 def local_path(path: str | Path) -> Path:
     """A path given relative to the working directory (where it, or its folder, exists), else to
-    the repository root: Voila and papermill run a notebook in its own folder."""
+    the checkout's root in a checkout (Voila and JupyterLab run a notebook in its own folder,
+    `notebooks/`), else to the folder the command started in (`paths.relative_base`)."""
     path = Path(path).expanduser()
     if path.is_absolute() or path.exists() or (path.parent != Path(".") and path.parent.is_dir()):
         return path.resolve()
-    return (REPO_ROOT / path).resolve()
+    return (relative_base() / path).resolve()
 
 
 def load_texts(path: str | Path) -> list[TextItem]:

@@ -1,5 +1,5 @@
 """Command line: `humal-nb run | grid | report | compare | data-info | bench | figures | tables | import | export | predict
-| replication`: every subcommand's parser is here.
+| replication | notebooks` (and `--version`): every subcommand's parser is here.
 
 Only parses arguments and calls the library function that a notebook or a test would call.
 """
@@ -26,6 +26,14 @@ def _grid(args: argparse.Namespace) -> int:
 
     summary = run_grid(args.grid, workers=args.workers, executor=args.executor, out_dir=args.out)
     return 0 if summary.get("failed", 0) == 0 else 1
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from humal_nb.package_files import copy_notebooks
+
+    for path in copy_notebooks(args.dir, force=args.force):
+        print(f"notebook: {display_path(path)}")
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -154,16 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="humal-nb",
         description="HuMAL notebooks: train with human attention, run grids, build reports.",
     )
+    parser.add_argument("--version", action="version", version=f"humal-nb {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="execute the training notebook for one parameter file")
-    run.add_argument("params", help="YAML parameter file (e.g. parameters/quickstart.yaml)")
+    run.add_argument("params", help="YAML parameter file, or a preset's name (e.g. quickstart: parameters/quickstart.yaml)")
     run.add_argument("-p", action="append", metavar="KEY=VALUE", help="override one parameter")
     run.add_argument("--out", help="output folder (default outputs/<file name>)")
     run.set_defaults(func=_run)
 
     grid = sub.add_parser("grid", help="run every cell of a grid, resumably, then report")
-    grid.add_argument("grid", help="YAML grid file (e.g. parameters/table3_yelp.yaml)")
+    grid.add_argument("grid", help="YAML grid file, or a preset's name (e.g. table3_yelp: parameters/table3_yelp.yaml)")
     grid.add_argument("--workers", type=int, default=1, help="cells run in parallel")
     grid.add_argument("--executor", choices=["local", "ray"], default="local",
                       help="local: worker processes on this machine; ray: a Ray cluster's workers")
@@ -216,7 +225,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_data_parsers(sub)
     _add_replication_parser(sub)
+
+    copies = sub.add_parser("notebooks", help="copy humal_nb's notebooks (clean, no outputs) into a folder for JupyterLab")
+    copies.add_argument("dir", metavar="DIR", help="the folder to write them to (created if need be)")
+    copies.add_argument("--force", action="store_true", help="overwrite notebooks that are already there")
+    copies.set_defaults(func=_notebooks)
     return parser
+
+
+def _version() -> str:
+    from humal_nb import __version__
+
+    return __version__
 
 
 def _add_data_parsers(sub: argparse._SubParsersAction) -> None:

@@ -30,7 +30,7 @@ import pandas as pd
 
 from humal_nb import analysis, model_attention, notebooks, runs
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.paths import REPO_ROOT
+from humal_nb.paths import relative_base
 from humal_nb.run import Run, read_attention
 from humal_nb.stats import STRATEGY_LABELS
 
@@ -388,11 +388,12 @@ def review_erasure(comparison: Comparison, faith: Any, review_id: str, percent: 
 
 # ---------------------------------------------------------------------- finding or training runs
 def _existing(path: str | Path) -> Path:
-    """A folder given relative to the working directory, else to the repository root."""
+    """A folder given relative to the working directory, else to the checkout's root (in a
+    checkout) or the folder the command started in (`paths.relative_base`)."""
     path = Path(path).expanduser()
     if path.is_absolute() or path.exists():
         return path.resolve()
-    return (REPO_ROOT / path).resolve()
+    return (relative_base() / path).resolve()
 
 
 def train_small_runs(out_dir: str | Path, strategy: str = "al", reuse: bool = True, **overrides: Any) -> tuple[Path, Path]:

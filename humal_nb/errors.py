@@ -53,3 +53,7 @@ class NotebookError(HumalError, RuntimeError):
     def __reduce__(self):  # keeps the fields across processes (grid workers)
         return (type(self), (str(self), self.ename, self.evalue, self.cell_index, self.notebook_path,
                              self.traceback_text))
+
+
+class TargetExistsError(HumalError, FileExistsError):
+    """A command would overwrite files that are already there (and was not told to)."""

@@ -72,6 +72,7 @@ from humal_nb.names import (
     STATUS_INTERRUPTED,
     STATUS_NOT_ENOUGH_DATA,
 )
+from humal_nb.package_files import preset_source, resolve_parameter_file
 from humal_nb.paths import display_path, outputs_dir
 
 
@@ -134,14 +135,17 @@ def code_version() -> dict[str, Any]:
     import subprocess
 
     import humal_nb
-    from humal_nb.paths import REPO_ROOT
+    from humal_nb.paths import checkout_root
 
     info: dict[str, Any] = {"humal_nb": humal_nb.__version__, "commit": None, "dirty": None}
+    root = checkout_root()
+    if root is None:  # installed: no commit to name
+        return info
     try:
-        info["commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+        info["commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                                         text=True, timeout=10, check=True).stdout.strip() or None
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "humal_nb",
-                                 "notebooks"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True)
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                 "humal_nb"], cwd=root, capture_output=True, text=True, timeout=10, check=True)
         info["dirty"] = bool(status.stdout.strip())
     except (OSError, subprocess.SubprocessError):
         pass
@@ -233,6 +237,8 @@ def run_grid(
         raise ParameterError(f"workers must be a whole number >= 1, got {workers!r}.")
     if executor == "ray":
         _import_ray()
+    if not isinstance(path, dict):
+        path = resolve_parameter_file(path, kind="grid")  # a file, or a preset's name
     grid = load_grid(path)
     grid_dir = Path(out_dir or outputs_dir() / grid.name).expanduser().resolve()
     created = not grid_dir.exists()
@@ -277,7 +283,7 @@ def _plan(grid: Grid, grid_dir: Path, path: Any) -> tuple[list[int], dict[str, i
     check_finished_cells(grid, grid_dir, sorted(done_before))
     todo = [i for i in range(len(names)) if i not in done_before]
     unfillable = find_unfillable(grid, todo)
-    write_manifest(grid, grid_dir, str(path) if not isinstance(path, dict) else "<dict>")
+    write_manifest(grid, grid_dir, preset_source(path) if not isinstance(path, dict) else "<dict>")
     for i, exc in unfillable.items():
         _reset_cell(grid_dir / names[i])
         runs.write_json(grid_dir / names[i] / runs.ERROR_FILE,

@@ -2,7 +2,7 @@
 one HTML report.
 
 `run_job(params.yaml)`: the parameters are validated (refused before anything runs,
-naming the key), `notebooks/train_strategy.ipynb` is executed with the full validated
+naming the key), `notebooks/train_strategy.ipynb` (package data) is executed with the full validated
 parameter set into the run folder (default `outputs/<yaml stem>/`), and the executed
 notebook is exported to `report.html`. A run folder holds `metrics.json` only when the
 notebook ran to its end: its last cell saves the run, and `train.save_run` writes
@@ -24,6 +24,7 @@ from humal_nb import notebooks, runs
 from humal_nb.config import RunConfig, load_run_config
 from humal_nb.errors import NotebookError
 from humal_nb.names import BASELINE_DIR, EXECUTED_NOTEBOOK, REPORT_FILE
+from humal_nb.package_files import resolve_parameter_file
 from humal_nb.paths import display_path, outputs_dir
 
 TRAIN_NOTEBOOK = notebooks.NOTEBOOKS_DIR / "train_strategy.ipynb"
@@ -37,7 +38,8 @@ def run_job(
 ) -> Path:
     """Validate a parameter file, execute the training notebook, export `report.html`.
 
-    The output folder is `out_dir`, else the file's `out_dir`, else `outputs/<yaml stem>`.
+    `params_path` is a YAML file, or a preset's name (`quickstart`: `package_files.resolve_parameter_file`).
+    The output folder is `out_dir`, else the file's `out_dir`, else `outputs/<yaml stem>` (`paths.outputs_dir`).
     Returns the run folder; prints where the report is. Raises `ParameterError` or
     `ModelError` before anything runs, and `NotebookError` (naming the failed cell and the partial notebook)
     when the notebook fails.
@@ -46,6 +48,7 @@ def run_job(
     from humal_nb.models import check_model
     from humal_nb.train import check_precision
 
+    params_path = resolve_parameter_file(params_path, kind="run")
     config = load_run_config(params_path, overrides)
     check_model(config.model, config.max_length)  # offline, readable attention, before any kernel starts
     if config.precision == "bf16":  # needs native bf16 on a CPU: refused before any kernel starts

@@ -18,9 +18,11 @@ from typing import Any
 
 from humal_nb import runs
 from humal_nb.errors import NotebookError
-from humal_nb.paths import REPO_ROOT, portable_path
+from humal_nb.package_files import notebooks_dir
+from humal_nb.paths import portable_path, work_folder
 
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+#: the notebooks humal_nb executes: package data (`humal_nb/notebooks`), found with importlib.resources
+NOTEBOOKS_DIR = notebooks_dir()
 KERNEL_NAME = "python3"
 # the kernel's own log lines would print once per notebook ("running over TCP without
 # encryption": it listens on localhost only; "KeyboardInterrupt caught in kernel": the
@@ -64,8 +66,10 @@ def execute_notebook(
 ) -> Path:
     """Execute a notebook with papermill (kernel `python3`) into `output`.
 
-    Raises `NotebookError` naming the failed cell, the error and the partial notebook
-    (papermill saves it with the error cell's output).
+    The kernel runs in `cwd`, by default the user's working folder (`paths.work_folder`: where
+    the command started), so relative paths and default outputs are the user's, never the
+    installation's. Raises `NotebookError` naming the failed cell, the error and the partial
+    notebook (papermill saves it with the error cell's output).
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -79,7 +83,7 @@ def execute_notebook(
             parameters=parameters,
             kernel_name=KERNEL_NAME,
             progress_bar=progress,
-            cwd=str(cwd or REPO_ROOT),
+            cwd=str(cwd or work_folder()),
             extra_arguments=KERNEL_ARGUMENTS,
         )
     except PapermillExecutionError as exc:

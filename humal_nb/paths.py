@@ -1,5 +1,10 @@
-"""Where things live: repository root, data directory, default model, outputs; and how reports
-name a folder (`display_path`: relative to where the command ran, never the machine's absolute path)."""
+"""Where things live: the checkout (when humal_nb runs from one), the data directory, the
+outputs, the folder a command started in; and how reports name a folder (`display_path`:
+relative to where the command ran, never the machine's absolute path).
+
+Defaults follow the user, not the installation: runs write under `./outputs` of the folder a
+command started in (or `$HUMAL_OUTPUTS`), and the data comes from `data_dir`, `$HUMAL_DATA_DIR`,
+or, only in a checkout, `../shared/data/yelp_hat` beside it."""
 
 from __future__ import annotations
 
@@ -9,8 +14,20 @@ from pathlib import Path
 from humal_nb.errors import DataNotFoundError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: the folder above the package: the repository's root when humal_nb runs from its checkout
+#: (`checkout_root()` says whether it does), site-packages' parent when it is installed
 REPO_ROOT = PACKAGE_DIR.parent
 YELP_HAT_URL = "https://github.com/cansusen/Human-Attention-Maps-for-Text-Classification"
+YELP_HAT_FILES = ("ham_part1(50words).csv", "ham_part2(50words).csv", "ham_part6(100words).csv",
+                  "ham_part7.csv", "ham_part8(200words).csv")
+
+
+def checkout_root() -> Path | None:
+    """The repository's root when humal_nb runs from its checkout (a `pyproject.toml` and a
+    `.git` beside the package), else None (an installed wheel or sdist)."""
+    if (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / ".git").exists():
+        return REPO_ROOT
+    return None
 
 
 PATH_VARIABLES = ("HUMAL_DATA_DIR", "HUMAL_OUTPUTS")
@@ -18,23 +35,37 @@ PATH_VARIABLES = ("HUMAL_DATA_DIR", "HUMAL_OUTPUTS")
 
 def absolute_path_variables() -> None:
     """Make a relative `$HUMAL_DATA_DIR` / `$HUMAL_OUTPUTS` absolute, read from the folder the
-    command was started in: the notebooks' kernels and grid workers inherit them but run in
-    the repository's root, where a relative path would name another folder."""
+    command was started in: the notebooks' kernels and grid workers inherit them, and a
+    notebook opened in JupyterLab runs in its own folder, where a relative path would name
+    another folder."""
     for name in PATH_VARIABLES:
         value = os.environ.get(name)
         if value:
             os.environ[name] = str(Path(value).expanduser().resolve())
 
 
-#: the folder a `humal-nb` command was started in (set by the CLI): what `display_path` names
-#: folders relative to, since notebook kernels and grid workers run in the repository's root
+#: the folder a `humal-nb` command was started in (set by the CLI): the notebook kernels and
+#: grid workers it starts inherit it and run there; `display_path` names folders relative to it
 CWD_VARIABLE = "HUMAL_CWD"
 
 
 def record_start_folder() -> None:
     """Record the folder the command was started in as `$HUMAL_CWD`, for the kernels and
-    workers it starts (they inherit it, but run in the repository's root)."""
+    workers it starts (they inherit it and run in it: `work_folder`)."""
     os.environ[CWD_VARIABLE] = os.getcwd()
+
+
+def work_folder() -> Path:
+    """The user's working folder: where a `humal-nb` command was started (`$HUMAL_CWD`, which its
+    kernels and workers inherit), else the working directory. Default outputs go below it."""
+    return Path(os.environ.get(CWD_VARIABLE) or os.getcwd())
+
+
+def relative_base() -> Path:
+    """What a relative path that names nothing in the working directory is read from: the
+    checkout's root (a notebook opened from the checkout's `notebooks/` runs in that folder), else
+    the user's working folder."""
+    return checkout_root() or work_folder()
 
 
 def display_path(path: str | os.PathLike) -> str:
@@ -99,12 +130,21 @@ def _inside(path: Path, folder: Path) -> Path | None:
 
 
 def outputs_dir() -> Path:
-    """The folder runs write to: `$HUMAL_OUTPUTS` or `<repo>/outputs`."""
-    return Path(os.environ.get("HUMAL_OUTPUTS", REPO_ROOT / "outputs"))
+    """The folder runs write to: `$HUMAL_OUTPUTS`, else `outputs/` of the user's working folder
+    (`work_folder`: where the command started; `make demo` starts in the checkout's root)."""
+    return Path(os.environ.get("HUMAL_OUTPUTS") or work_folder() / "outputs")
+
+
+def default_data_dir() -> Path | None:
+    """The data folder used when none is given: `../shared/data/yelp_hat` beside the checkout,
+    only when humal_nb runs from its checkout; None when installed."""
+    root = checkout_root()
+    return root.parent / "shared" / "data" / "yelp_hat" if root is not None else None
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """Data directory: the argument, `$HUMAL_DATA_DIR`, `../shared/data/yelp_hat`."""
+    """Data directory: the argument, `$HUMAL_DATA_DIR`, then (in a checkout only)
+    `../shared/data/yelp_hat` beside the checkout."""
     if data_dir:
         path = Path(data_dir).expanduser()
         if not path.is_dir():
@@ -122,13 +162,13 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
                 f"the Yelp-HAT CSV files (ham_part*.csv), published at {YELP_HAT_URL}."
             )
         return path
-    default = REPO_ROOT.parent / "shared" / "data" / "yelp_hat"
-    if default.is_dir():
+    default = default_data_dir()
+    if default is not None and default.is_dir():
         return default
+    beside = (f", or (in the checkout) place them in {display_path(default)}" if default is not None else "")
     raise DataNotFoundError(
-        "No Yelp-HAT data found. Put the five CSV files (ham_part1(50words).csv, "
-        "ham_part2(50words).csv, ham_part6(100words).csv, ham_part7.csv, "
-        f"ham_part8(200words).csv) from {YELP_HAT_URL} in a folder and pass it as "
-        "data_dir (or --data-dir), or set $HUMAL_DATA_DIR, or place them in "
-        f"{default}."
+        f"No Yelp-HAT data found. Download the five CSV files ({', '.join(YELP_HAT_FILES)}) from "
+        f"{YELP_HAT_URL}, put them in one folder (e.g. ./data/yelp_hat) and point humal_nb at it: "
+        "`export HUMAL_DATA_DIR=./data/yelp_hat`, or `--data-dir FOLDER` (humal-nb data-info), "
+        f"or `-p data_dir=FOLDER` (humal-nb run) / the notebook parameter data_dir{beside}."
     )

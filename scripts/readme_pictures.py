@@ -90,8 +90,8 @@ def quickstart_run() -> Path:
     run = outputs_dir() / "quickstart"
     if not (run / "metrics.json").exists():
         print(f"training the quickstart pair: humal-nb run {QUICKSTART} (several minutes on a CPU)")
-        subprocess.run([str(Path(sys.executable).with_name("humal-nb")), "run", QUICKSTART], cwd=REPO_ROOT,
-                       check=True)
+        subprocess.run([str(Path(sys.executable).with_name("humal-nb")), "run", QUICKSTART, "--out", str(run)],
+                       cwd=REPO_ROOT, check=True)
     return run
 
 
