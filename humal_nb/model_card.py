@@ -29,6 +29,9 @@ CARD_FILE = "README.md"
 HUB_DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # the default model's Hub id
 DEFAULT_MODEL_NAMES = ("all-MiniLM-L6-v2", "minilm", HUB_DEFAULT_MODEL)  # as models.MODEL_ALIASES
 LEFT_OUT = ("out_dir",)  # parameters that describe where a run was written, not the model
+HUB_LICENSES = {HUB_DEFAULT_MODEL: "apache-2.0"}  # the base models whose license is known offline
+YELP_HAT_CLASSES = {0: "negative", 1: "positive"}
+INSTALL = "pip install humal_nb  # or, from a checkout of humal_nb: pip install ."
 
 STRATEGY_TEXT = {
     "baseline": "plain fine-tuning with cross-entropy (the paper's baseline).",
@@ -66,6 +69,20 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
+def class_names(metrics: dict[str, Any]) -> dict[int, str]:
+    """Label id -> class name for config.json's id2label: Yelp-HAT's negative/positive, the names
+    a generic data set's parameters give (`class_names`: a list or a mapping), else "0" and "1"."""
+    parameters = metrics.get("parameters") or {}
+    if not parameters.get("data_file"):
+        return dict(YELP_HAT_CLASSES)
+    given = parameters.get("class_names")
+    if isinstance(given, dict):
+        given = [given.get(k, given.get(str(k))) for k in (0, 1)]
+    if isinstance(given, (list, tuple)) and len(given) == 2 and all(isinstance(n, str) and n for n in given):
+        return {0: given[0], 1: given[1]}
+    return {0: "0", 1: "1"}
+
+
 def _data_name(parameters: dict[str, Any]) -> tuple[str, str]:
     """(dataset type, dataset name) for the card: Yelp-HAT or the generic file's name."""
     data_file = parameters.get("data_file") or ""
@@ -87,9 +104,13 @@ def card_data(metrics: dict[str, Any]) -> ModelCardData:
         if _number(value) is not None:
             results.append(EvalResult(task_type="text-classification", dataset_type=dataset_type,
                                       dataset_name=f"{dataset_name} test set", dataset_split="test",
-                                      metric_type=metric, metric_name=label, metric_value=_number(value)))
+                                      metric_type=metric, metric_name=label, metric_value=round(_number(value), 4)))
+    base_model = base_model_id(str(metrics.get("model", "")))
     return ModelCardData(
-        base_model=base_model_id(str(metrics.get("model", ""))),
+        base_model=base_model,
+        license=HUB_LICENSES.get(base_model or ""),
+        datasets=[dataset_type if dataset_type == "yelp-hat" else dataset_name],
+        language="en",
         library_name="transformers",
         pipeline_tag="text-classification",
         tags=["humal", "human-attention", "attention-supervision", f"humal-{strategy}"],
@@ -153,20 +174,11 @@ def card_text(metrics: dict[str, Any]) -> str:
         "",
         _table(results),
         "",
-        "## How to load",
+        *usage_lines(),
         "",
-        "```python",
-        "import humal_nb.models  # registers the HuMAL architecture with transformers' Auto classes",
-        "from transformers import AutoModelForSequenceClassification, AutoTokenizer",
+        "## Limitations",
         "",
-        'model = AutoModelForSequenceClassification.from_pretrained("path/to/model").eval()',
-        'tokenizer = AutoTokenizer.from_pretrained("path/to/model")',
-        "tokenizer.padding_side = model.family.padding_side",
-        "```",
-        "",
-        "The model takes `input_ids` and `attention_mask` as `humal_nb.tokens.encode_texts` makes them (it adds "
-        "the model family's special tokens) and returns the two classes' `logits`. `humal-nb predict RUN TEXTS "
-        "--out FILE` (RUN: the folder that holds this `model/`) writes probabilities and word attention.",
+        limitations(metrics),
         "",
         "## Parameters",
         "",
@@ -179,6 +191,45 @@ def card_text(metrics: dict[str, Any]) -> str:
         _table(sorted((metrics.get("versions") or {}).items())),
         "",
     ])
+
+
+def usage_lines() -> list[str]:
+    """The card's "How to use": install humal_nb, then three lines that load the model and predict."""
+    return [
+        "## How to use",
+        "",
+        "```bash",
+        INSTALL,
+        "```",
+        "",
+        "```python",
+        "import humal_nb.models  # registers the HuMAL architecture with transformers' Auto classes",
+        "from transformers import pipeline",
+        'print(pipeline("text-classification", model="path/to/model")("The food was delicious!"))',
+        "```",
+        "",
+        "The pipeline gives the class name and its probability. `humal-nb predict RUN TEXTS --out FILE` "
+        "(RUN: the folder that holds this `model/`) writes the probabilities and each text's word attention.",
+    ]
+
+
+def limitations(metrics: dict[str, Any]) -> str:
+    """What the run's numbers say about the 0.5 threshold and the training subset's class prior."""
+    names = class_names(metrics)
+    minority = metrics.get("minority_label", 1)
+    n_train, n_minority = metrics.get("n_train"), metrics.get("n_train_minority")
+    share = n_minority / n_train if isinstance(n_train, int) and n_train and isinstance(n_minority, int) else None
+    auc, accuracy, f1 = (_number(metrics.get(k)) for k in ("auc", "accuracy", "f1"))
+    prior = (f"{share:.0%} of its {n_train} training reviews were of class {names.get(minority, minority)!r}"
+             if share is not None else "its training reviews were imbalanced")
+    text = (f"The predicted class is the one whose probability is above 0.5, and {prior}: the probabilities "
+            "lean towards the other class. On the balanced test set "
+            f"AUC {_value(auc)}, accuracy {_value(accuracy)}, F1 {_value(f1)}.")
+    if auc is not None and accuracy is not None and auc - accuracy >= 0.1:
+        text += (" The model ranks the texts well (AUC) but rarely crosses 0.5 for the minority class: choose the "
+                 "threshold on held-out data with the real class prior, or use the probabilities to rank.")
+    return text + (" Human attention is used only in training; the model's attention shows which words it "
+                   "weighted, not why it decided.")
 
 
 def _table(rows: list[tuple[str, Any]]) -> str:
@@ -199,4 +250,5 @@ def write_model_card(model_dir: str | Path, metrics: dict[str, Any]) -> Path:
     return path
 
 
-__all__ = ["base_model_id", "card_data", "card_text", "model_card", "public_parameters", "write_model_card"]
+__all__ = ["base_model_id", "card_data", "card_text", "class_names", "limitations", "model_card", "public_parameters",
+           "usage_lines", "write_model_card"]

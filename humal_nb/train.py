@@ -437,9 +437,14 @@ def save_run(result: RunResult, out_dir: str | Path, save_model: bool = True) ->
     out.mkdir(parents=True, exist_ok=True)
     runs.write_json(out / runs.ATTENTION_FILE, {"strategy": result.metrics["strategy"], "reviews": result.records})
     if save_model:
+        from humal_nb.model_card import class_names, write_model_card
+
+        config = getattr(result.model, "config", None)
+        if config is not None:  # class names for pipelines and the Hub (the weights do not change)
+            config.id2label = class_names(result.metrics)
+            config.label2id = {name: label for label, name in config.id2label.items()}
         result.model.save_pretrained(out / runs.MODEL_DIR)
         result.tokenizer.save_pretrained(out / runs.MODEL_DIR)
-        from humal_nb.model_card import write_model_card
 
         write_model_card(out / runs.MODEL_DIR, result.metrics)  # model/README.md: what the model is, how to load it
     runs.write_json(out / runs.METRICS_FILE, shared_metrics(result.metrics, out))  # last: marks the run finished
