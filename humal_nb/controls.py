@@ -22,28 +22,37 @@ import pandas as pd
 
 from humal_nb import arms, report, runs, stats
 from humal_nb.names import MANIFEST_FILE, STATUS_FINISHED
-from humal_nb.replication import _grid_facts, _pairs, no_gain_verdict, table3_from_summary
+from humal_nb.replication import grid_facts, no_gain_verdict, paired_aucs, table3_from_summary
 
 #: a budget keeps "most" of HuMAL-AL's gain where its mean paired gain is at least this share
 MOST = 0.8
+#: where a share of HuMAL-AL's gain (random rationales' or a budget's) is "mostly" one thing: its
+#: bootstrap interval lies wholly above (regularisation) or below (people's attention) this share
+HALF = 0.5
 
 RULES = (
     "Rules: an arm beats another where the one-sided paired t-test over matched bootstraps gives "
-    "p < 0.05; it does as well where the paired equivalence test (TOST) places the difference within "
-    f"+-{stats.EQUIVALENCE_MARGIN:g} AUC at p < 0.05; otherwise the comparison is inconclusive at its "
-    "number of pairs, with the smallest difference those pairs could detect at 80 % power. A budget "
-    f"keeps most of HuMAL-AL's gain where its mean gain over the baseline is at least {100 * MOST:.0f} % "
-    "of full HuMAL-AL's on the same bootstraps.")
+    "p < 0.05 after Holm's adjustment over every comparison of this block; the bound beside it is the "
+    "one-sided 95 % lower confidence bound of the mean difference, which matches the unadjusted test "
+    "(it lies above 0 exactly where the unadjusted p is below 0.05). An arm does as well as another where "
+    f"the paired equivalence test (TOST) places the difference within +-{stats.EQUIVALENCE_MARGIN:g} AUC at "
+    "p < 0.05; otherwise the comparison is inconclusive at its number of pairs, with the smallest "
+    "difference those pairs could detect at 80 % power. A share of HuMAL-AL's gain is the mean gain over "
+    "the baseline of an arm divided by HuMAL-AL's on the same bootstraps, with a paired percentile "
+    "bootstrap 95 % interval; a gain is mostly regularisation where random rationales' share has its "
+    f"interval above {100 * HALF:.0f} %, mostly people's attention where it lies below, and a budget keeps "
+    f"most of the gain where its share is at least {100 * MOST:.0f} %.")
 
 
-def combined_summary(controls_dir: str | Path, main_dir: str | Path) -> pd.DataFrame:
-    """The main record's cells and the control record's arms in one summary, arms folded into
-    `strategy` (`arms.fold`). The control grid's own plain baseline and HuMAL-AL cells are its
+def combined_summary(controls_dir: str | Path, main_dir: str | Path, *more: str | Path) -> pd.DataFrame:
+    """The main record's cells and the control records' arms in one summary, arms folded into
+    `strategy` (`arms.fold`). A control grid's own plain baseline and HuMAL-AL cells are its
     rerun check (`rerun_check`), not more bootstraps, and are left out."""
-    main = arms.fold(report.read_summary(main_dir))
-    controls = arms.fold(report.read_summary(controls_dir))
-    controls = controls[~controls["strategy"].isin(["baseline", "al"])]
-    return pd.concat([main, controls], ignore_index=True)
+    frames = [arms.fold(report.read_summary(main_dir))]
+    for folder in (controls_dir, *more):
+        controls = arms.fold(report.read_summary(folder))
+        frames.append(controls[~controls["strategy"].isin(["baseline", "al"])])
+    return pd.concat(frames, ignore_index=True)
 
 
 def rerun_check(controls_dir: str | Path, main_dir: str | Path) -> pd.DataFrame:
@@ -75,34 +84,44 @@ def _rerun_text(r: pd.Series, main: str) -> str:
 
 def compare_arms(summary: pd.DataFrame, size: int, ratio: float, arm: str, reference: str) -> dict:
     """`arm` against `reference` over their matched bootstraps: pairs, wins, mean difference
-    (arm - reference) and 95 % interval, the one-sided p that `arm` is ahead, the equivalence p,
-    and the smallest difference the pairs could detect."""
-    ref, other = _pairs(summary, size, ratio, arm, reference=reference)
-    gain, low, high = stats.paired_difference(ref, other)
-    return {"pairs": len(ref), "wins": int((other > ref).sum()), "gain": gain, "gain_low": low, "gain_high": high,
-            "p_value": stats.paired_test(ref, other)[1], "equivalence_p": stats.equivalence_test(ref, other),
-            "detectable": stats.detectable_effect(ref, other)}
+    (arm - reference) with its one-sided 95 % lower bound, the one-sided p that `arm` is ahead
+    (`holm_p`: the same until `adjust` sets it over the block), the equivalence p, and the
+    smallest difference the pairs could detect."""
+    ref, other = paired_aucs(summary, size, ratio, arm, reference=reference)
+    gain = float(np.mean(other - ref)) if len(ref) else float("nan")
+    p = stats.paired_test(ref, other)[1]
+    return {"pairs": len(ref), "wins": int((other > ref).sum()), "gain": gain,
+            "gain_lower": stats.lower_bound(ref, other), "p_value": p, "holm_p": p,
+            "equivalence_p": stats.equivalence_test(ref, other), "detectable": stats.detectable_effect(ref, other)}
 
 
-def _diff_text(c: dict) -> str:
+def adjust(comparisons: list[dict]) -> None:
+    """Set each comparison's `holm_p`: Holm's adjustment over the family `comparisons`."""
+    adjusted = stats.holm([c["p_value"] for c in comparisons])
+    for c, p in zip(comparisons, adjusted):
+        c["holm_p"] = float(p)
+
+
+def diff_text(c: dict) -> str:
     if not c["pairs"]:
         return "no pairs yet"
-    interval = f" [{c['gain_low']:+.3f}, {c['gain_high']:+.3f}]" if np.isfinite(c["gain_low"]) else ""
-    p = f", p = {c['p_value']:.2g}" if np.isfinite(c["p_value"]) else ""
-    return f"{c['gain']:+.3f}{interval}, ahead in {c['wins']} of {c['pairs']}{p}"
+    bound = f" (95 % bound >= {c['gain_lower']:+.3f})" if np.isfinite(c["gain_lower"]) else ""
+    p = (f", p = {c['p_value']:.2g}, Holm p = {c['holm_p']:.2g}" if np.isfinite(c["p_value"]) else "")
+    small = f"; only {c['pairs']} pairs" if c["pairs"] < 5 else ""
+    return f"{c['gain']:+.3f}{bound}, ahead in {c['wins']} of {c['pairs']}{p}{small}".replace("-0.000", "+0.000")
 
 
-def _verdict(c: dict, ahead: str, same: str, reference: str) -> str:
+def verdict(c: dict, ahead: str, same: str, reference: str) -> str:
     if c["pairs"] < 2 or not np.isfinite(c["p_value"]):
         return "too few pairs yet"
-    if c["p_value"] < stats.ALPHA:
+    if c["holm_p"] < stats.ALPHA:
         return ahead
     return no_gain_verdict(c, same, reference)
 
 
 def arms_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Per size, ratio and arm of HuMAL-AL: AUC, the gain over the baseline, the difference from
-    HuMAL-AL on people's rationales, and the verdicts of both comparisons."""
+    HuMAL-AL on people's rationales, and the verdicts of both comparisons (Holm over the table)."""
     t3 = table3_from_summary(summary)
     al = t3[t3["strategy"].str.startswith("al")]
     with_arms = {(r.data_size, r.imbalance_ratio) for r in al.itertuples() if r.strategy != "al"}
@@ -111,17 +130,19 @@ def arms_table(summary: pd.DataFrame) -> pd.DataFrame:
         size, ratio, key = int(r["data_size"]), float(r["imbalance_ratio"]), str(r["strategy"])
         if (size, ratio) not in with_arms:  # the settings where the control record has an arm
             continue
-        vs_base = compare_arms(summary, size, ratio, key, "baseline")
         row = {"data_size": size, "imbalance_ratio": ratio, "strategy": key, "n": int(r["n"]),
-               "mean_auc": r["mean_auc"], "std_auc": r["std_auc"], "vs_baseline": vs_base,
-               "vs_baseline_verdict": _verdict(vs_base, "beats the baseline", "no gain over the baseline",
-                                              "the baseline")}
+               "mean_auc": r["mean_auc"], "std_auc": r["std_auc"],
+               "vs_baseline": compare_arms(summary, size, ratio, key, "baseline")}
         if key != "al":
-            vs_human = compare_arms(summary, size, ratio, "al", key)
-            row["vs_human"] = vs_human
-            row["vs_human_verdict"] = _verdict(vs_human, "people's rationales beat it", "does as well as people's",
-                                               "people's")
+            row["vs_human"] = compare_arms(summary, size, ratio, "al", key)
         rows.append(row)
+    adjust([c for row in rows for c in (row["vs_baseline"], row.get("vs_human")) if c is not None])
+    for row in rows:
+        row["vs_baseline_verdict"] = verdict(row["vs_baseline"], "beats the baseline", "no gain over the baseline",
+                                              "the baseline")
+        if "vs_human" in row:
+            row["vs_human_verdict"] = verdict(row["vs_human"], "people's rationales beat it",
+                                               "does as well as people's", "people's")
     return pd.DataFrame(rows)
 
 
@@ -130,103 +151,182 @@ def _cosines(summary: pd.DataFrame) -> pd.Series:
     return done.groupby(["data_size", "imbalance_ratio", "strategy"])["cosine_to_human"].mean()
 
 
+def arm_text(key: str) -> str:
+    """'people's rationales', 'lexicon rationales, 10 % of reviews, minority first'."""
+    parts = arms.arm_parts(key)
+    source = parts["rationale_source"]
+    text = "people's rationales" if source == "human" else f"{source.replace('_', '-')} rationales"
+    if parts["rationale_fraction"] != 1.0:
+        text += f", {100 * parts['rationale_fraction']:g} % of reviews"
+    if parts["rationale_selection"] != "stratified":
+        text += ", minority class first"
+    if parts["attention_loss_mean"] != "rationales":
+        text += ", loss averaged over the batch"
+    return text
+
+
 def arms_markdown(table: pd.DataFrame, summary: pd.DataFrame) -> str:
     cosine = _cosines(summary)
     lines = ["| size | ratio | HuMAL-AL trained on | n | AUC: mean (std) | cosine to human | gain over baseline: "
-             "mean [95 % CI] | against the baseline | people's minus this arm: mean [95 % CI] | against people's |",
+             "mean (95 % lower bound) | against the baseline | people's minus this arm: mean (95 % lower bound) "
+             "| against people's |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for _, r in table.iterrows():
-        _, source, fraction = arms.split_key(r["strategy"])
-        what = ("people's rationales" if source == "human" else f"{source} rationales") + (
-            f", {100 * fraction:g} % of reviews" if fraction != 1.0 else "")
         vs_human = r.get("vs_human")
         has_human = isinstance(vs_human, dict)
         lines.append(
-            f"| {r['data_size']} | {stats.format_ratio(r['imbalance_ratio'])} | {what} | {r['n']} | "
+            f"| {r['data_size']} | {stats.format_ratio(r['imbalance_ratio'])} | {arm_text(r['strategy'])} | {r['n']} | "
             f"{stats.format_cell(r['mean_auc'], r['std_auc'])} | "
             f"{cosine.get((r['data_size'], r['imbalance_ratio'], r['strategy']), np.nan):.2f} | "
-            f"{_diff_text(r['vs_baseline'])} | {r['vs_baseline_verdict']} | "
-            f"{_diff_text(vs_human) if has_human else ''} | {r['vs_human_verdict'] if has_human else ''} |")
+            f"{diff_text(r['vs_baseline'])} | {r['vs_baseline_verdict']} | "
+            f"{diff_text(vs_human) if has_human else ''} | {r['vs_human_verdict'] if has_human else ''} |")
     return "\n".join(lines)
+
+
+def _wide(summary: pd.DataFrame, size: int, ratio: float) -> pd.DataFrame:
+    """AUC per bootstrap (rows) and arm key (columns) at one size and ratio."""
+    done = summary[(summary["status"] == STATUS_FINISHED) & (summary["data_size"] == size)
+                   & np.isclose(summary["imbalance_ratio"], ratio)]
+    return done.pivot_table(index="bootstrap", columns="strategy", values="auc", aggfunc="mean")
+
+
+def gain_share(summary: pd.DataFrame, size: int, ratio: float, key: str) -> dict:
+    """What arm `key` keeps of HuMAL-AL's gain over the baseline, on the bootstraps where the
+    three finished: n, the arm's mean AUC and std, its mean gain, and the share with its paired
+    bootstrap 95 % interval (`stats.share_of_gain`)."""
+    wide = _wide(summary, size, ratio)
+    if not {"baseline", "al", key} <= set(wide.columns):
+        return {"n": 0, "mean_auc": np.nan, "std_auc": np.nan, "gain": np.nan, "share": np.nan,
+                "share_low": np.nan, "share_high": np.nan}
+    wide = wide[["baseline", "al", key]].dropna()
+    part, full = wide[key] - wide["baseline"], wide["al"] - wide["baseline"]
+    share, low, high = stats.share_of_gain(part, full)
+    return {"n": len(wide), "mean_auc": wide[key].mean(), "std_auc": wide[key].std(ddof=1),
+            "gain": part.mean() if len(wide) else np.nan, "share": share, "share_low": low, "share_high": high}
 
 
 def budget_table(summary: pd.DataFrame, size: int = 250, ratio: float = 0.01) -> pd.DataFrame:
-    """AUC against the share of reviews with a rationale (0 = the baseline, 1 = HuMAL-AL) on
-    the bootstraps where every fraction finished, and the share of HuMAL-AL's gain each keeps."""
-    done = summary[(summary["status"] == STATUS_FINISHED) & (summary["data_size"] == size)
-                   & np.isclose(summary["imbalance_ratio"], ratio)]
-    keys = {0.0: "baseline", 1.0: "al"}
-    for key in done["strategy"].unique():
-        strategy, source, fraction = arms.split_key(key)
-        if strategy == "al" and source == "human" and fraction < 1.0:
-            keys[fraction] = key
-    if len(keys) < 3:
+    """AUC against the share of reviews with people's rationale (0 = the baseline, 1 = HuMAL-AL),
+    one row per budget arm (share, selection rule, loss mean), each on the bootstraps where it,
+    the baseline and HuMAL-AL finished, with the share of HuMAL-AL's gain it keeps and its interval."""
+    wide = _wide(summary, size, ratio)
+    budgets = [k for k in wide.columns if arms.split_key(k)[0] == "al" and arms.split_key(k)[1] == "human"
+               and arms.split_key(k)[2] < 1.0]
+    if not budgets or not {"baseline", "al"} <= set(wide.columns):
         return pd.DataFrame()
-    wide = done[done["strategy"].isin(keys.values())].pivot_table(index="bootstrap", columns="strategy",
-                                                                  values="auc", aggfunc="mean").dropna()
-    full = (wide["al"] - wide["baseline"]).mean() if len(wide) else np.nan
     rows = []
-    for fraction, key in sorted(keys.items()):
-        gain = (wide[key] - wide["baseline"]).mean() if len(wide) else np.nan
-        rows.append({"fraction": fraction, "strategy": key, "n": len(wide), "mean_auc": wide[key].mean(),
-                     "std_auc": wide[key].std(ddof=1), "gain": gain, "share_of_gain": gain / full if full else np.nan})
+    for key in ["baseline", *sorted(budgets, key=arms.sort_key, reverse=True), "al"]:
+        parts = arms.arm_parts(key)
+        fraction = 0.0 if key == "baseline" else parts["rationale_fraction"]
+        row = {"fraction": fraction, "strategy": key, "selection": parts["rationale_selection"],
+               "loss_mean": parts["attention_loss_mean"]}
+        if key in ("baseline", "al"):
+            column = wide[key].dropna()
+            row.update({"n": len(column), "mean_auc": column.mean(), "std_auc": column.std(ddof=1), "gain": np.nan,
+                        "share": 0.0 if key == "baseline" else 1.0, "share_low": np.nan, "share_high": np.nan})
+        else:
+            row.update(gain_share(summary, size, ratio, key))
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
+def share_text(r: pd.Series | dict) -> str:
+    if not np.isfinite(r["share"]):
+        return ""
+    interval = f" [{100 * r['share_low']:.0f} %, {100 * r['share_high']:.0f} %]" if np.isfinite(r["share_low"]) else ""
+    return f"{100 * r['share']:.0f} %{interval}"
+
+
 def budget_markdown(budget: pd.DataFrame) -> str:
-    lines = ["| reviews with a rationale | n | AUC: mean (std) | gain over baseline | share of HuMAL-AL's gain |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = ["| reviews with people's rationale | chosen | attention loss averaged over | n | AUC: mean (std) | "
+             "gain over baseline | share of HuMAL-AL's gain [95 % CI] |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for _, r in budget.iterrows():
+        budget_arm = 0 < r["fraction"] < 1
         what = "none (baseline)" if r["fraction"] == 0 else f"{100 * r['fraction']:g} %"
-        share = "" if r["fraction"] == 0 else f"{100 * r['share_of_gain']:.0f} %"
-        gain = "" if r["fraction"] == 0 else f"{r['gain']:+.3f}"
-        lines.append(f"| {what} | {r['n']} | {stats.format_cell(r['mean_auc'], r['std_auc'])} | {gain} | {share} |")
+        chosen = ("minority class first" if r["selection"] == "minority_first" else "stratified") if budget_arm else ""
+        mean = ("the batch" if r["loss_mean"] == "batch" else "reviews with a rationale") if budget_arm else ""
+        gain = f"{r['gain']:+.3f}" if budget_arm and np.isfinite(r["gain"]) else ""
+        share = share_text(r) if budget_arm else ("100 %" if r["fraction"] == 1 else "")
+        lines.append(f"| {what} | {chosen} | {mean} | {r['n']} | {stats.format_cell(r['mean_auc'], r['std_auc'])} | "
+                     f"{gain} | {share} |")
     return "\n".join(lines)
 
 
-def answers(table: pd.DataFrame, budget: pd.DataFrame) -> list[str]:
-    """The plain answers, each from the tables above by `RULES`."""
+def mostly(share: dict) -> str:
+    if not np.isfinite(share.get("share_low", np.nan)):
+        return "too few pairs to tell what it is"
+    if share["share_low"] > HALF:
+        return "here the gain is mostly regularisation"
+    if share["share_high"] < HALF:
+        return "here the gain is mostly people's attention"
+    return f"at n = {share['n']} the interval spans {100 * HALF:.0f} %: it cannot tell regularisation from people"
+
+
+def _arm_answers(table: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
     found = []
-    for source in ("random", "uniform"):
+    for source in ("random", "random_outside", "uniform", "lexicon"):
         part = table[table["strategy"] == f"al+{source}"] if len(table) else table
+        name = source.replace("_", "-")
         for _, r in part.iterrows():
             where = f"{r['data_size']} x {stats.format_ratio(r['imbalance_ratio'])}"
-            found.append(f"**People's rationales against {source} ones at {where}:** {r['vs_human_verdict']} "
-                         f"({_diff_text(r['vs_human'])}); {source} rationales against the baseline: "
-                         f"{r['vs_baseline_verdict']} ({_diff_text(r['vs_baseline'])}).")
+            found.append(f"**People's rationales against {name} ones at {where}:** {r['vs_human_verdict']} "
+                         f"({diff_text(r['vs_human'])}); {name} rationales against the baseline: "
+                         f"{r['vs_baseline_verdict']} ({diff_text(r['vs_baseline'])}).")
+            if source == "random":
+                share = gain_share(summary, int(r["data_size"]), float(r["imbalance_ratio"]), f"al+{source}")
+                if share["n"]:
+                    found.append(f"**At {stats.format_ratio(r['imbalance_ratio'])}, random rationales give "
+                                 f"{share_text(share)} of HuMAL-AL's gain** ({share['n']} bootstraps): "
+                                 f"{mostly(share)}.")
+    return found
+
+
+def answers(table: pd.DataFrame, budget: pd.DataFrame, summary: pd.DataFrame | None = None) -> list[str]:
+    """The plain answers, each from the tables above by `RULES`."""
+    found = _arm_answers(table, summary if summary is not None else pd.DataFrame(columns=["status"]))
     if not budget.empty:
-        kept = [f"{100 * r['fraction']:g} % of reviews keep {100 * r['share_of_gain']:.0f} %"
-                for _, r in budget.iterrows() if 0 < r["fraction"] < 1]
-        enough = [r["fraction"] for _, r in budget.iterrows() if 0 < r["fraction"] < 1 and r["share_of_gain"] >= MOST]
-        reach = (f"the smallest share measured that keeps most of it is {100 * min(enough):g} %" if enough
-                 else "no share measured below 100 % keeps most of it")
-        found.append(f"**How many rationales HuMAL-AL needs** (250 x 1 %, {int(budget['n'].iloc[0])} bootstraps with "
-                     f"every share): {'; '.join(kept)} of HuMAL-AL's mean gain over the baseline; {reach}.")
+        arms_only = budget[(budget["fraction"] > 0) & (budget["fraction"] < 1)]
+        kept = [f"{arm_text(r['strategy'])} keep {share_text(r)} "
+                f"({r['n']} bootstraps)" for _, r in arms_only.iterrows()]
+        plain = arms_only[(arms_only["selection"] == "stratified") & (arms_only["loss_mean"] == "rationales")]
+        enough = [r["fraction"] for _, r in plain.iterrows() if r["share"] >= MOST]
+        reach = (f"the smallest stratified share measured that keeps most of it is {100 * min(enough):g} %" if enough
+                 else "no stratified share measured below 100 % keeps most of it")
+        found.append(f"**How many rationales HuMAL-AL needs** (250 x 1 %): {'; '.join(kept)} of HuMAL-AL's mean "
+                     f"gain over the baseline; {reach}.")
     return found or ["No control arm has finished yet."]
 
 
-def markdown(controls_dir: str | Path, main_dir: str | Path) -> str:
-    """README's "Controls" block, from the two records' files."""
-    controls_dir, main_dir = Path(controls_dir), Path(main_dir)
-    facts, main = _grid_facts(controls_dir), runs.read_json(Path(main_dir) / MANIFEST_FILE).get("name", main_dir.name)
-    summary = combined_summary(controls_dir, main_dir)
-    check = rerun_check(controls_dir, main_dir)
+def _record_line(folder: Path, main_dir: Path, main: str) -> str:
+    facts = grid_facts(folder)
+    check = rerun_check(folder, main_dir)
     checked = "; ".join(_rerun_text(r, main) for _, r in check.iterrows()) or "not run yet"
+    return (f"Grid `{facts['name']}` (code at commit {facts['commit']}): {facts['finished']} of {facts['cells']} "
+            f"cells finished, paired by bootstrap with `{main}`'s baseline and HuMAL-AL. Rerun check: {checked}.")
+
+
+def markdown(controls_dir: str | Path, main_dir: str | Path, *more: str | Path) -> str:
+    """The "Controls" block, from the records' files: the control record `controls_dir` and any
+    `more` control records, each paired by bootstrap with the main record `main_dir`."""
+    controls_dir, main_dir = Path(controls_dir), Path(main_dir)
+    main = runs.read_json(Path(main_dir) / MANIFEST_FILE).get("name", main_dir.name)
+    summary = combined_summary(controls_dir, main_dir, *more)
     table = arms_table(summary)
     budget = budget_table(summary)
     parts = [
-        f"Grid `{facts['name']}` (code at commit {facts['commit']}): {facts['finished']} of {facts['cells']} cells "
-        f"finished, paired by bootstrap with `{main}`'s baseline and HuMAL-AL. Rerun check: {checked}.",
-        "**HuMAL-AL on people's, random and uniform rationales** (AUC on 200 balanced test reviews; the "
-        "cosine is to people's attention on the test set):",
+        *(_record_line(Path(folder), main_dir, main) for folder in (controls_dir, *more)),
+        "**HuMAL-AL on people's rationales and on the control arms' rationales** (AUC on 200 balanced test "
+        "reviews; the cosine is to people's attention on the test set):",
         arms_markdown(table, summary) if not table.empty else "No arm has finished yet.",
     ]
     if not budget.empty:
         parts += ["**The annotation budget** (HuMAL-AL with people's rationales on a share of the training "
                   "reviews, the rest trained on cross-entropy only; 250 x 1 %):", budget_markdown(budget)]
-    parts += ["**The answers, as measured here.** " + RULES, "\n".join(f"- {a}" for a in answers(table, budget))]
+    parts += ["**The answers, as measured here.** " + RULES,
+              "\n".join(f"- {a}" for a in answers(table, budget, summary))]
     return "\n\n".join(parts)
 
 
-__all__ = ["RULES", "answers", "arms_table", "budget_table", "combined_summary", "compare_arms", "markdown",
-           "rerun_check"]
+__all__ = ["RULES", "adjust", "answers", "arms_table", "budget_table", "combined_summary", "compare_arms",
+           "gain_share", "markdown", "rerun_check"]

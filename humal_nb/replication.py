@@ -56,7 +56,7 @@ POSITIONS_END = "<!-- replication-positions:end -->"
 
 
 # ---------------------------------------------------------------------- Table III
-def _pairs(
+def paired_aucs(
     summary: pd.DataFrame, size: int, ratio: float, strategy: str, reference: str = "baseline"
 ) -> tuple[np.ndarray, np.ndarray]:
     """(reference AUCs, strategy AUCs) over the bootstraps where both finished, matched by bootstrap."""
@@ -83,7 +83,7 @@ def table3_from_summary(summary: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, r in long.iterrows():
         size, ratio, strategy = int(r["data_size"]), float(r["imbalance_ratio"]), str(r["strategy"])
-        base, other = _pairs(summary, size, ratio, strategy) if strategy != "baseline" else (np.zeros(0),) * 2
+        base, other = paired_aucs(summary, size, ratio, strategy) if strategy != "baseline" else (np.zeros(0),) * 2
         gain, low, high = stats.paired_difference(base, other)
         paper = PAPER_TABLE3.get((size, round(ratio, 4)), {}).get(strategy)
         row = {"data_size": size, "imbalance_ratio": ratio, "strategy": strategy, "n": int(r["n"]),
@@ -405,7 +405,7 @@ def position_markdown(grid_dir: str | Path) -> str | None:
 
 
 # ---------------------------------------------------------------------- the README block
-def _grid_facts(grid_dir: Path) -> dict[str, Any]:
+def grid_facts(grid_dir: Path) -> dict[str, Any]:
     summary = report.read_summary(grid_dir)
     manifest = runs.read_json(grid_dir / MANIFEST_FILE)
     code = manifest.get("code") or {}
@@ -416,7 +416,7 @@ def _grid_facts(grid_dir: Path) -> dict[str, Any]:
 def markdown(grid_dir: str | Path) -> str:
     """The README's replication block, from the grid's files."""
     grid_dir = Path(grid_dir)
-    facts = _grid_facts(grid_dir)
+    facts = grid_facts(grid_dir)
     t3, cells = table3(grid_dir), cell_attention(grid_dir)
     return "\n\n".join([
         f"Grid `{facts['name']}` (code at commit {facts['commit']}): {facts['finished']} of {facts['cells']} "

@@ -85,6 +85,60 @@ def paired_difference(baseline_aucs, strategy_aucs, level: float = 0.95) -> tupl
     return mean, float(low), float(high)
 
 
+def lower_bound(baseline_aucs, strategy_aucs, level: float = 0.95) -> float:
+    """The one-sided `level` lower confidence bound of the mean paired gain (strategy - baseline):
+    the interval that matches `paired_test` (it lies above 0 exactly where that test's p is below
+    1 - `level`). NaN with fewer than 2 pairs or no spread."""
+    diff = _paired(baseline_aucs, strategy_aucs)
+    if len(diff) < 2 or np.allclose(diff, diff[0]):
+        return float("nan")
+    return float(diff.mean() - scipy_stats.t.ppf(level, len(diff) - 1) * scipy_stats.sem(diff))
+
+
+def holm(p_values: list[float] | np.ndarray, alpha: float = ALPHA) -> np.ndarray:
+    """Holm-adjusted p-values over one family of comparisons (`statsmodels`' `multipletests`);
+    NaN p-values (too few pairs) stay NaN and are not counted in the family."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    finite = np.isfinite(p)
+    if finite.any():
+        out[finite] = multipletests(p[finite], alpha=alpha, method="holm")[1]
+    return out
+
+
+#: resamples and seed of the bootstrap intervals of shares of a gain (repeatable to the last digit)
+SHARE_RESAMPLES = 9999
+SHARE_SEED = 0
+
+
+def share_of_gain(part_gain: list[float] | np.ndarray, full_gain: list[float] | np.ndarray,
+                  level: float = 0.95) -> tuple[float, float, float]:
+    """(share, low, high): mean(part_gain) / mean(full_gain) over matched bootstraps (e.g. what
+    random rationales or a budget keep of HuMAL-AL's gain over the baseline), with the paired
+    percentile bootstrap interval (`scipy.stats.bootstrap`, resampling bootstraps). NaN bounds
+    with fewer than 3 pairs."""
+    part, full = np.asarray(part_gain, dtype=float), np.asarray(full_gain, dtype=float)
+    keep = np.isfinite(part) & np.isfinite(full)
+    part, full = part[keep], full[keep]
+    if not len(part) or full.mean() == 0:
+        return float("nan"), float("nan"), float("nan")
+    share = float(part.mean() / full.mean())
+    if len(part) < 3:
+        return share, float("nan"), float("nan")
+
+    def ratio(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a.mean(axis=axis) / b.mean(axis=axis)
+
+    result = scipy_stats.bootstrap((part, full), ratio, paired=True, vectorized=True, confidence_level=level,
+                                   n_resamples=SHARE_RESAMPLES, method="percentile",
+                                   rng=np.random.default_rng(SHARE_SEED))
+    low, high = result.confidence_interval
+    return share, float(low), float(high)
+
+
 def equivalence_test(baseline_aucs, strategy_aucs, margin: float = EQUIVALENCE_MARGIN) -> float:
     """p-value of the paired two one-sided tests (TOST, `statsmodels`' `ttost_paired`) that the
     strategy's AUC is within +-`margin` of the baseline's: below 0.05, "no gain" is shown, not

@@ -62,8 +62,9 @@ def test_arms_pair_with_the_main_record_and_the_answers_follow_the_numbers(tmp_p
     assert uniform["vs_human_verdict"].startswith("does as well as people's (within +-0.02 AUC")
     budget = controls.budget_table(controls.combined_summary(grid, MAIN))
     assert list(budget["fraction"]) == [0.0, 0.1, 0.3, 1.0]
-    assert np.allclose(budget["share_of_gain"].iloc[1:], [0.3, 0.9, 1.0])
-    assert "the smallest share measured that keeps most of it is 30 %" in text
+    assert np.allclose(budget["share"].iloc[1:], [0.3, 0.9, 1.0])
+    assert budget["share_low"].iloc[1] < 0.3 < budget["share_high"].iloc[1]  # a paired bootstrap interval
+    assert "the smallest stratified share measured that keeps most of it is 30 %" in text
     # the README command writes the same block; a rerun that differs says so
     readme = tmp_path / "README.md"
     begin, end = replication.markers("controls")
