@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from humal_nb import analysis, arms, report, runs, stats
-from humal_nb.names import ARM_KEYS, MANIFEST_FILE, STATUS_FINISHED, STRATEGY_LABELS
+from humal_nb.names import ARM_KEYS, MANIFEST_FILE, STATUS_FINISHED, STRATEGY_LABELS, SUMMARY_FILE
 
 #: paper Table III (a), sentiment: (size, ratio) -> strategy -> (mean AUC, std, starred)
 PAPER_TABLE3: dict[tuple[int, float], dict[str, tuple[float, float, bool]]] = {
@@ -483,8 +483,14 @@ def markers(block: str = "") -> tuple[str, str]:
 
 def block_markdown(grid_dir: str | Path, paired_with: str | Path | None = None) -> str:
     """The README block of a record: `markdown` for a record of strategies, `controls.markdown`
-    for a record of control arms (paired with `paired_with`, default the sibling `table3`)."""
+    for a record of control arms (paired with `paired_with`, default the sibling `table3`), and
+    for the records' folder itself (`outputs/replication`) the section "When are people's
+    rationales worth paying for?" (`worth.markdown`)."""
     grid_dir = Path(grid_dir)
+    if not (grid_dir / SUMMARY_FILE).is_file() and (grid_dir / "table3").is_dir() and (grid_dir / "controls").is_dir():
+        from humal_nb import worth  # the records folder: "When are people's rationales worth paying for?"
+
+        return worth.markdown(grid_dir)
     if not set(ARM_KEYS) & set(report.read_summary(grid_dir).columns):
         return markdown(grid_dir)
     from humal_nb import controls  # it reads this module's Table III
