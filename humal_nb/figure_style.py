@@ -57,6 +57,19 @@ STRATEGY_COLORS = {
 OTHER_COLOR = OKABE_ITO["black"]  # a strategy name humal_nb does not know
 MARKERS = {"baseline": "o", "al": "s", "an": "^", "ap": "D", "human": "X"}
 SOURCE_LINESTYLES = {"human": "-", "random": "--", "uniform": "-."}
+#: the colour and marker of each rationale source of HuMAL-AL's control arms (people's: the strategy's own)
+SOURCE_COLORS = {"random": OKABE_ITO["orange"], "uniform": OKABE_ITO["black"], "random_outside": OKABE_ITO["sky_blue"],
+                 "lexicon": OKABE_ITO["bluish_green"]}
+SOURCE_MARKERS = {"random": "v", "uniform": "P", "random_outside": "<", "lexicon": "*"}
+
+
+def arm_style(key: str) -> dict[str, Any]:
+    """Colour and marker of a strategy or control arm: the strategy's own for people's
+    rationales, the source's own for another source, so no two arms of a figure share both."""
+    strategy, source, _ = arms.split_key(key)
+    if source in SOURCE_COLORS:
+        return {"color": SOURCE_COLORS[source], "marker": SOURCE_MARKERS[source]}
+    return {"color": STRATEGY_COLORS.get(strategy, OTHER_COLOR), "marker": MARKERS.get(strategy, "o")}
 
 ONE_COLUMN = 3.3  # inches
 TWO_COLUMN = 7.0

@@ -112,6 +112,10 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: P
     budget = stats.budget_curve(whole)
     for (size, ratio), curve in budget.groupby(["data_size", "imbalance_ratio"], sort=True):
         files += figure_style.save(budget_figure(curve), out, f"fig_budget_n{size}_r{ratio:g}", formats)
+    if "auc_flipped" in summary.columns and summary["auc_flipped"].notna().any():
+        from humal_nb import worth
+
+        files += figure_style.save(shortcut_figure(worth.shortcut_table(summary)), out, "fig_shortcut", formats)
     if paired_with is None:
         losses = grid_losses(folder, summary)
     else:  # each record's cells from its own folder: the main record's, then the arms
@@ -197,6 +201,52 @@ def auc_vs_ratio_figure(long: pd.DataFrame) -> Figure:
         ax.set_visible(False)
     _legend(fig, axes[0][0], len(keys))
     return fig
+
+
+def shortcut_figure(table: pd.DataFrame) -> Figure:
+    """A planted shortcut: per size, ratio and rate (a panel each), every arm's mean AUC on the clean
+    test set (filled marker) and on the flipped one (open marker, joined by a line: the drop is the
+    reliance), with 95 % t-intervals of the mean over the bootstraps; n per arm in the labels.
+    `table`: `worth.shortcut_table` rows."""
+    from matplotlib.lines import Line2D
+
+    panels = list(table.groupby(["data_size", "imbalance_ratio", "shortcut_rate"], sort=True, dropna=False))
+    ncols = min(len(panels), 3) or 1
+    nrows = -(-len(panels) // ncols) or 1
+    fig, axes = figure_style.new_figure(ONE_COLUMN if ncols == 1 else TWO_COLUMN, 2.9 * nrows,
+                                        ncols=ncols, nrows=nrows, sharey=True)
+    for ax, ((size, ratio, rate), part) in zip(axes.flat, panels):
+        keys = sorted(part["strategy"], key=arms.sort_key)
+        for i, key in enumerate(keys):
+            r = part[part["strategy"] == key].iloc[0]
+            style = figure_style.arm_style(key)
+            ax.plot([i, i], [r["auc"], r["auc_flipped"]], color=style["color"], linewidth=1)
+            for value, std, face in ((r["auc"], r["auc_std"], style["color"]),
+                                     (r["auc_flipped"], r["auc_flipped_std"], "white")):
+                ax.errorbar([i], [value], yerr=[scipy_t_half(std, r["n"])], marker=style["marker"],
+                            color=style["color"], markerfacecolor=face, markersize=4, capsize=2, linestyle="none")
+        ax.set_xticks(range(len(keys)), [f"{arms.label(k)} (n = {int(part.loc[part['strategy'] == k, 'n'].iloc[0])})"
+                                         for k in keys], rotation=30, ha="right", fontsize=6)
+        rate_text = f", shortcut in {100 * rate:g} %" if np.isfinite(rate) else ""
+        ax.set_title(f"{size} reviews, {stats.format_ratio(ratio)} positive{rate_text}", fontsize=7)
+        ax.set_xlim(-0.5, len(keys) - 0.5)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("mean AUC, 95 % CI")
+    fig.legend([Line2D([], [], marker="o", color="grey", linestyle="none"),
+                Line2D([], [], marker="o", color="grey", markerfacecolor="white", linestyle="none")],
+               ["clean test", "flipped test"], loc="outside upper center", ncols=2, fontsize=7)
+    return fig
+
+
+def scipy_t_half(std: float, n: int, level: float = 0.95) -> float:
+    """Half width of the `level` t-interval of a mean of `n` values with standard deviation `std`."""
+    from scipy import stats as scipy_stats
+
+    if n < 2 or not np.isfinite(std):
+        return 0.0
+    return float(scipy_stats.t.ppf(0.5 + level / 2, n - 1) * std / np.sqrt(n))
 
 
 def _legend(fig: Figure, ax, n: int) -> None:

@@ -106,6 +106,8 @@ def grid_tables(folder: Path) -> tuple[list[Table], list[str]]:
     else:
         tables.append(auc_table("table4_auc_by_length", "Table IV, by text length. " + caption, by_length))
     tables.append(attention_table(summary))
+    if "auc_flipped" in summary.columns:
+        tables.append(shortcut_reliance_table(summary))
     ratios = report.sizes_per_ratio(whole)
     if not ratios:
         notes.append("data requirement (Fig. 4) skipped: no imbalance ratio has three or more training sizes.")
@@ -217,6 +219,38 @@ def attention_table(summary: pd.DataFrame) -> Table:
                                                                              "high-attention rate") for c in text.columns]
     return Table("table5_attention", "Cosine similarity to human attention and high-attention rate, mean (std) "
                  "over the finished runs.", numbers, text)
+
+
+def shortcut_reliance_table(summary: pd.DataFrame) -> Table:
+    """A grid with a planted shortcut (`shortcut_rate`): per size, ratio and arm the clean and the
+    flipped test's AUC and the reliance (clean - flipped) with its 95 % CI; for HuMAL-AL's arms
+    the reliance removed against the baseline, its one-sided bound and Holm p (`worth.shortcut_table`)."""
+    from humal_nb import worth
+
+    long = worth.shortcut_table(summary)
+    numbers = long.drop(columns=[c for c in ("vs_baseline",) if c in long.columns]).copy()
+    vs = [r if isinstance(r, dict) else {} for r in long.get("vs_baseline", pd.Series([None] * len(long)))]
+    for key in ("gain", "gain_lower", "p_value", "holm_p", "pairs"):
+        numbers[f"less_reliance_{key}"] = [v.get(key, np.nan) for v in vs]
+    text = pd.DataFrame({
+        "data size": numbers["data_size"].astype(str),
+        "ratio": numbers["imbalance_ratio"].map(stats.format_ratio),
+        "shortcut in (% of training texts)": numbers["shortcut_rate"].map(
+            lambda r: "" if not math.isfinite(r) else f"{100 * r:g}"),
+        "trained": numbers["strategy"].map(arms.label),
+        "n": numbers["n"].astype(str),
+        "clean AUC mean (std)": [stats.format_cell(m, s) for m, s in zip(numbers["auc"], numbers["auc_std"])],
+        "flipped AUC mean (std)": [stats.format_cell(m, s) for m, s in zip(numbers["auc_flipped"],
+                                                                           numbers["auc_flipped_std"])],
+        "reliance (AUC) [95% CI]": [_diff_cell(r) for r in numbers.rename(columns={
+            "reliance": "diff_mean", "reliance_low": "diff_low", "reliance_high": "diff_high"}).itertuples()],
+        "less than baseline (Holm p)": ["" if not math.isfinite(g) else f"{g:+.3f} ({stats._format_p(p)})"
+                                        for g, p in zip(numbers["less_reliance_gain"], numbers["less_reliance_holm_p"])],
+    })
+    return Table("shortcut_reliance", "AUC on the clean test set and on the flipped test set (the planted class "
+                 "token of the other class in every test text), mean (std) over the bootstraps; reliance: clean "
+                 "minus flipped AUC, mean [95% CI]; less than baseline: the paired reduction of reliance against "
+                 "the baseline, with its Holm-adjusted one-sided p over the table.", numbers, text)
 
 
 # ---------------------------------------------------------------------- a run

@@ -66,16 +66,20 @@ def _less_reliance(frame: pd.DataFrame, arm: str, reference: str) -> dict:
 
 
 def shortcut_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per size, ratio and arm: n, clean and flipped AUC (mean, std), reliance (mean and its 95 %
-    t-interval), and for HuMAL-AL's arms whether each relies less than the baseline (Holm over
-    the table)."""
+    """Per size, ratio, shortcut rate (where the grid varies it) and arm: n, clean and flipped AUC
+    (mean, std), reliance (mean and its 95 % t-interval), and for HuMAL-AL's arms whether each
+    relies less than the baseline (Holm over the table)."""
     frame = reliance_frame(summary)
+    if "shortcut_rate" not in frame.columns:  # a grid with one rate: its cells' metrics say which
+        frame = frame.assign(shortcut_rate=np.nan)
     rows = []
-    for (size, ratio), part in frame.groupby(["data_size", "imbalance_ratio"], sort=True):
+    for (size, ratio, rate), part in frame.groupby(["data_size", "imbalance_ratio", "shortcut_rate"], sort=True,
+                                                   dropna=False):
         for key in sorted(part["strategy"].unique(), key=arms.sort_key):
             cells = part[part["strategy"] == key]
             mean, low, high = stats.paired_difference(cells["auc_flipped"], cells["auc"])
-            row = {"data_size": int(size), "imbalance_ratio": float(ratio), "strategy": key, "n": len(cells),
+            row = {"data_size": int(size), "imbalance_ratio": float(ratio), "shortcut_rate": float(rate),
+                   "strategy": key, "n": len(cells),
                    "auc": cells["auc"].mean(), "auc_std": cells["auc"].std(ddof=1),
                    "auc_flipped": cells["auc_flipped"].mean(), "auc_flipped_std": cells["auc_flipped"].std(ddof=1),
                    "reliance": mean, "reliance_low": low, "reliance_high": high}

@@ -75,3 +75,25 @@ def test_the_shortcut_table_measures_reliance_and_says_who_relies_less():
 def test_a_record_without_flipped_aucs_has_no_shortcut_rows():
     summary = _shortcut_summary(0.2).drop(columns=["auc_flipped"])
     assert worth.shortcut_table(summary).empty
+
+
+def test_tables_and_figures_of_a_shortcut_record_show_clean_and_flipped_auc(tmp_path):
+    """On the committed shortcut pilot: `humal-nb tables` writes the reliance table, `figures` the
+    clean-against-flipped figure, and both carry the measured numbers."""
+    from humal_nb import figures, tables
+    from humal_nb.paths import REPO_ROOT
+
+    pilot = REPO_ROOT / "outputs" / "replication" / "shortcut_pilot"
+    written = tables.write_tables(pilot, "csv,markdown", out=tmp_path / "tables")
+    csv = tmp_path / "tables" / "shortcut_reliance.csv"
+    assert csv in written.files
+    numbers = pd.read_csv(csv)
+    summary = pd.read_csv(pilot / "summary.csv")
+    at = numbers[(numbers["imbalance_ratio"] == 0.5)].iloc[0]
+    cell = summary[(summary["imbalance_ratio"] == 0.5) & (summary["shortcut_rate"] == 0.25)].iloc[0]
+    assert at["n"] == 1 and len(numbers) == 6  # one bootstrap per rate: a row per rate, never pooled
+    assert "flipped AUC" in (tmp_path / "tables" / "shortcut_reliance.md").read_text()
+    assert 0.0 <= cell["auc_flipped"] < cell["auc"]
+    drawn = figures.write_figures(pilot, out=tmp_path / "figures", formats="svg")
+    svg = tmp_path / "figures" / "fig_shortcut.svg"
+    assert svg in drawn.files and "flipped test" in svg.read_text()
