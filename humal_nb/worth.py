@@ -98,7 +98,7 @@ def _name(key: str) -> str:
     return "baseline" if key == "baseline" else f"HuMAL-AL on {controls.arm_text(key)}"
 
 
-def shortcut_markdown(table: pd.DataFrame, rate: float) -> str:
+def shortcut_markdown(table: pd.DataFrame) -> str:
     lines = ["| size | ratio | trained | n | clean AUC: mean (std) | flipped AUC: mean (std) | reliance: clean - "
              "flipped, mean [95 % CI] | less reliance than the baseline: mean (95 % lower bound) | verdict |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -133,7 +133,7 @@ def shortcut_section(folder: Path) -> tuple[str, pd.DataFrame]:
             f"(`!` in positive, `?` in negative reviews, replacing their sentence punctuation) planted in "
             f"{100 * rate:g} % of each class's training texts, never marked by any rationale. The flipped test is "
             "the 200 test reviews with the other class's token planted in every one.")
-    return "\n\n".join([head, shortcut_markdown(table, rate) if not table.empty else "No cell has finished yet."]), table
+    return "\n\n".join([head, shortcut_markdown(table) if not table.empty else "No cell has finished yet."]), table
 
 
 # ---------------------------------------------------------------------- the decision guide

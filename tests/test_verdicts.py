@@ -66,7 +66,7 @@ def test_the_shortcut_table_measures_reliance_and_says_who_relies_less():
     assert people["vs_baseline"]["gain"] == pytest.approx(0.2, abs=0.02)
     outside = table[table["strategy"] == "al+random_outside"].iloc[0]
     assert outside["verdict"] != "relies less than the baseline"
-    text = worth.shortcut_markdown(table, 0.25)
+    text = worth.shortcut_markdown(table)
     assert "HuMAL-AL on random-outside rationales" in text and "Holm p" in text
     none = worth.shortcut_table(_shortcut_summary(protects=0.0))
     assert none[none["strategy"] == "al"].iloc[0]["verdict"] != "relies less than the baseline"
