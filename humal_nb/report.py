@@ -195,28 +195,49 @@ def unfinished_cells(summary: pd.DataFrame) -> pd.DataFrame:
     return rest[["cell", "status", "error"]].reset_index(drop=True)
 
 
+#: the attention table's row keys besides the strategy: every axis that varies is its own column
+ATTENTION_ROW_KEYS = ("data_size", "length_group")
+
+
+def attention_row_keys(done: pd.DataFrame) -> list[str]:
+    """The attention table's row keys: strategy (arm), training size, the length group where the
+    grid has one, and every other parameter that varies (`stats.extra_keys`): never pooled."""
+    from humal_nb.stats import extra_keys
+
+    keys = ["strategy", "data_size"]
+    if "length_group" in done.columns and done["length_group"].fillna("").astype(str).ne("").any():
+        keys.append("length_group")
+    return keys + [k for k in extra_keys(done) if k not in keys and k != "imbalance_ratio"]
+
+
 def attention_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Mean (std) cosine similarity to human attention and high-attention rate, per
-    strategy and imbalance ratio over the finished cells (the paper's Table V form)."""
+    """Mean (std) cosine similarity to human attention and high-attention rate in percent, a row
+    per strategy (or arm), training size and any other varying parameter, a column pair per
+    imbalance ratio, over the finished cells (the paper's Table V form)."""
     done = arms.fold(summary[summary["status"] == STATUS_FINISHED])
     if done.empty:
         return pd.DataFrame()
 
-    def text(values: pd.Series) -> str:
-        values = pd.to_numeric(values, errors="coerce").dropna()
+    def text(values: pd.Series, scale: float = 1.0, digits: int = 2) -> str:
+        values = pd.to_numeric(values, errors="coerce").dropna() * scale
         if values.empty:
             return ""
         std = values.std(ddof=1) if len(values) > 1 else float("nan")
-        return f"{values.mean():.2f} ({std:.2f})" if math.isfinite(std) else f"{values.mean():.2f}"
+        mean = f"{values.mean():.{digits}f}"
+        return f"{mean} ({std:.{digits}f})" if math.isfinite(std) else mean
 
-    table = done.groupby(["strategy", "imbalance_ratio"]).agg(
-        cosine_to_human=("cosine_to_human", text), high_attention_rate=("high_attention_rate", text)
-    )
+    keys = attention_row_keys(done)
+    table = done.groupby([*keys, "imbalance_ratio"], dropna=False).agg(
+        cosine=("cosine_to_human", text), rate=("high_attention_rate", lambda v: text(v, 100.0, 1)))
     table = table.unstack("imbalance_ratio")
-    table.columns = [f"{name} @ {format_ratio(r)}" for name, r in table.columns]
-    table = table.reindex(sorted(table.index, key=arms.sort_key))
-    table.index = [arms.label(s) for s in table.index]
-    return table
+    names = {"cosine": "cosine to human", "rate": "high-attention rate (%)"}
+    table.columns = [f"{names[name]} @ {format_ratio(r)}" for name, r in table.columns]
+    table = table.reset_index()
+    table = table.iloc[sorted(range(len(table)), key=lambda i: (arms.sort_key(table["strategy"].iloc[i]),
+                                                               *[str(table[k].iloc[i]) for k in keys[1:]]))]
+    table.insert(0, "strategy", table.pop("strategy").map(arms.label))
+    table = table.rename(columns={"data_size": "data size", "length_group": "length group"})
+    return table.reset_index(drop=True).fillna("")
 
 
 def sizes_per_ratio(summary: pd.DataFrame, minimum: int = 3) -> list[float]:

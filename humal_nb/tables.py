@@ -202,23 +202,23 @@ def _diff_cell(row) -> str:
 
 
 def attention_table(summary: pd.DataFrame) -> Table:
-    """Cosine to human and high-attention rate per strategy and ratio: the HTML report's cells
-    (`report.attention_table`), and their means, stds and counts in the CSV."""
+    """Cosine to human and high-attention rate per strategy, training size (and any other varying
+    parameter) and ratio: the HTML report's cells (`report.attention_table`, the rate in percent),
+    and their means, stds and counts in the CSV (the rate as a fraction, as metrics.json holds it)."""
     done = arms.fold(summary[summary["status"] == stats.FINISHED])  # an arm is its own row, as in the text
-    numbers = done.groupby(["strategy", "imbalance_ratio"]).agg(
+    keys = report.attention_row_keys(done) if not done.empty else ["strategy", "data_size"]
+    numbers = done.groupby([*keys, "imbalance_ratio"], dropna=False).agg(
         cosine_mean=("cosine_to_human", "mean"), cosine_std=("cosine_to_human", "std"),
         high_attention_rate_mean=("high_attention_rate", "mean"), high_attention_rate_std=("high_attention_rate", "std"),
         n=("cosine_to_human", "count")).reset_index()
-    numbers = numbers.sort_values(["strategy", "imbalance_ratio"], key=lambda c: c.map(arms.sort_key)
+    numbers = numbers.sort_values([*keys, "imbalance_ratio"], key=lambda c: c.map(arms.sort_key)
                                   if c.name == "strategy" else c, ignore_index=True)  # the text table's order
     numbers.insert(1, "label", numbers["strategy"].map(arms.label))
     text = report.attention_table(summary)
-    text = text.rename_axis("strategy").reset_index() if not text.empty else text
     text = text.astype(object).where(text.notna(), "")  # a strategy not run at a ratio: a blank cell
-    text.columns = [str(c).replace("cosine_to_human", "cosine to human").replace("high_attention_rate",
-                                                                             "high-attention rate") for c in text.columns]
-    return Table("table5_attention", "Cosine similarity to human attention and high-attention rate, mean (std) "
-                 "over the finished runs.", numbers, text)
+    return Table("table5_attention", "Cosine similarity to human attention and high-attention rate (% of a "
+                 "text's words above its mean + 1 std), mean (std) over the finished runs, a row per strategy "
+                 "and training size.", numbers, text)
 
 
 def shortcut_reliance_table(summary: pd.DataFrame) -> Table:

@@ -123,8 +123,11 @@ def test_folders_without_grid_json_still_pair_bootstraps(fake_grid):
 def test_attention_table_and_sizes_per_ratio(fake_grid):
     summary = report.collect(fake_grid)
     table = report.attention_table(summary)
-    assert list(table.index) == ["Baseline", "HuMAL-AL"]
-    assert table.loc["HuMAL-AL", "cosine_to_human @ 5%"] == "0.50 (0.00)"
+    assert list(table["strategy"].unique()) == ["Baseline", "HuMAL-AL"]
+    assert "data size" in table.columns  # sizes are rows of their own, never pooled
+    row = table[(table["strategy"] == "HuMAL-AL") & (table["cosine to human @ 5%"] != "")].iloc[0]
+    assert row["cosine to human @ 5%"] == "0.50 (0.00)"
+    assert any(c.startswith("high-attention rate (%)") for c in table.columns)
     assert report.sizes_per_ratio(summary) == [0.5]  # 300 at 5 % could not be filled
     assert report.sizes_per_ratio(summary, minimum=2) == [0.05, 0.5]
 

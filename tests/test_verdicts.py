@@ -97,3 +97,24 @@ def test_tables_and_figures_of_a_shortcut_record_show_clean_and_flipped_auc(tmp_
     drawn = figures.write_figures(pilot, out=tmp_path / "figures", formats="svg")
     svg = tmp_path / "figures" / "fig_shortcut.svg"
     assert svg in drawn.files and "flipped test" in svg.read_text()
+
+
+def test_table_v_keeps_training_sizes_apart_and_prints_the_rate_in_percent(tmp_path):
+    """On the committed replication record (250 and 500 reviews at 1 %): a row per size, the
+    high-attention rate in percent with its unit, the CSV's numbers per size."""
+    from humal_nb import tables
+    from humal_nb.paths import REPO_ROOT
+
+    record = REPO_ROOT / "outputs" / "replication" / "table3"
+    tables.write_tables(record, "csv,markdown", out=tmp_path)
+    numbers = pd.read_csv(tmp_path / "table5_attention.csv")
+    al_1 = numbers[(numbers["strategy"] == "al") & (numbers["imbalance_ratio"] == 0.01)]
+    assert sorted(al_1["data_size"]) == [250, 500]
+    summary = pd.read_csv(record / "summary.csv")
+    cells = summary[(summary["strategy"] == "al") & (summary["imbalance_ratio"] == 0.01)
+                    & (summary["data_size"] == 500) & (summary["status"] == "finished")]
+    assert al_1[al_1["data_size"] == 500]["n"].iloc[0] == len(cells)
+    text = (tmp_path / "table5_attention.md").read_text()
+    assert "| data size |" in text and "high-attention rate (%) @ 1%" in text
+    rate = 100 * cells["high_attention_rate"].mean()
+    assert "| HuMAL-AL | 500 |" in text and f"{rate:.1f} (" in text
