@@ -15,13 +15,17 @@ rationales, the budget curve, and plain answers by the rules in `RULES`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from humal_nb import arms, report, runs, stats
-from humal_nb.names import MANIFEST_FILE, STATUS_FINISHED
+from humal_nb import arms, readers, report, runs, stats
+from humal_nb.config import DEFAULTS, NON_RESULT_KEYS
+from humal_nb.errors import ParameterError
+from humal_nb.names import ARM_KEYS, AXES, STATUS_FINISHED
 from humal_nb.replication import grid_facts, no_gain_verdict, paired_aucs, table3_from_summary
 
 #: a budget keeps "most" of HuMAL-AL's gain where its mean paired gain is at least this share
@@ -53,6 +57,45 @@ def combined_summary(controls_dir: str | Path, main_dir: str | Path, *more: str 
         controls = arms.fold(report.read_summary(folder))
         frames.append(controls[~controls["strategy"].isin(["baseline", "al"])])
     return pd.concat(frames, ignore_index=True)
+
+
+#: settings that may differ between paired records: the axes and arms they pair on, where the
+#: results go, and how a run was computed (device and micro-batches give the same numbers to rounding)
+PAIRING_FREE = (*AXES, *ARM_KEYS, *NON_RESULT_KEYS, "device", "micro_batch_size", "precision", "attention_path")
+
+
+def check_pairing(controls_dir: Path, main_dir: Path) -> None:
+    """Refuse to pair a control record with a main record run at other settings (another epochs,
+    model, max_length, ...) or varying a parameter the other does not: their rows would be drawn
+    side by side as if comparable, under names with `nan` in them. ParameterError naming the
+    settings that differ."""
+    own, other = _settings(controls_dir), _settings(main_dir)
+    differ = sorted(k for k in set(own) | set(other)
+                    if k not in PAIRING_FREE and own.get(k, {_text(DEFAULTS.get(k))}) != other.get(k, {_text(DEFAULTS.get(k))}))
+    if differ:
+        shown = "; ".join(f"{k}: {', '.join(sorted(own.get(k, {'default'})))} in {controls_dir}, "
+                          f"{', '.join(sorted(other.get(k, {'default'})))} in {main_dir}" for k in differ[:4])
+        raise ParameterError(f"--paired-with {main_dir}: the records were run at other settings ({shown}). Pair "
+                             "records run at the same settings, or draw each on its own (without --paired-with).")
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _settings(grid_dir: Path) -> dict[str, set[str]]:
+    """Per parameter, the values the grid's cells ran with (grid.json's configs, else their metrics.json)."""
+    listed = readers.listed_cells(grid_dir)
+    if listed is not None:
+        configs = [c.get("config") or c["parameters"] for c in listed]
+    else:
+        configs = [runs.read_metrics(grid_dir / c).get("parameters") or {} for c in readers.cells_on_disk(grid_dir) or []
+                   if runs.is_complete(grid_dir / c)]
+    values: dict[str, set[str]] = {}
+    for config in configs:
+        for key, value in (config if isinstance(config, dict) else {}).items():
+            values.setdefault(key, set()).add(_text(value))
+    return values
 
 
 def rerun_check(controls_dir: str | Path, main_dir: str | Path) -> pd.DataFrame:
@@ -310,7 +353,8 @@ def markdown(controls_dir: str | Path, main_dir: str | Path, *more: str | Path) 
     """The "Controls" block, from the records' files: the control record `controls_dir` and any
     `more` control records, each paired by bootstrap with the main record `main_dir`."""
     controls_dir, main_dir = Path(controls_dir), Path(main_dir)
-    main = runs.read_json(Path(main_dir) / MANIFEST_FILE).get("name", main_dir.name)
+    check_pairing(controls_dir, main_dir)
+    main = readers.read_manifest(main_dir).get("name", main_dir.name)
     summary = combined_summary(controls_dir, main_dir, *more)
     table = arms_table(summary)
     budget = budget_table(summary)
@@ -329,4 +373,4 @@ def markdown(controls_dir: str | Path, main_dir: str | Path, *more: str | Path) 
 
 
 __all__ = ["RULES", "adjust", "answers", "arms_table", "budget_table", "combined_summary", "compare_arms",
-           "gain_share", "markdown", "rerun_check"]
+           "check_pairing", "gain_share", "markdown", "rerun_check"]

@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,7 +32,7 @@ import matplotlib
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 
-from humal_nb import arms
+from humal_nb import arms, runs
 from humal_nb.errors import ParameterError
 from humal_nb.names import DEFAULT_RATIONALE_FRACTION, DEFAULT_RATIONALE_SOURCE
 
@@ -154,7 +155,9 @@ def save(fig: Figure, out_dir: Path, name: str, formats: Sequence[str] = FORMATS
     paths = []
     for fmt in formats:
         path = out_dir / f"{file_stem(name)}.{fmt}"
-        fig.savefig(path, format=fmt, dpi=DPI, metadata=METADATA.get(fmt) or None)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=DPI, metadata=METADATA.get(fmt) or None)
+        runs.atomic_write_bytes(path, buffer.getvalue())  # a killed export leaves the old file or the new
         paths.append(path)
     return paths
 

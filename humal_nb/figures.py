@@ -33,7 +33,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from humal_nb import analysis, arms, controls, errors, figure_style, markup, publication, report, runs, stats
+from humal_nb import analysis, arms, controls, errors, figure_style, markup, publication, readers, report, runs, stats
 from humal_nb.figure_style import ONE_COLUMN, TWO_COLUMN, line_style
 from humal_nb.publication import Written
 
@@ -61,12 +61,14 @@ def write_figures(
     """
     folder = Path(folder)
     kind = publication.folder_kind(folder)
-    out_dir = Path(out) if out else folder / "figures"
     formats = figure_style.parse_formats(formats)
-    with figure_style.style():
-        if paired_with and not (Path(paired_with) / report.SUMMARY_FILE).is_file():
+    if paired_with and kind == publication.GRID:
+        if not (Path(paired_with) / report.SUMMARY_FILE).is_file():
             raise errors.ParameterError(f"--paired-with {paired_with}: no {report.SUMMARY_FILE} there. Pass the folder "
                                         "of the record the arms pair with (e.g. outputs/replication/table3).")
+        controls.check_pairing(folder, Path(paired_with))
+    out_dir = readers.output_folder(out if out else folder / "figures")
+    with figure_style.style():
         if kind == publication.GRID:
             written = grid_figures(folder, out_dir, formats, Path(paired_with) if paired_with else None)
             if reviews:

@@ -36,6 +36,7 @@ from transformers import (
 )
 from transformers.utils import ModelOutput
 
+from humal_nb import readers
 from humal_nb.attention import AttentionRecorder, attention_layers, cls_index, family_of
 from humal_nb.errors import ModelError, ParameterError
 from humal_nb.losses import LOSS_KINDS, alignment_loss
@@ -380,6 +381,8 @@ def _base_config(name: str) -> tuple[str, PretrainedConfig]:
             "with HumalForSequenceClassification.from_pretrained or `humal-nb compare`."
         )
     family_of(config)  # unsupported families fail here, before any weights load
+    if local:  # weights and a tokenizer that covers the vocabulary, before any training starts
+        readers.check_model_folder(path, getattr(config, "vocab_size", None))
     return path, config
 
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from humal_nb import arms, runs
-from humal_nb.errors import DataNotFoundError
-from humal_nb.names import BASELINE_DIR, SUMMARY_FILE
+from humal_nb import arms, readers, runs
+from humal_nb.errors import DataNotFoundError, ParameterError
+from humal_nb.names import BASELINE_DIR, MANIFEST_FILE, SUMMARY_FILE
 
 GRID, RUN = "grid", "run"
 
@@ -34,12 +34,18 @@ class Written(NamedTuple):
 def folder_kind(folder: str | Path) -> str:
     """`grid` (the folder has summary.csv) or `run` (a finished metrics.json); else an error that says what to pass."""
     folder = Path(folder)
+    if folder.is_file():
+        raise ParameterError(f"{str(folder)!r} is a file: pass a run's or a grid's output folder.")
     if not folder.is_dir():
         raise DataNotFoundError(f"{str(folder)!r} is not a folder: pass a run's or a grid's output folder.")
-    if (folder / SUMMARY_FILE).is_file():
-        return GRID
-    if runs.is_complete(folder):
+    if (folder / runs.METRICS_FILE).is_file():
+        readers.read_metrics(folder)  # a damaged metrics.json is named, never read as no run
         return RUN
+    if (folder / SUMMARY_FILE).is_file() or (folder / MANIFEST_FILE).is_file() or readers.cells_on_disk(folder):
+        return GRID
+    if (folder / runs.ERROR_FILE).is_file():
+        raise DataNotFoundError(f"{str(folder)!r} is a run that did not finish: its {runs.ERROR_FILE} says why. "
+                                "Run it again, then draw it.")
     raise DataNotFoundError(
         f"{str(folder)!r} is neither a grid (no {SUMMARY_FILE}: run `humal-nb report DIR` on a grid first) "
         f"nor a finished run (no complete {runs.METRICS_FILE})."
@@ -63,7 +69,7 @@ def _model(folder: Path) -> RunModel:
     key = arms.arm_key(metrics.get("strategy", ""), metrics.get("rationale_source", "human"),
                        metrics.get("rationale_fraction", 1.0))
     path = folder / runs.ATTENTION_FILE
-    records = runs.read_json(path).get("reviews") if path.is_file() else None
+    records = readers.read_attention(folder)["reviews"] if path.is_file() else None
     return RunModel(key, arms.label(key), folder, metrics, records or None)
 
 
@@ -88,6 +94,8 @@ def comparison(folder: str | Path) -> Any:
     pair = folder / BASELINE_DIR
     if not all((f / runs.ATTENTION_FILE).is_file() and runs.is_complete(f) for f in (folder, pair)):
         return None
+    for run_dir in (pair, folder):
+        readers.read_attention(run_dir)  # a damaged attention.json is named before the pair is joined
     return compare.load_comparison(pair, folder)
 
 

@@ -16,14 +16,13 @@ from typing import Any
 
 import pandas as pd
 
-from humal_nb import arms, runs
+from humal_nb import arms, readers, runs
 from humal_nb.config import DEFAULTS, NON_RESULT_KEYS, RunConfig
 from humal_nb.markup import heading_html, note_html  # also report.note_html in the notebooks
 from humal_nb.names import (
     ARM_KEYS,
     AXES,
     GRID_NOTEBOOK_NAME,
-    MANIFEST_FILE,
     REPORT_FILE,
     STATUS_FINISHED,
     SUMMARY_FILE,
@@ -40,19 +39,16 @@ OPTIONAL_RESULT_COLUMNS = ("auc_flipped",)
 # ---------------------------------------------------------------------- a grid's cells
 def _cells(grid_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """The grid's cells [{cell, parameters}] and varying keys: from grid.json, else the folders."""
-    manifest = grid_dir / MANIFEST_FILE
-    if manifest.is_file():
-        data = runs.read_json(manifest)
+    if readers.listed_cells(grid_dir) is not None:
+        data = readers.read_manifest(grid_dir)
         return data["cells"], list(data["varying"])
     cells = []
     for folder in sorted(p for p in grid_dir.iterdir() if p.is_dir()):
-        source = folder / runs.METRICS_FILE if runs.is_complete(folder) else folder / runs.ERROR_FILE
+        source = folder / runs.METRICS_FILE if (folder / runs.METRICS_FILE).is_file() else folder / runs.ERROR_FILE
         if source.is_file():
-            try:
-                params = runs.read_json(source).get("parameters") or {}
-            except (OSError, ValueError):
-                continue
-            cells.append({"cell": folder.name, "parameters": params})
+            params = readers.read_json_file(source).get("parameters") if source.name == runs.ERROR_FILE else (
+                readers.read_metrics(folder).get("parameters"))
+            cells.append({"cell": folder.name, "parameters": params if isinstance(params, dict) else {}})
     dicts = [c["parameters"] for c in cells]
     varying = list(AXES)
     for key in RunConfig.__dataclass_fields__:
@@ -69,9 +65,10 @@ def _cells(grid_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def _read_cell(cell_dir: Path) -> dict[str, Any]:
-    """status and results of one cell folder."""
-    if runs.is_complete(cell_dir):
-        m = runs.read_metrics(cell_dir)
+    """status and results of one cell folder; a `metrics.json` that is there but damaged is an
+    error naming it (`readers.read_metrics`), never a cell left out of the tables."""
+    if (cell_dir / runs.METRICS_FILE).is_file():
+        m = readers.read_metrics(cell_dir)
         attention = m.get("attention") or {}
         return {
             "status": STATUS_FINISHED,
@@ -140,12 +137,19 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_summary(grid_dir: str | Path) -> pd.DataFrame:
-    """A grid's `summary.csv` (text columns as text, empty length group as "")."""
-    frame = pd.read_csv(Path(grid_dir) / SUMMARY_FILE, keep_default_na=True)
-    for column in ("length_group", "error", "status"):
-        if column in frame.columns:
-            frame[column] = frame[column].fillna("").astype(str)
-    return frame
+    """A grid's `summary.csv` (text columns as text, empty length group as ""), checked against
+    the grid's cells (`readers.read_summary`); one that disagrees with them is rebuilt from them."""
+    return readers.read_summary(grid_dir, rebuild=_rebuilt_summary)
+
+
+def _rebuilt_summary(grid_dir: Path) -> str:
+    """`summary.csv`'s text from the cells, written atomically where the folder can be written."""
+    text = _rounded(collect(grid_dir)).to_csv(index=False)
+    try:
+        runs.atomic_write_text(grid_dir / SUMMARY_FILE, text)
+    except OSError:  # a read-only record: the tables still come from its cells
+        pass
+    return text
 
 
 def build_report(grid_dir: str | Path, progress: bool = False) -> Path:

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from humal_nb import runs
+from humal_nb import readers, runs
 from humal_nb.config import PARAMETER_NAMES, RunConfig
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.names import ATTENTION_FILE, BASELINE_DIR, METRICS_FILE, MODEL_DIR
+from humal_nb.errors import DataFormatError, DataNotFoundError, HumalError, ParameterError
+from humal_nb.names import ATTENTION_FILE, BASELINE_DIR, MANIFEST_FILE, METRICS_FILE, MODEL_DIR, SUMMARY_FILE
 
 if TYPE_CHECKING:
     import torch
@@ -87,9 +87,7 @@ class Run:
     def open(cls, folder: str | Path) -> Run:
         """The finished run in `folder`; DataNotFoundError naming what is missing otherwise."""
         folder = Path(folder)
-        if not folder.is_dir():
-            raise DataNotFoundError(f"run folder {str(folder)!r} does not exist. Pass the folder of a finished "
-                                    f"humal-nb run (it holds {METRICS_FILE} and {ATTENTION_FILE}).")
+        _refuse_non_run(folder)
         if not runs.is_complete(folder):
             raise DataNotFoundError(f"run folder {str(folder)!r} is not a finished run: it has no complete "
                                     f"{METRICS_FILE} ({_incomplete(folder)}). Wait for the run to end, or run it again.")
@@ -148,7 +146,9 @@ class Run:
 
     def require_model(self) -> Path:
         """The saved model's folder; DataNotFoundError when the run has none."""
-        if not self.has_model:
+        if self.has_model:
+            readers.check_model_folder(self.model_dir)  # its tokenizer files too, before a model loads
+        else:
             raise DataNotFoundError(
                 f"run folder {str(self.folder)!r} has no saved model ({MODEL_DIR}/): predicting, faithfulness and "
                 "attention by layer and head need it. Rerun it with save_model: true (the default; e.g. humal-nb run "
@@ -191,7 +191,8 @@ class Run:
         return [_visible(text) for text in self.encode(texts)]
 
     def predict(
-        self, texts: str | Sequence[str | Sequence[str]], batch_size: int = 64, device: str | torch.device = "auto"
+        self, texts: str | Sequence[str | Sequence[str]], batch_size: int = 64, device: str | torch.device = "auto",
+        precision: str = "fp32",
     ) -> Predictions:
         """The probability of label 1 and the last layer's word attention of each text, as the
         run's test evaluation computes them.
@@ -201,48 +202,36 @@ class Run:
                 or word lists); no human attention is given. Anything else is a ParameterError.
             batch_size: texts per forward pass (batched longest first).
             device: `auto`, `cpu`, `cuda` or a torch.device.
+            precision: `fp32` (the test evaluation's arithmetic on a CPU), `bf16` or `auto` (bf16
+                where it is native; `inference.effective_precision`).
         """
-        from humal_nb.inference import predict, resolve_device
+        from humal_nb.inference import check_precision, predict, resolve_device
 
         words = _words(texts)  # bad input is refused before a model loads
         device = resolve_device(device) if isinstance(device, str) else device
+        check_precision(precision, device)
         model = self.load_model(device)
         encoded = self.encode(words)
-        probs, rows = predict(model, self.tokenizer, encoded, device, batch_size=batch_size)
+        probs, rows = predict(model, self.tokenizer, encoded, device, batch_size=batch_size, precision=precision)
         return Predictions(probs, rows, encoded)
 
 
 # ---------------------------------------------------------------------- attention.json
-def read_attention(folder: str | Path) -> dict[str, Any]:
-    """A run folder's `attention.json` (`{"strategy", "reviews"}`), checked: reviews with
-    distinct ids whose words, human and machine attention are lists of one length.
-    Any folder holding one can be read (the explorer compares such folders too)."""
-    folder = Path(folder)
+read_attention = readers.read_attention  # the one reader of attention.json
+
+
+def _refuse_non_run(folder: Path) -> None:
+    """DataNotFoundError / ParameterError when `folder` is no run folder: missing, a file, a grid's."""
+    if folder.is_file():
+        raise ParameterError(f"{str(folder)!r} is a file, not a run folder: pass the folder of a finished humal-nb "
+                             f"run (it holds {METRICS_FILE} and {ATTENTION_FILE}).")
     if not folder.is_dir():
-        raise DataNotFoundError(f"run folder {str(folder)!r} does not exist.")
-    path = folder / ATTENTION_FILE
-    if not path.is_file():
-        raise DataNotFoundError(
-            f"run folder {str(folder)!r} has no {ATTENTION_FILE}: it is not a finished humal_nb run "
-            "(train one with `humal-nb run PARAMS.yaml`, or pass the folder that holds metrics.json "
-            "and attention.json)."
-        )
-    try:
-        cache = runs.read_json(path)
-    except (OSError, ValueError) as exc:
-        raise DataFormatError(f"{path} cannot be read as JSON ({exc}); run it again.") from exc
-    reviews = cache.get("reviews") if isinstance(cache, dict) else None
-    if not isinstance(reviews, list) or not reviews:
-        raise DataFormatError(f"{path} holds no reviews (expected {{'strategy', 'reviews': [...]}}); run it again.")
-    for number, record in enumerate(reviews, start=1):
-        words = record.get("words") if isinstance(record, dict) else None
-        if not isinstance(words, list) or any(len(record.get(k) or []) != len(words) for k in ("human", "machine")):
-            raise DataFormatError(f"{path}, review {number}: words, human and machine are not lists of one length; "
-                                  "run it again.")
-    ids = [str(r.get("review_id")) for r in reviews]
-    if len(set(ids)) != len(ids):
-        raise DataFormatError(f"{path} lists a review_id more than once; run it again.")
-    return cache
+        raise DataNotFoundError(f"run folder {str(folder)!r} does not exist. Pass the folder of a finished "
+                                f"humal-nb run (it holds {METRICS_FILE} and {ATTENTION_FILE}).")
+    if not (folder / METRICS_FILE).exists() and ((folder / MANIFEST_FILE).is_file() or (folder / SUMMARY_FILE).is_file()):
+        example = next((p.name for p in sorted(folder.iterdir()) if runs.is_complete(p)), "CELL")
+        raise ParameterError(f"{str(folder)!r} is a grid's folder, not a run: open one of its cells, e.g. "
+                             f"Run.open({str(folder / example)!r}).")
 
 
 # ---------------------------------------------------------------------- the one model loader
@@ -252,12 +241,10 @@ def _incomplete(folder: Path) -> str:
     if not path.is_file():
         return "there is none"
     try:
-        metrics = runs.read_json(path)
-    except (OSError, ValueError):
-        return "it cannot be read as JSON"
-    if not isinstance(metrics, dict):
-        return "it holds no mapping"
-    return "it lacks " + ", ".join(repr(k) for k in runs.REQUIRED_METRICS if k not in metrics)
+        metrics = readers.read_json_file(path)
+    except HumalError:
+        return "it cannot be read as JSON: cut short or damaged"
+    return readers.metrics_problem(metrics) or "it is complete"
 
 
 def _stamp(model_dir: Path) -> tuple[tuple[str, int, int], ...]:

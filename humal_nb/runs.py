@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from humal_nb import readers
 from humal_nb.names import (  # noqa: F401 - a run folder's file names, used as runs.<NAME>
     ATTENTION_FILE,
     BASELINE_DIR,
@@ -34,21 +35,23 @@ from humal_nb.names import (  # noqa: F401 - a run folder's file names, used as 
     SET_ASIDE_DONE,
 )
 
-REQUIRED_METRICS = (
-    "strategy", "model", "data_size", "imbalance_ratio", "minority_label", "bootstrap", "seed",
-    "auc", "accuracy", "f1", "n_train", "n_test", "epochs", "alpha", "train_seconds",
-    "history", "attention",
-)
+REQUIRED_METRICS = readers.REQUIRED_METRICS
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write a file so that readers see either the old content or the whole new one."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """`atomic_write_text` for bytes (figures, parquet tables): a temporary file beside `path`,
+    flushed to disk, then renamed over it; a writer killed at any point leaves the old file or the new."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # as open() would create it: reports are meant to be shared
@@ -73,19 +76,13 @@ def read_json(path: str | Path) -> Any:
 
 
 def is_complete(run_dir: str | Path) -> bool:
-    """True when the folder holds a readable metrics.json with every required field."""
-    path = Path(run_dir) / METRICS_FILE
-    if not path.is_file():
-        return False
-    try:
-        metrics = read_json(path)
-    except (OSError, ValueError):
-        return False
-    return isinstance(metrics, dict) and all(key in metrics for key in REQUIRED_METRICS)
+    """True when the folder holds a finished run's metrics.json (`readers.read_metrics` accepts it)."""
+    return readers.finished(run_dir)
 
 
 def read_metrics(run_dir: str | Path) -> dict:
-    return read_json(Path(run_dir) / METRICS_FILE)
+    """A finished run's metrics.json, checked (`readers.read_metrics`)."""
+    return readers.read_metrics(run_dir)
 
 
 def _clean(value: Any) -> Any:

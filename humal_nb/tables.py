@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from humal_nb import analysis, arms, publication, report, runs, stats
+from humal_nb import analysis, arms, publication, readers, report, runs, stats
 from humal_nb.errors import ParameterError
 from humal_nb.names import FAITHFULNESS_CACHE_FILE, STATUS_FAILED
 from humal_nb.publication import Written
@@ -58,8 +58,7 @@ def write_tables(folder: str | Path, fmt: str | Sequence[str] = tuple(FORMATS), 
     folder = Path(folder)
     kind = publication.folder_kind(folder)
     tables, notes = grid_tables(folder) if kind == publication.GRID else run_tables(folder)
-    out_dir = Path(out) if out else folder / "tables"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = readers.output_folder(out if out else folder / "tables")
     files = []
     for fmt in formats:
         for table in tables:
@@ -303,8 +302,10 @@ def faithfulness_table(folder: Path, comparison, notes: list[str]) -> Table | No
                      f"{folder}` first (it runs both models on every reduced review, minutes on a CPU).")
         return None
     from humal_nb import views
+    from humal_nb.faithfulness import cached_precision
 
-    frame = compare.plausibility_faithfulness(comparison, compare.faithfulness(comparison))
+    precision = cached_precision(comparison.humal_dir) or "auto"  # what `humal-nb compare` ran in: read, not rerun
+    frame = compare.plausibility_faithfulness(comparison, compare.faithfulness(comparison, precision=precision))
     return Table("faithfulness", "Plausibility (IOU-F1, AUPRC, token F1) and faithfulness (ERASER AOPC "
                  "comprehensiveness, sufficiency) of each attention source under each model.", frame,
                  _text(frame, digits=3, headers=views.FAITH_HEADERS))

@@ -30,7 +30,8 @@ BASELINE_PROB = {"r1": 0.6, "r2": 0.45}
 def _write_run(folder: Path, strategy: str, reviews: list[dict], finished: bool = True) -> Path:
     runs.write_json(folder / runs.ATTENTION_FILE, {"strategy": strategy, "reviews": reviews})
     if finished:
-        runs.write_json(folder / runs.METRICS_FILE, {**dict.fromkeys(runs.REQUIRED_METRICS, 0), "strategy": strategy})
+        runs.write_json(folder / runs.METRICS_FILE, {**dict.fromkeys(runs.REQUIRED_METRICS, 0), "strategy": strategy,
+                                                           "model": "m", "history": [], "attention": {}})
     return folder
 
 

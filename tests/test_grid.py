@@ -148,7 +148,7 @@ def test_ctrl_c_stops_a_grid_started_with_sigint_ignored():
 def _fake_finished_cell(cell_dir, config):
     """A finished cell as a notebook leaves it: metrics.json with every required field."""
     metrics = {key: 0 for key in runs.REQUIRED_METRICS}
-    metrics.update(history=[], attention={}, parameters={**config.to_dict(), "out_dir": str(cell_dir)})
+    metrics.update(strategy=config.strategy, model=config.model, history=[], attention={}, parameters={**config.to_dict(), "out_dir": str(cell_dir)})
     runs.write_json(cell_dir / runs.METRICS_FILE, metrics)
 
 

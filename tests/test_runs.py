@@ -24,8 +24,11 @@ def test_is_complete_needs_every_required_field(tmp_path):
     assert not runs.is_complete(tmp_path)
     (tmp_path / runs.METRICS_FILE).write_text("{half")
     assert not runs.is_complete(tmp_path)
-    fields = {key: 0 for key in runs.REQUIRED_METRICS}
+    fields = {**{key: 0 for key in runs.REQUIRED_METRICS}, "strategy": "al", "model": "m", "history": [],
+              "attention": {}}
     runs.write_json(tmp_path / runs.METRICS_FILE, {k: v for k, v in fields.items() if k != "auc"})
+    assert not runs.is_complete(tmp_path)
+    runs.write_json(tmp_path / runs.METRICS_FILE, {**fields, "auc": "0.9"})  # a number as text: refused
     assert not runs.is_complete(tmp_path)
     runs.write_json(tmp_path / runs.METRICS_FILE, fields)
     assert runs.is_complete(tmp_path)
