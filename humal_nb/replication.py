@@ -49,7 +49,7 @@ PAPER_DIFFERENCES = (
     "majority of annotators agree with the label, where the paper says the labels were agreed upon "
     "by the annotators (closer to `agreement: all`); reviews are cut at 256 tokens, a limit the "
     "paper does not name.")
-BEGIN = "<!-- replication:begin (python -m humal_nb.replication GRID_DIR --readme README.md) -->"
+BEGIN = "<!-- replication:begin (humal-nb replication GRID_DIR --docs FILE) -->"
 END = "<!-- replication:end -->"
 POSITIONS_BEGIN = "<!-- replication-positions:begin (from the cells' attention.json at hand) -->"
 POSITIONS_END = "<!-- replication-positions:end -->"
@@ -477,8 +477,8 @@ def markers(block: str = "") -> tuple[str, str]:
         return BEGIN, END
     if not re.fullmatch(r"[a-z0-9_]+", block):
         raise ValueError(f"block name {block!r}: use lower-case letters, digits and '_' (e.g. 'gpu').")
-    return (f"<!-- replication-{block}:begin (python -m humal_nb.replication GRID_DIR --readme README.md "
-            f"--block {block}) -->", f"<!-- replication-{block}:end -->")
+    return (f"<!-- replication-{block}:begin (humal-nb replication GRID_DIR --docs FILE --block {block}) -->",
+            f"<!-- replication-{block}:end -->")
 
 
 def block_markdown(grid_dir: str | Path, paired_with: str | Path | None = None) -> str:

@@ -1,4 +1,4 @@
-"""The control record's README block (`humal_nb.controls`): arms paired by bootstrap with the
+"""The control record's docs block (docs/controls.md) (`humal_nb.controls`): arms paired by bootstrap with the
 replication record's baseline and HuMAL-AL, the rerun check, the budget curve and the answers,
 on a control record made from the committed replication record with known AUCs."""
 
@@ -80,8 +80,8 @@ def test_arms_pair_with_the_main_record_and_the_answers_follow_the_numbers(tmp_p
 
 
 @pytest.mark.skipif(not (CONTROLS / "summary.csv").is_file(), reason="the control record has not started")
-def test_readme_controls_block_is_written_from_the_committed_files():
-    readme = (REPO_ROOT / "README.md").read_text()
+def test_docs_controls_block_is_written_from_the_committed_files():
+    readme = (REPO_ROOT / "docs" / "controls.md").read_text()
     begin, end = replication.markers("controls")
     written = readme.split(begin, 1)[1].split(end, 1)[0].strip()
     assert written == replication.block_markdown(CONTROLS).strip()

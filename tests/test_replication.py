@@ -1,6 +1,6 @@
 """The committed replication records (the CPU one, table3, and the GPU one, gpu): summary.csv
 agrees with the cells' metrics.json, every cell listed as finished has its metrics, and each
-README replication block is what `humal_nb.replication.markdown` writes from those files."""
+docs/replication.md block is what `humal_nb.replication.markdown` writes from those files."""
 
 import math
 import shutil
@@ -16,7 +16,7 @@ from humal_nb.paths import REPO_ROOT
 GRID = REPO_ROOT / "outputs" / "replication" / "table3"
 GPU_GRID = REPO_ROOT / "outputs" / "replication" / "gpu"
 pytestmark = pytest.mark.skipif(not (GRID / "summary.csv").is_file(), reason="no replication record in this checkout")
-#: each committed record and the README block written from it
+#: each committed record and the docs/replication.md block written from it
 RECORDS = pytest.mark.parametrize("grid, block", [(GRID, ""), (GPU_GRID, "gpu")], ids=["table3", "gpu"])
 
 
@@ -45,7 +45,7 @@ def test_summary_lists_finished_or_unstarted_cells_only(grid, block):
 
 @RECORDS
 def test_readme_block_is_written_from_the_files(grid, block):
-    readme = (REPO_ROOT / "README.md").read_text()
+    readme = (REPO_ROOT / "docs" / "replication.md").read_text()
     begin, end = replication.markers(block)
     written = readme.split(begin, 1)[1].split(end, 1)[0].strip()
     assert written == replication.markdown(grid).strip()
