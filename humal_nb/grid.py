@@ -97,6 +97,38 @@ def find_unfillable(grid: Grid, todo: list[int]) -> dict[int, NotEnoughDataError
     return unfillable
 
 
+def check_cells(grid: Grid, todo: list[int], executor: str = "local") -> None:
+    """Refuse, before the first cell runs, what `humal-nb run` refuses before it starts: a model
+    that cannot be loaded offline (a local folder without weights or tokenizer files, a tokenizer
+    that does not cover the model's vocabulary, max_length past its positions), and on this
+    machine (`executor` local) a device or precision it lacks. Each model and device is checked
+    once; the error names a cell that uses it. (Parameter values are checked as the grid file is
+    read, the data by `find_unfillable`.)"""
+    from humal_nb.models import check_model
+
+    names, seen = grid.cell_names(), set()
+    for i in todo:
+        config = grid.cells[i]
+        for what, value in (("model", (config.model, config.max_length)), ("device", (config.device, config.precision))):
+            if (what, value) in seen or (what == "device" and executor != "local"):
+                continue
+            seen.add((what, value))
+            try:
+                check_model(*value) if what == "model" else _check_device(*value)
+            except HumalError as exc:
+                raise type(exc)(f"grid {grid.name}, cell {names[i]} (and every cell with its {what}): {exc} "
+                                "No cell has run.") from None
+
+
+def _check_device(device: str, precision: str) -> None:
+    from humal_nb.inference import resolve_device
+    from humal_nb.train import check_precision
+
+    resolved = resolve_device(device)
+    if precision == "bf16":
+        check_precision(precision, resolved)
+
+
 def _reset_cell(cell_dir: Path) -> None:
     """A clean folder for a cell that is (re)run: nothing half-written survives."""
     if cell_dir.exists():
@@ -256,7 +288,7 @@ def _run_locked(
     grid: Grid, grid_dir: Path, path: Any, workers: int, executor: str, progress: bool, report: bool, started: float
 ) -> dict[str, Any]:
     names = grid.cell_names()
-    runnable, counts = _plan(grid, grid_dir, path)
+    runnable, counts = _plan(grid, grid_dir, path, executor)
     tracker = _Tracker(grid.name, names, counts, len(names) - len(runnable), progress, workers, started)
     threads = max(1, (os.cpu_count() or 1) // workers)
     tasks = []
@@ -275,13 +307,14 @@ def _run_locked(
     return _finish(grid, grid_dir, tracker, interrupted, report, progress, started)
 
 
-def _plan(grid: Grid, grid_dir: Path, path: Any) -> tuple[list[int], dict[str, int]]:
-    """Before anything runs: refuse a stale resume, write grid.json, record the cells the data
-    cannot fill; returns the cells to run and the counts so far."""
+def _plan(grid: Grid, grid_dir: Path, path: Any, executor: str = "local") -> tuple[list[int], dict[str, int]]:
+    """Before anything runs: refuse a stale resume and what a run would refuse (`check_cells`),
+    write grid.json, record the cells the data cannot fill; returns the cells to run and the counts so far."""
     names = grid.cell_names()
     done_before = {i for i, name in enumerate(names) if runs.is_complete(grid_dir / name)}
     check_finished_cells(grid, grid_dir, sorted(done_before))
     todo = [i for i in range(len(names)) if i not in done_before]
+    check_cells(grid, todo, executor)
     unfillable = find_unfillable(grid, todo)
     write_manifest(grid, grid_dir, preset_source(path) if not isinstance(path, dict) else "<dict>")
     for i, exc in unfillable.items():
@@ -401,4 +434,4 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous_int)
 
 
-__all__ = ["Grid", "cell_dir_name", "expand_grid", "find_unfillable", "load_grid", "run_grid", "varying_keys"]
+__all__ = ["Grid", "cell_dir_name", "check_cells", "expand_grid", "find_unfillable", "load_grid", "run_grid", "varying_keys"]

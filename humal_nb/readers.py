@@ -212,7 +212,8 @@ SUMMARY_STATUSES = (STATUS_FINISHED, STATUS_NOT_ENOUGH_DATA, STATUS_FAILED, STAT
 _SUMMARY_NUMBERS = ("data_size", "imbalance_ratio", "bootstrap", "auc", "auc_flipped", "accuracy", "f1",
                     "cosine_to_human", "high_attention_rate", "train_seconds")
 #: how far a summary's number may be from its cell's: the committed records round to 4 decimals
-_TOLERANCE = {"auc": 5.1e-5, "accuracy": 5.1e-5, "f1": 5.1e-5, "train_seconds": 0.051}
+_TOLERANCE = {"auc": 5.1e-5, "auc_flipped": 5.1e-5, "accuracy": 5.1e-5, "f1": 5.1e-5, "cosine_to_human": 5.1e-5,
+              "high_attention_rate": 5.1e-5, "train_seconds": 0.051}
 
 
 def read_summary(grid_dir: str | Path, rebuild: Callable[[Path], str] | None = None):
@@ -348,18 +349,32 @@ def _row_disagreement(cell_dir: Path, row: dict[str, Any]) -> str | None:
     metrics = read_metrics(cell_dir)
     if row["status"] != STATUS_FINISHED:
         return f"listed as {row['status']}, but the cell has finished"
-    for key, tolerance in ((k, t) for k, t in _TOLERANCE.items() if k in row):
-        value, measured = row[key], metrics.get(key)
-        if _number(measured, allow_none=False) and (value is None or not abs(float(value) - measured) <= tolerance):
-            return f"{key} {value} in the summary, {measured} in its {METRICS_FILE}"
+    measured = {**metrics, **{k: metrics["attention"].get(k) for k in _ATTENTION_NUMBERS}}
+    for key in (k for k in _TOLERANCE if k in row):
+        value = row[key]
+        if _number(measured.get(key), allow_none=False) and not (
+                _number(value, allow_none=False) and abs(value - measured[key]) <= _TOLERANCE[key]):
+            return f"{key} {value} in the summary, {measured[key]} in its {METRICS_FILE}"
     params = metrics.get("parameters") or {}
-    for key in (k for k in AXES if k in params):
-        value = row.get(key)
-        same = (str(value) == str(params[key])) if isinstance(params[key], str) else (
-            _number(params[key], allow_none=False) and value is not None and abs(float(value) - params[key]) < 1e-9)
-        if not same:
-            return f"{key} {value} in the summary, {params[key]} in its {METRICS_FILE}"
+    for key in (k for k in row if k in params and k not in NON_PARAMETER_COLUMNS):
+        if not _same(row[key], params[key]):
+            return f"{key} {row[key]} in the summary, {params[key]!r} in its {METRICS_FILE}"
     return None
+
+
+#: summary columns that are no run parameter (out_dir-like keys are never columns)
+NON_PARAMETER_COLUMNS = ("cell", "status", "error", *_SUMMARY_NUMBERS[3:])
+
+
+def _same(value: Any, expected: Any) -> bool:
+    """A summary cell's value as the CSV gives it against the parameter a cell ran with."""
+    if isinstance(expected, bool) or isinstance(expected, str) or expected is None:
+        text = "" if expected is None else str(expected)
+        return str(value if value == value else "") in (text, text.lower()) or (
+            isinstance(value, bool) and value == expected)
+    if _number(expected, allow_none=False):
+        return _number(value, allow_none=False) and abs(float(value) - expected) <= 1e-9 * max(1.0, abs(expected))
+    return True  # lists and mappings are not summary columns
 
 
 # ---------------------------------------------------------------------- parameter files
@@ -456,14 +471,14 @@ def _check_vocabulary(folder: Path, vocab_size: int, lead: str, fix: str) -> Non
 
 # ---------------------------------------------------------------------- command arguments
 def output_folder(out: str | Path) -> Path:
-    """A command's `--out` folder (made if need be); ParameterError when it names a file."""
+    """A command's `--out` folder, checked before anything is read or written (it is made as the
+    first file is written); ParameterError when it names a file, or a folder inside a file."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"--out {out} is a file: name a folder (it is made if need be).")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ParameterError(f"--out {out}: cannot make the folder ({exc.strerror}).") from None
+    for path in (out, *out.parents):
+        if path.exists() and not path.is_dir():
+            raise ParameterError(f"--out {out}: {path} is a file: name a folder (it is made if need be).")
+        if path.exists():
+            break
     return out
 
 

@@ -22,9 +22,6 @@ pytestmark = pytest.mark.slow
 
 
 def _grid_file(tmp_path):
-    broken = tmp_path / "broken_model"  # a local model folder whose config.json is cut short
-    broken.mkdir()
-    (broken / "config.json").write_text('{"model_type": "bert", "hidden_size": 3')
     spec = {
         "name": "tiny",
         "bootstraps": 2,
@@ -32,7 +29,6 @@ def _grid_file(tmp_path):
         "vary": [
             {"data_size": [20], "imbalance_ratio": [0.25, 0.5], "strategy": ["baseline", "al"]},
             {"data_size": [2000], "length_group": ["yelp200"], "strategy": ["al"]},  # 177 reviews
-            {"data_size": [20], "imbalance_ratio": [0.5], "strategy": ["al"], "model": [str(broken)]},
         ],
     }
     path = tmp_path / "tiny.yaml"
@@ -65,8 +61,8 @@ def test_grid_interrupted_then_resumed(tmp_path, yelp_dir):
     path = _grid_file(tmp_path)
     g = grid.load_grid(path)
     names = g.cell_names()
-    assert len(names) == 12
-    trainable = [n for n, c in zip(names, g.cells) if c.data_size == 20 and c.model == "all-MiniLM-L6-v2"]
+    assert len(names) == 10
+    trainable = [n for n, c in zip(names, g.cells) if c.data_size == 20]
     grid_dir = tmp_path / "tiny"
 
     assert _interrupt_after_first_cell(path, grid_dir, names) == 130
@@ -83,7 +79,7 @@ def test_grid_interrupted_then_resumed(tmp_path, yelp_dir):
     result = grid.run_grid(path, workers=2, out_dir=grid_dir, progress=False)
     assert result["skipped"] == len(done)
     assert result["finished"] == len(trainable) - len(done)
-    assert result["not_enough_data"] == 2 and result["failed"] == 2
+    assert result["not_enough_data"] == 2 and result["failed"] == 0  # failing cells: test_grid_faults.py
     assert result["seconds"] > 0 and result["grid_dir"] == str(grid_dir)
     assert {n: (grid_dir / n / "metrics.json").stat().st_mtime_ns for n in done} == mtimes  # none rerun
 
@@ -95,8 +91,8 @@ def test_grid_interrupted_then_resumed(tmp_path, yelp_dir):
     assert runs.read_json(grid_dir / unfinished / "attention.json")["reviews"]
 
     summary = pd.read_csv(grid_dir / "summary.csv").set_index("cell")
-    assert len(summary) == 12
-    for column in ("strategy", "data_size", "imbalance_ratio", "bootstrap", "length_group", "model", "status",
+    assert len(summary) == 10
+    for column in ("strategy", "data_size", "imbalance_ratio", "bootstrap", "length_group", "status",
                    "auc", "accuracy", "f1", "cosine_to_human", "high_attention_rate", "train_seconds", "error"):
         assert column in summary.columns, column
     assert (summary.loc[trainable, "status"] == "finished").all() and summary.loc[trainable, "auc"].notna().all()
@@ -108,17 +104,10 @@ def test_grid_interrupted_then_resumed(tmp_path, yelp_dir):
         assert "not enough data" in record["message"] and "needs" in record["message"]
         assert not (grid_dir / name / "train_strategy.ipynb").exists()  # found up front, nothing ran
 
-    failed = summary[summary.status == "failed"]
-    assert len(failed) == 2 and failed.model.str.endswith("broken_model").all()
-    for name in failed.index:
-        record = runs.read_json(grid_dir / name / "error.json")
-        assert record["status"] == "failed" and record["error"] and record["traceback_tail"]
-        assert "broken_model" in record["message"] and "ModelError" in record["error"]
-
     html = (grid_dir / "report.html").read_text()
     assert result["report"] == str(grid_dir / "report.html")
     assert notebooks.remote_scripts(html) == []
-    assert "not enough data" in html and "broken_model" in html and "Plotly.newPlot" in html
+    assert "not enough data" in html and "Plotly.newPlot" in html
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
