@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint readme-pictures clean-venv docs
+.PHONY: demo test test-fast fuzz lint readme-pictures clean-venv docs
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/ruff check humal_nb tests
 	HUMAL_TEST_NO_TRAINING=1 $(BIN)/python -m pytest -q -m "not slow and not browser and not trains"
+
+# the property-based tests of the readers and commands (tests/test_fuzz_inputs.py) with many examples
+# each (hypothesis profile `fuzz`; the everyday profile runs a few)
+fuzz: $(STAMP)
+	HUMAL_FUZZ_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_fuzz_inputs.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check humal_nb tests

@@ -7,6 +7,7 @@ Only parses arguments and calls the library function that a notebook or a test w
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from humal_nb.errors import HumalError
@@ -163,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="HuMAL notebooks: train with human attention, run grids, build reports.",
     )
     parser.add_argument("--version", action="version", version=f"humal-nb {_version()}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error (also HUMAL_DEBUG=1); without it an error is one line")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="execute the training notebook for one parameter file")
@@ -282,10 +285,20 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     absolute_path_variables()
     record_start_folder()  # reports name folders relative to it (display_path), also in kernels
+    debug = args.debug or os.environ.get("HUMAL_DEBUG", "") not in ("", "0")
     try:
         return args.func(args)
     except HumalError as exc:
+        if debug:
+            raise
         print(f"humal-nb {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, MemoryError) as exc:
+        if debug:
+            raise
+        print(f"humal-nb {args.command}: error: {type(exc).__name__}: {exc}\n"
+              "hint: an input humal-nb does not check yet; rerun with --debug (or HUMAL_DEBUG=1) for the traceback.",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"humal-nb {args.command}: interrupted; finished results are kept.", file=sys.stderr)

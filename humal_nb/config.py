@@ -157,7 +157,7 @@ class RunConfig:
             if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
                 raise ParameterError(
                     f"parameter {f.name!r} must be of type {expected.__name__}, "
-                    f"got {value!r} ({type(value).__name__})."
+                    f"got {value!r} ({type(value).__name__}).{_number_as_text_hint(value, expected)}"
                 )
             if expected is float and not math.isfinite(value):
                 raise ParameterError(f"parameter {f.name!r} must be a finite number, got {value!r}.")
@@ -261,6 +261,22 @@ class RunConfig:
         return "_".join(parts)
 
 
+def _number_as_text_hint(value: Any, expected: type) -> str:
+    """For a number YAML read as text (YAML 1.1 reads `1e-2` as a string: its floats need a dot),
+    how to write it so that it is read as a number."""
+    if expected not in (int, float) or not isinstance(value, str):
+        return ""
+    try:
+        number = float(value)
+    except ValueError:
+        return ""
+    if not math.isfinite(number):
+        return ""
+    written = repr(int(number)) if expected is int and number.is_integer() else repr(number)
+    return (f" YAML reads {value} as text, not a number: write {written}"
+            + (" (or with a dot, e.g. 1.0e-2)." if "e" in value.lower() and expected is float else "."))
+
+
 def _choice(name: str, value: Any, valid: tuple) -> None:
     if value not in valid:
         shown = ", ".join(repr(v) for v in valid)
@@ -324,16 +340,9 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a parameter file into a mapping, with a clear error when it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"parameter file {str(path)!r} does not exist.")
-    try:
-        values = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"parameter file {str(path)!r} is not valid YAML: {exc}") from exc
-    if not isinstance(values, dict):
-        raise ParameterError(f"parameter file {str(path)!r} must hold a mapping of key: value.")
-    return values
+    from humal_nb.readers import read_yaml_mapping  # the one reader of parameter files
+
+    return read_yaml_mapping(path)
 
 
 def load_run_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:

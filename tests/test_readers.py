@@ -173,3 +173,34 @@ def test_metrics_with_a_number_as_text_is_no_finished_run(tmp_path):
     with pytest.raises(DataFormatError, match="'history' epoch 1"):
         readers.read_metrics(tmp_path)
     assert json.loads((tmp_path / "metrics.json").read_text())["history"] == [{"ce_loss": "x"}]
+
+
+# ---------------------------------------------------------------------- the command line's errors
+def test_an_error_is_one_line_unless_debug_asks_for_the_traceback(tmp_path, capsys, monkeypatch):
+    code, _, err = _cli(["tables", str(tmp_path / "nowhere")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "nowhere" in err
+    with pytest.raises(DataNotFoundError):
+        cli.main(["--debug", "tables", str(tmp_path / "nowhere")])
+    monkeypatch.setenv("HUMAL_DEBUG", "1")
+    with pytest.raises(DataNotFoundError):
+        cli.main(["tables", str(tmp_path / "nowhere")])
+
+
+def test_an_unchecked_error_is_one_line_and_a_hint(tmp_path, capsys, monkeypatch):
+    from humal_nb import tables as tables_module
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tables_module, "write_tables", broken)
+    code, _, err = _cli(["tables", str(RECORDS / "shortcut_pilot")], capsys)
+    assert code == 2 and "No space left on device" in err and "hint: " in err and "--debug" in err
+    assert err.count("\n") == 2 and "Traceback" not in err
+
+
+def test_a_yaml_number_read_as_text_says_how_to_write_it(tmp_path, capsys):
+    params = tmp_path / "p.yaml"
+    params.write_text("learning_rate: 1e-2\n")
+    code, _, err = _cli(["run", str(params), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and "'learning_rate'" in err and "write 0.01" in err and "p.yaml" in err
+    assert not (tmp_path / "out").exists()
