@@ -47,8 +47,8 @@ import pandas as pd
 import traitlets
 
 from humal_nb import runs
-from humal_nb.data.common import _is_missing, _parse_label
-from humal_nb.data.generic import _read_generic_records, read_text_records
+from humal_nb.data.common import is_missing, parse_label
+from humal_nb.data.generic import read_generic_records, read_text_records
 from humal_nb.errors import DataFormatError, ParameterError
 from humal_nb.markup import escape
 from humal_nb.paths import relative_base
@@ -114,14 +114,14 @@ def load_texts(path: str | Path) -> list[TextItem]:
 
 def _text_item(path: Path, kind: str, row: int, record: dict[str, Any]) -> TextItem:
     where = f"{path.name}, {kind} {row}"
-    if _is_missing(record.get("text_id")):
+    if is_missing(record.get("text_id")):
         raise DataFormatError(f"{where}: text_id is missing. Give every text an id.")
     text = record.get("text")
     if not isinstance(text, str) or not text.split():
         raise DataFormatError(f"{where}: text is empty or missing. Fix or remove that row.")
     label = None
-    if "label" in record and not _is_missing(record["label"]):
-        label = _parse_label(record["label"])
+    if "label" in record and not is_missing(record["label"]):
+        label = parse_label(record["label"])
         if label is None:
             raise DataFormatError(f"{where}: label is {str(record['label'])!r}, not 0 or 1. Fix that row.")
     return TextItem(str(record["text_id"]).strip(), text, label)
@@ -198,9 +198,9 @@ def annotation_row(item: TextItem, annotator: str, highlights: Sequence[int], an
 
 def row_answer(row: dict[str, Any]) -> str | None:
     """The answer a saved row holds (`answer`, else the picked `annotator_label`)."""
-    if not _is_missing(row.get("answer")):
+    if not is_missing(row.get("answer")):
         return str(row["answer"]).strip()
-    label = _parse_label(row.get("annotator_label"))
+    label = parse_label(row.get("annotator_label"))
     return None if label is None else str(label)
 
 
@@ -228,9 +228,9 @@ class AnnotationStore:
         """Every row of the file (none when it does not exist yet)."""
         if not self.path.is_file() or not self.path.read_text(encoding="utf-8").strip():
             return []
-        records, kind, _columns = _read_generic_records(self.path)
+        records, kind, _columns = read_generic_records(self.path)
         for row, record in records:
-            if _is_missing(record.get("text_id")) or _is_missing(record.get("annotator")):
+            if is_missing(record.get("text_id")) or is_missing(record.get("annotator")):
                 raise DataFormatError(f"{self.path.name}, {kind} {row}: no text_id or annotator, so it is not an "
                                       "annotations file of this widget. Choose another out_file.")
         return [record for _, record in records]

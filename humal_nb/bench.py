@@ -493,27 +493,27 @@ def run_bench(
 
         _print_header(model_name, model, batch, threads, warmup, repeats, steps_per_round)
         for dev in devices:
-            results[dev.type] = bench_device(
-                model,
-                batch,
-                dev,
-                reference_factory=reference if trainer else None,
-                repeats=repeats,
-                steps_per_round=steps_per_round,
-                warmup=warmup,
-            )
-            if dev.type == "cuda":
-                results[dev.type]["autocast"] = "bf16"
-            if dev.type == "cpu" and precision:
-                results["cpu"]["precision"] = (
-                    bench_precision(model, batch, repeats, steps_per_round, warmup) if cpu_has_bf16() else None
-                )
+            results[dev.type] = _bench_one_device(model, batch, dev, reference if trainer else None, precision,
+                                                  repeats=repeats, steps_per_round=steps_per_round, warmup=warmup)
     primary = "cpu" if "cpu" in results else devices[0].type
     for line in _with_precision(report_lines(results, primary), results):
         print(line)
     settings = {"model": model_name, "threads": threads, "repeats": repeats, "steps_per_round": steps_per_round,
                 "warmup": warmup}
     return _bench_result(settings, results, primary)
+
+
+def _bench_one_device(model: nn.Module, batch: dict, dev: torch.device, reference: Any, precision: bool,
+                      **counts: int) -> dict[str, Any]:
+    """One device's timings (`bench_device`); CUDA notes its bf16 autocast, and the CPU adds
+    the fp32 vs bf16 step when `precision` and the CPU runs bf16 natively."""
+    result = bench_device(model, batch, dev, reference_factory=reference, **counts)
+    if dev.type == "cuda":
+        result["autocast"] = "bf16"
+    if dev.type == "cpu" and precision:
+        result["precision"] = (bench_precision(model, batch, counts["repeats"], counts["steps_per_round"],
+                                               counts["warmup"]) if cpu_has_bf16() else None)
+    return result
 
 
 def _with_precision(lines: list[str], results: dict[str, dict[str, Any]]) -> list[str]:

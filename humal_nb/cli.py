@@ -10,9 +10,12 @@ import argparse
 import os
 import sys
 
-from humal_nb.errors import HumalError
-from humal_nb.names import DEVICES
+from humal_nb.errors import HumalError, ParameterError
+from humal_nb.names import DEFAULT_INFERENCE_PRECISION, DEVICES, INFERENCE_PRECISIONS
 from humal_nb.paths import absolute_path_variables, display_path, record_start_folder
+
+PRECISION_HELP = ("the saved models' arithmetic: auto (bf16 autocast where the CPU or GPU has native bf16, else "
+                  "fp32), fp32, or bf16 (refused on a CPU without native bf16)")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -49,7 +52,12 @@ def _compare(args: argparse.Namespace) -> int:
     from humal_nb.compare import compare_report, resolve_runs
 
     baseline, humal = resolve_runs(args.baseline or "", args.run)  # checks both folders before any kernel starts
-    parameters = {"humal_run": str(humal), "baseline_run": str(baseline), "faithfulness": not args.no_faithfulness}
+    if args.precision == "bf16":  # needs native bf16 on a CPU: refused before any kernel starts
+        from humal_nb.inference import check_precision, resolve_device
+
+        check_precision(args.precision, resolve_device("auto"))
+    parameters = {"humal_run": str(humal), "baseline_run": str(baseline), "faithfulness": not args.no_faithfulness,
+                  "precision": args.precision}
     path = compare_report(args.out or humal, parameters, progress=True)
     print(f"report: {display_path(path)}")
     return 0
@@ -66,8 +74,16 @@ def _bench(args: argparse.Namespace) -> int:
     from humal_nb.bench import run_bench
     from humal_nb.bench_grid import run_grid_bench
 
+    chosen = [flag for flag in ("grid", "compare", "families") if getattr(args, flag)]
+    if len(chosen) > 1:
+        raise ParameterError(f"choose one of --grid, --compare and --families, not {' and '.join('--' + f for f in chosen)}.")
     if args.grid:
         run_grid_bench(workers=args.workers, device=args.device, out_dir=args.out)
+        return 0
+    if args.compare:
+        from humal_nb.bench_compare import run_compare_bench
+
+        run_compare_bench(out_dir=args.out, precision=args.precision)
         return 0
     if args.families:
         from humal_nb.bench_families import run_families_bench
@@ -118,7 +134,8 @@ def _export(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from humal_nb.export import predict_texts
 
-    path = predict_texts(args.run, args.texts, args.out, batch_size=args.batch_size, device=args.device)
+    path = predict_texts(args.run, args.texts, args.out, batch_size=args.batch_size, device=args.device,
+                         precision=args.precision)
     print(f"wrote {display_path(path)}")
     return 0
 
@@ -186,30 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("dir", help="a grid's output folder")
     report.set_defaults(func=_report)
 
-    compare = sub.add_parser("compare", help="human vs baseline vs HuMAL attention report of finished runs")
-    compare.add_argument("run", help="a finished HuMAL run folder (its baseline/ is the baseline)")
-    compare.add_argument("--baseline", help="a finished baseline run folder (default RUN/baseline)")
-    compare.add_argument("--out", help="output folder (default: RUN)")
-    compare.add_argument("--no-faithfulness", action="store_true",
-                         help="skip the faithfulness tables (they run both models on every reduced test review: "
-                              "minutes on a CPU the first time, then cached in the run folders)")
-    compare.set_defaults(func=_compare)
+    _add_compare_parser(sub)
 
     info = sub.add_parser("data-info", help="print the data set's facts")
     info.add_argument("--data-dir", help="folder of the Yelp-HAT CSV files")
     info.set_defaults(func=_data_info)
 
-    bench = sub.add_parser("bench", help="time training steps: baseline vs HuMAL-AL")
-    bench.add_argument("--repeats", type=int, default=7, help="timed rounds per variant")
-    bench.add_argument("--device", default="auto", choices=list(DEVICES), help="where to train: " + ", ".join(DEVICES))
-    bench.add_argument("--no-trainer", action="store_true", help="skip the Trainer reference")
-    bench.add_argument("--grid", action="store_true",
-                       help="time a small real grid per cell instead: wall vs training time")
-    bench.add_argument("--workers", type=int, default=1, help="with --grid: cells run at once")
-    bench.add_argument("--out", help="with --grid: keep the grid's cells in this folder")
-    bench.add_argument("--families", action="store_true",
-                       help="time AL vs plain steps on a tiny random model of each model family instead (CPU)")
-    bench.set_defaults(func=_bench)
+    _add_bench_parser(sub)
 
     figures = sub.add_parser("figures", help="a run's, a comparison's or a grid's figures as PDF, SVG and PNG files")
     figures.add_argument("dir", help="a grid's folder (summary.csv) or a finished run's (its baseline/ beside)")
@@ -242,6 +242,41 @@ def _version() -> str:
     return __version__
 
 
+def _add_compare_parser(sub: argparse._SubParsersAction) -> None:
+    """`compare`: the attention explorer's report of a finished run and its baseline."""
+    compare = sub.add_parser("compare", help="human vs baseline vs HuMAL attention report of finished runs")
+    compare.add_argument("run", help="a finished HuMAL run folder (its baseline/ is the baseline)")
+    compare.add_argument("--baseline", help="a finished baseline run folder (default RUN/baseline)")
+    compare.add_argument("--out", help="output folder (default: RUN)")
+    compare.add_argument("--no-faithfulness", action="store_true",
+                         help="skip the faithfulness tables (they run both models on every reduced test review: "
+                              "minutes on a CPU the first time, then cached in the run folders)")
+    compare.add_argument("--precision", default=DEFAULT_INFERENCE_PRECISION, choices=list(INFERENCE_PRECISIONS),
+                         help=PRECISION_HELP)
+    compare.set_defaults(func=_compare)
+
+
+def _add_bench_parser(sub: argparse._SubParsersAction) -> None:
+    """`bench`: a training step (default), a small grid, the model families, or the compare report."""
+    bench = sub.add_parser("bench", help="time training steps: baseline vs HuMAL-AL")
+    bench.add_argument("--repeats", type=int, default=7, help="timed rounds per variant")
+    bench.add_argument("--device", default="auto", choices=list(DEVICES), help="where to train: " + ", ".join(DEVICES))
+    bench.add_argument("--no-trainer", action="store_true", help="skip the Trainer reference")
+    bench.add_argument("--grid", action="store_true",
+                       help="time a small real grid per cell instead: wall vs training time")
+    bench.add_argument("--workers", type=int, default=1, help="with --grid: cells run at once")
+    bench.add_argument("--out", help="with --grid: keep the grid's cells in this folder; with --compare: the pair's "
+                                      "folder (default outputs/bench_compare)")
+    bench.add_argument("--families", action="store_true",
+                       help="time AL vs plain steps on a tiny random model of each model family instead (CPU)")
+    bench.add_argument("--compare", action="store_true",
+                       help="time a cold and a warm `humal-nb compare` of a quickstart-sized pair (1 epoch, trained "
+                            "into --out the first time) instead, per stage; last line compare_cold_seconds=X")
+    bench.add_argument("--precision", default=DEFAULT_INFERENCE_PRECISION, choices=list(INFERENCE_PRECISIONS),
+                       help="with --compare: " + PRECISION_HELP)
+    bench.set_defaults(func=_bench)
+
+
 def _add_data_parsers(sub: argparse._SubParsersAction) -> None:
     """`import`, `export` and `predict`: rationales in, attention and predictions out."""
     from humal_nb.importers import FORMATS
@@ -266,6 +301,8 @@ def _add_data_parsers(sub: argparse._SubParsersAction) -> None:
                          help="FILE.jsonl (one object per text), FILE.csv or FILE.parquet (one row per word)")
     predict.add_argument("--device", default="auto", choices=list(DEVICES), help="where to predict: " + ", ".join(DEVICES))
     predict.add_argument("--batch-size", type=int, default=64, help="texts per forward pass")
+    predict.add_argument("--precision", default=DEFAULT_INFERENCE_PRECISION, choices=list(INFERENCE_PRECISIONS),
+                         help=PRECISION_HELP)
     predict.set_defaults(func=_predict)
 
 

@@ -298,23 +298,26 @@ def has_models(comparison: Comparison) -> bool:
     return all(model_attention.model_shape(comparison.run_dir(w)) is not None for w in ("baseline", "humal"))
 
 
-def machine_readings(comparison: Comparison, which: str, progress: bool = False) -> dict[str, list[np.ndarray]]:
+def machine_readings(comparison: Comparison, which: str, progress: bool = False,
+                     precision: str = "fp32") -> dict[str, list[np.ndarray]]:
     """Every test review's first-layer, last-layer and rollout word attention through one
-    run's saved model (`rollout.word_readings`, batched; cached per run), with a progress bar
-    "rollout: Baseline" (`rollout.progress_as`: in the notebook or console when `progress`,
-    else on the command's terminal under `$HUMAL_PROGRESS`)."""
+    run's saved model (`rollout.word_readings`, batched, in `precision`; cached in this process
+    and in the run folder, `model_attention.readings`), with a progress bar "rollout: Baseline"
+    (`rollout.progress_as`: in the notebook or console when `progress`, else on the command's
+    terminal under `$HUMAL_PROGRESS`)."""
     from humal_nb.rollout import progress_as
 
     words = tuple(tuple(str(w) for w in ws) for ws in comparison.reviews["words"])
     with progress_as(f"rollout: {comparison.names[which]}", progress):
-        return model_attention.readings(str(comparison.run_dir(which)), words)
+        return model_attention.readings(str(comparison.run_dir(which)), words, precision=precision)
 
 
-def rollout_summary(comparison: Comparison, reviews: pd.DataFrame | None = None, progress: bool = False) -> pd.DataFrame:
+def rollout_summary(comparison: Comparison, reviews: pd.DataFrame | None = None, progress: bool = False,
+                    precision: str = "fp32") -> pd.DataFrame:
     """Cosine to human (mean, std) and IOU-F1 of each model's attention read three ways:
     the saved last layer (eq. 1), the first layer and attention rollout; a last row gives
     uniform attention (every word alike) as the reference (rollout spreads attention).
-    `progress`: see `machine_readings`."""
+    `progress`, `precision`: see `machine_readings`."""
     from humal_nb.faithfulness import iou_f1
 
     frame = _subset(comparison, reviews)
@@ -322,7 +325,7 @@ def rollout_summary(comparison: Comparison, reviews: pd.DataFrame | None = None,
     rate = analysis.human_highlight_rate(list(comparison.reviews["maps"]))  # IOU-F1's top words: the whole test set's
     rows = []
     for which, name in comparison.names.items():
-        readings = machine_readings(comparison, which, progress)
+        readings = machine_readings(comparison, which, progress, precision)
         for key, label in ROLLOUT_READINGS.items():
             values = list(frame[which]) if key == "last" else [readings[key][p] for p in positions]
             cos = analysis.cosines(list(frame["human"]), values, name)
@@ -441,10 +444,10 @@ def compare_report(out_dir: str | Path, parameters: Mapping[str, Any] | None = N
     `out_dir/compare_attention.ipynb`). With `progress`, the kernel shows its long steps
     (faithfulness, rollout) as progress bars on this command's terminal; the report holds none.
     """
-    from humal_nb.job import _terminal_progress
+    from humal_nb.progress import terminal_progress
 
     out = Path(out_dir).expanduser().resolve()
     values = {"out_dir": str(out), **dict(parameters or {}), "progress": False}  # no bar widget in the report
-    with _terminal_progress(progress):  # the kernel's bars replace papermill's cell bar
+    with terminal_progress(progress):  # the kernel's bars replace papermill's cell bar
         return notebooks.execute_and_export(COMPARE_NOTEBOOK, out, values, COMPARE_REPORT,
                                             title="HuMAL: human vs machine attention", widget_note=WIDGET_NOTE)

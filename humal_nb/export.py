@@ -149,7 +149,7 @@ def predict_texts(
 
 def read_texts(path: str | Path) -> list[dict[str, str]]:
     """The `text_id`, `text` pairs of a CSV or JSONL file, in file order; ids must be distinct."""
-    from humal_nb.data.common import _is_missing
+    from humal_nb.data.common import is_missing
     from humal_nb.data.generic import read_text_records
 
     path = Path(path)
@@ -158,7 +158,7 @@ def read_texts(path: str | Path) -> list[dict[str, str]]:
     for row, record in records:
         where = f"{path.name}, {kind} {row}"
         text, text_id = record.get("text"), record.get("text_id")
-        if _is_missing(text_id):
+        if is_missing(text_id):
             raise DataFormatError(f"{where}: text_id is missing. Give every text an id.")
         if not isinstance(text, str) or not text.split():
             raise DataFormatError(f"{where}: text is empty or missing. Fix or remove that row.")

@@ -43,10 +43,17 @@ spans, recall = matches / human spans, F1 micro-averaged over the reviews (ERASE
 headline figure; the macro F1 is also given). Reviews whose consensus is empty or every
 word are not scored, as in `analysis.plausibility`.
 
-`ModelPredictor` runs a finished run's saved model (`run.Run.predict`, batched longest first
-as the run's test evaluation) and caches every text's probability in the run folder
-(`faithfulness_cache.json`, keyed by the model's weights, max_length and device), so a
-report is computed once. `compare_faithfulness` scores a `compare.Comparison`.
+The erasure curves of one model are one job: every distinct text that any source, review
+and k needs is gathered first and handed to the model in one call. `ModelPredictor` runs a
+finished run's saved model on them: the texts it has not cached are encoded, sorted once
+by length (longest first) and run in batches of that order (`inference.predict_probs`), and
+the probabilities are scattered back. Sorting once pads far less than sorting each part of
+the work alone. The probabilities are cached in the run folder (`faithfulness_cache.json`,
+`model_cache`: keyed by the model's weights, max_length, device and precision), written
+once per job, so a report is computed once. `compare_faithfulness` scores a
+`compare.Comparison`; its precision defaults to fp32 (what the run's test evaluation
+computes), and `humal-nb compare` and the compare notebook pass `auto` (bf16 where it is
+native, `inference`).
 
 (Over 500 lines: the erasure metrics, their model runner with its cache, and IOU-F1
 share the ranking and reduction rules stated here.)
@@ -54,8 +61,6 @@ share the ranking and reduction rules stated here.)
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,7 +71,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from humal_nb import analysis, runs
+from humal_nb import analysis, model_cache
 from humal_nb.errors import DataFormatError, ParameterError
 from humal_nb.names import FAITHFULNESS_CACHE_FILE
 from humal_nb.run import Run
@@ -78,9 +83,6 @@ MODELS = ("baseline", "humal")  # the models under test
 
 #: P(label 1) of each text, given as word lists
 Predictor = Callable[[Sequence[Sequence[str]]], npt.ArrayLike]
-#: told after each step of `erasure_records`: (the k scored, reviews scored at that k, reviews)
-StepCallback = Callable[[float, int, int], None]
-STEP_REVIEWS = 20  # reviews per step of `erasure_records` (one call of the model each)
 
 RECORD_COLUMNS = [
     "model", "source", "review_id", "label", "percent", "n_words", "k", "top", "full_prob", "pred",
@@ -137,7 +139,8 @@ def random_scores(lengths: Sequence[int], seed: int = 0) -> list[np.ndarray]:
 
 # ---------------------------------------------------------------------- erasure
 def _probs(predict: Predictor, texts: list[tuple[str, ...]]) -> dict[tuple[str, ...], float]:
-    """P(1) of every distinct text, from one call of `predict` (none for no text)."""
+    """P(1) of every distinct text, from one call of `predict` (none for no text), in the
+    order the texts first appear."""
     unique = list(dict.fromkeys(texts))
     if not unique:
         return {}
@@ -179,20 +182,18 @@ def erasure_records(
     visible: Sequence[int] | None = None,
     review_ids: Sequence[str] | None = None,
     labels: Sequence[int] | None = None,
-    on_step: StepCallback | None = None,
 ) -> pd.DataFrame:
     """Comprehensiveness and sufficiency of each source at each k, per review.
 
     Args:
         words_list: the reviews as word lists.
         sources: {source name: per review, [n_words] scores ranking its words}.
-        predict: P(label 1) of a list of word lists; called once per step (one k, up to
-            STEP_REVIEWS reviews), on the distinct texts no earlier step ran.
+        predict: P(label 1) of a list of word lists; called once, on every distinct text
+            that any source, review and k needs (whole, without its top words, only them).
         percents: the k values, as fractions of the review's (visible) words.
         visible: per review, how many leading words the model sees (None: all).
         review_ids: ids for the records (default the review's position, as a string).
         labels: the reviews' true labels, kept in the records for `target="label"` (default -1).
-        on_step: told (k, reviews scored at k, reviews) after each step, e.g. a progress bar.
     Returns:
         one row per (source, review, percent): RECORD_COLUMNS but `model` (`top`: the
         top-k word indices, highest first; `*_prob`: P(1) of the whole visible review,
@@ -204,7 +205,7 @@ def erasure_records(
             visible is not None and len(visible) != len(words_list)):
         raise DataFormatError("review_ids, labels and visible must give one value per review.")
     plans = _plans(words_list, sources, percents, visible)
-    probs = _stepped_probs(predict, plans, percents, len(words_list), on_step)
+    probs = _probs(predict, [t for plan in plans for t in plan[6:9]])
     rows = []
     for source, j, percent, n, k, top, seen, removed, kept in plans:
         full = probs[seen]
@@ -217,23 +218,6 @@ def erasure_records(
             "comprehensiveness": sign * (full - probs[removed]) + 0.0, "sufficiency": sign * (full - probs[kept]) + 0.0,
         })
     return pd.DataFrame(rows, columns=[c for c in RECORD_COLUMNS if c != "model"])
-
-
-def _stepped_probs(
-    predict: Predictor, plans: list[tuple], percents: Sequence[float], n_reviews: int, on_step: StepCallback | None
-) -> dict[tuple[str, ...], float]:
-    """P(1) of every text of the plans, k by k and STEP_REVIEWS reviews at a time (each
-    distinct text run once), telling `on_step` after each step."""
-    steps: dict[tuple[float, int], list[tuple]] = {
-        (float(p), start): [] for p in percents for start in range(0, n_reviews, STEP_REVIEWS)}
-    for plan in plans:
-        steps[(float(plan[2]), plan[1] - plan[1] % STEP_REVIEWS)].append(plan)
-    probs: dict[tuple[str, ...], float] = {}
-    for (percent, start), part in steps.items():
-        probs.update(_probs(predict, [t for p in part for t in (p[6], p[7], p[8]) if t not in probs]))
-        if on_step is not None:
-            on_step(percent, min(start + STEP_REVIEWS, n_reviews), n_reviews)
-    return probs
 
 
 AOPC_COLUMNS = ["comprehensiveness", "comprehensiveness_se", "sufficiency", "sufficiency_se", "n_reviews"]
@@ -365,75 +349,83 @@ def iou_table(maps_list: Sequence[analysis.Maps], sources: Mapping[str, Sequence
 
 
 # ---------------------------------------------------------------------- a run's saved model
-def _fingerprint(model_dir: Path, max_length: int, device: str) -> str:
-    digest = hashlib.sha256(f"{max_length}|{device}".encode())
-    for path in sorted(p for p in model_dir.iterdir() if p.is_file()):
-        digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
-def _text_key(words: Sequence[str]) -> str:
-    return hashlib.sha1(json.dumps(list(words), ensure_ascii=False).encode()).hexdigest()
-
-
 class ModelPredictor:
     """P(label 1) of word lists through a finished run's saved model, cached in the run folder.
 
     Args:
         run_dir: a finished run folder with `model/` (its max_length is the run's).
         device: `auto`, `cpu` or `cuda`.
-        batch_size: texts per forward pass (batched longest first).
-        cache: read and write `faithfulness_cache.json` in the run folder.
+        batch_size: texts per forward pass (all the texts of a call sorted once by length).
+        cache: read and write `faithfulness_cache.json` in the run folder (`model_cache`).
+        precision: `fp32` (the default: the run's test evaluation's arithmetic), `bf16` or
+            `auto` (bf16 where it is native); see `inference.effective_precision`.
+        progress: a bar over the texts run, named `desc`, in the notebook or console; without
+            it, on the command's terminal when `$HUMAL_PROGRESS` is "terminal".
     """
 
-    def __init__(self, run_dir: str | Path, device: str = "auto", batch_size: int = 64, cache: bool = True) -> None:
-        from humal_nb.inference import resolve_device
+    def __init__(self, run_dir: str | Path, device: str = "auto", batch_size: int = 64, cache: bool = True,
+                 precision: str = "fp32", progress: bool = False, desc: str = "faithfulness") -> None:
+        from humal_nb.inference import check_precision, effective_precision, resolve_device
 
         self.run = Run.open(run_dir)
         self.run_dir = self.run.folder
         model_dir = self.run.require_model()
         self.device = resolve_device(device)
+        check_precision(precision, self.device)
+        self.precision = effective_precision(self.device, precision)
         self.max_length = self.run.config.max_length
         self.batch_size = batch_size
-        self.cache_path = self.run_dir / FAITHFULNESS_CACHE_FILE if cache else None
-        self.fingerprint = _fingerprint(model_dir, self.max_length, self.device.type)
-        self.cache: dict[str, float] = self._read_cache()
+        self.progress, self.desc = progress, desc
+        about = model_cache.cache_fields(model_dir, "faithfulness", self.max_length, self.device.type, self.precision)
+        self.fingerprint = model_cache.cache_key(model_dir, "faithfulness", self.max_length, self.device.type,
+                                                 self.precision)
+        self.store = model_cache.KeyedCache(self.run_dir / FAITHFULNESS_CACHE_FILE if cache else None,
+                                            self.fingerprint, about)
         self.computed = 0  # texts run through the model (not found in the cache)
 
-    def _read_cache(self) -> dict[str, float]:
-        if self.cache_path is None or not self.cache_path.is_file():
-            return {}
-        try:
-            stored = runs.read_json(self.cache_path)
-        except (OSError, ValueError):
-            return {}
-        return dict(stored.get("probs", {})) if stored.get("fingerprint") == self.fingerprint else {}
+    @property
+    def cache(self) -> dict[str, float]:
+        """Text key -> P(1) of every text known (read from the file or computed)."""
+        return self.store.entries
 
     def save(self) -> None:
         """Write the cache (atomically); a read-only run folder is left as it is."""
-        if self.cache_path is not None:
-            try:
-                runs.write_json(self.cache_path, {"fingerprint": self.fingerprint, "probs": self.cache})
-            except OSError:
-                pass
+        self.store.save()
 
     def visible(self, words_list: Sequence[Sequence[str]]) -> list[int]:
         """Per text, how many leading words the model sees (within max_length)."""
         return self.run.visible(words_list)
 
     def __call__(self, words_list: Sequence[Sequence[str]]) -> np.ndarray:
-        keys = [_text_key(w) for w in words_list]
-        missing = [i for i, key in enumerate(keys) if key not in self.cache]
+        keys = [model_cache.text_key(w) for w in words_list]
+        missing = list(dict.fromkeys(keys[i] for i in self.store.missing(keys)))
         if missing:
-            probs = self.run.predict([words_list[i] for i in missing], batch_size=self.batch_size,
-                                     device=self.device).probs
-            self.cache.update({keys[i]: float(p) for i, p in zip(missing, probs)})
-            self.computed += len(missing)
-            self.save()
+            first = {key: i for i, key in reversed(list(enumerate(keys)))}
+            try:
+                probs = self._run([words_list[first[key]] for key in missing])
+                self.cache.update({key: float(p) for key, p in zip(missing, probs)})
+                self.computed += len(missing)
+            finally:
+                self.save()  # once per call; what an interrupted call finished is kept
         return np.array([self.cache[key] for key in keys], dtype=np.float64)
+
+    def _run(self, words_list: list[Sequence[str]]) -> np.ndarray:
+        """P(1) of texts through the model: encoded, sorted once by length, run in batches."""
+        from humal_nb.inference import predict_probs
+        from humal_nb.progress import labelled_bar
+
+        encoded = self.run.encode([list(w) for w in words_list])
+        model = self.run.load_model(self.device)
+        with labelled_bar(len(encoded), self.desc, self.progress, unit="text") as bar:
+            return predict_probs(model, self.run.tokenizer, encoded, self.device, batch_size=self.batch_size,
+                                 precision=self.precision, on_batch=bar.update)
+
+
+def cached_precision(run_dir: str | Path) -> str | None:
+    """The precision ("fp32" or "bf16") a run folder's faithfulness cache was computed in, or None
+    without one (e.g. what `humal-nb tables` reads, to reuse what `humal-nb compare` ran)."""
+    precision = model_cache.stored_fields(Path(run_dir) / FAITHFULNESS_CACHE_FILE).get("precision")
+    return str(precision) if precision in ("fp32", "bf16") else None
 
 
 # ---------------------------------------------------------------------- two runs compared
@@ -452,6 +444,7 @@ class Faithfulness:
     percents: tuple[float, ...] = PERCENTS
     seed: int = 0
     computed: dict[str, int] = field(default_factory=dict)  # texts run per model (cache misses)
+    precision: str = "fp32"  # what the models ran in (`inference.effective_precision`)
     random: list[np.ndarray] = field(default_factory=list)  # the random control's scores, per review
 
     def table(self, review_ids: Sequence[str] | None = None, keys: bool = False, target: str = "pred") -> pd.DataFrame:
@@ -483,6 +476,7 @@ def compare_faithfulness(
     batch_size: int = 64,
     cache: bool = True,
     progress: bool = False,
+    precision: str = "fp32",
 ) -> Faithfulness:
     """ERASER faithfulness of human, baseline, HuMAL and random attention under each model.
 
@@ -493,9 +487,10 @@ def compare_faithfulness(
         models: the models under test, keys of `comparison.names`.
         sources: the attention sources: `human`, `baseline`, `humal` (the saved last-layer
             word attention of that run), `random`.
-        progress: a bar per model under test, "faithfulness: Baseline ... k=5 %, review 40/200",
-            in the notebook or console; without it, on the command's terminal when
-            `$HUMAL_PROGRESS` is "terminal" (`progress.erasure_bar`).
+        progress: a bar per model under test over the texts it runs ("faithfulness: Baseline
+            ... 3954/7909 texts"; none when all are cached), in the notebook or console; without
+            it, on the command's terminal when `$HUMAL_PROGRESS` is "terminal".
+        precision: the models' arithmetic, `fp32` (default), `bf16` or `auto` (`ModelPredictor`).
     Returns:
         a Faithfulness: records of every model x source x review x k, and IOU-F1 per source.
     """
@@ -507,16 +502,14 @@ def compare_faithfulness(
     if unknown:
         raise ParameterError(f"unknown source or model {unknown}; sources: {', '.join(SOURCES)}; models: baseline, humal.")
     chosen = {s: scores[s] for s in sources}
-    from humal_nb.progress import erasure_bar
-
-    parts, computed, names = [], {}, comparison.names
+    parts, computed, names, ran_in = [], {}, comparison.names, "fp32"
     for which in models:
-        predictor = ModelPredictor(comparison.run_dir(which), device=device, batch_size=batch_size, cache=cache)
-        with erasure_bar(f"faithfulness: {names[which]}", percents, len(words), progress) as on_step:
-            records = erasure_records(words, chosen, predictor, percents, predictor.visible(words),
-                                      list(frame["review_id"]), list(frame["label"]), on_step=on_step)
+        predictor = ModelPredictor(comparison.run_dir(which), device=device, batch_size=batch_size, cache=cache,
+                                   precision=precision, progress=progress, desc=f"faithfulness: {names[which]}")
+        records = erasure_records(words, chosen, predictor, percents, predictor.visible(words),
+                                  list(frame["review_id"]), list(frame["label"]))
         parts.append(records.assign(model=which)[RECORD_COLUMNS])
-        computed[which] = predictor.computed
+        computed[which], ran_in = predictor.computed, predictor.precision
     return Faithfulness(
         records=pd.concat(parts, ignore_index=True),
         iou=iou_table(list(frame["maps"]), chosen),
@@ -526,6 +519,7 @@ def compare_faithfulness(
         percents=tuple(percents),
         seed=seed,
         computed=computed,
+        precision=ran_in,
         random=scores["random"],
     )
 
@@ -535,9 +529,9 @@ __all__ = [
     "IOU_THRESHOLD",
     "ModelPredictor",
     "PERCENTS",
-    "STEP_REVIEWS",
     "TARGETS",
     "aopc_table",
+    "cached_precision",
     "compare_faithfulness",
     "erasure_records",
     "iou_f1",

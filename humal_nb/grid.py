@@ -63,7 +63,7 @@ from humal_nb.grid_file import (  # noqa: F401 - the grid file's names, also use
     load_grid,
     varying_keys,
 )
-from humal_nb.grid_workers import DATA_KEYS, _import_ray, error_record, run_cells
+from humal_nb.grid_workers import DATA_KEYS, error_record, import_ray, run_cells
 from humal_nb.names import (
     LOCK_FILE,
     MANIFEST_FILE,
@@ -268,7 +268,7 @@ def run_grid(
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ParameterError(f"workers must be a whole number >= 1, got {workers!r}.")
     if executor == "ray":
-        _import_ray()
+        import_ray()
     if not isinstance(path, dict):
         path = resolve_parameter_file(path, kind="grid")  # a file, or a preset's name
     grid = load_grid(path)

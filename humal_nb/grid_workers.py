@@ -155,7 +155,7 @@ class _RayPool:
     $RAY_ADDRESS; one this grid started is shut down after it)."""
 
     def __init__(self, workers: int, threads: int) -> None:
-        self.ray = _import_ray()
+        self.ray = import_ray()
         self.started_here = not self.ray.is_initialized()
         self.ray.init(ignore_reinit_error=True, log_to_driver=False)
         self.remote = self.ray.remote(num_cpus=threads)(_run_cell)
@@ -248,7 +248,7 @@ def _worker_died(args: tuple, exc: BaseException) -> dict[str, Any]:
     return {"status": STATUS_FAILED, "error": error}
 
 
-def _import_ray():
+def import_ray():
     try:
         import ray
     except ImportError as exc:

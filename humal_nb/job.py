@@ -12,11 +12,8 @@ put back if the new one fails (`runs.set_aside_finished_run`).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ from humal_nb.errors import NotebookError
 from humal_nb.names import BASELINE_DIR, EXECUTED_NOTEBOOK, REPORT_FILE
 from humal_nb.package_files import resolve_parameter_file
 from humal_nb.paths import display_path, outputs_dir
+from humal_nb.progress import terminal_progress
 
 TRAIN_NOTEBOOK = notebooks.NOTEBOOKS_DIR / "train_strategy.ipynb"
 
@@ -54,29 +52,12 @@ def run_job(
     if config.precision == "bf16":  # needs native bf16 on a CPU: refused before any kernel starts
         check_precision(config.precision, resolve_device(config.device))
     out = Path(out_dir or config.out_dir or outputs_dir() / Path(params_path).stem)
-    with _terminal_progress(progress):  # the kernel's training bar replaces papermill's cell bar
+    with terminal_progress(progress):  # the kernel's training bar replaces papermill's cell bar
         run_dir = run_notebook(config, out, progress=False, html=True)
     if progress:
         print(summarize_run(run_dir))
     print(f"report: {display_path(run_dir / REPORT_FILE)}")
     return run_dir
-
-
-@contextmanager
-def _terminal_progress(on: bool) -> Iterator[None]:
-    """Within it, a notebook's kernel shows training progress on this command's terminal."""
-    from humal_nb.progress import PROGRESS_VARIABLE
-
-    before = os.environ.get(PROGRESS_VARIABLE)
-    if on:
-        os.environ[PROGRESS_VARIABLE] = "terminal"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(PROGRESS_VARIABLE, None)
-        else:
-            os.environ[PROGRESS_VARIABLE] = before
 
 
 def run_notebook(

@@ -101,6 +101,7 @@ def _css(rgb: tuple[float, float, float]) -> str:
 
 
 __all__ = [
+    "format_ratio",
     "HEAT_ALPHA",
     "HEAT_RGB",
     "TEXT_FLIP",
@@ -115,3 +116,8 @@ __all__ = [
     "heat_top",
     "note_html",
 ]
+
+
+def format_ratio(ratio: float) -> str:
+    """0.05 -> '5%', 0.005 -> '0.5%'."""
+    return f"{ratio * 100:g}%"

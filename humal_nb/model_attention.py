@@ -4,7 +4,8 @@ rollout and faithfulness).
 
 The run is a finished one (`run.Run`), whose saved model is loaded once per process
 (`Run.load_model`); each review's attention is computed once and cached (`clear_caches`
-forgets both, e.g. after a run is trained again).
+forgets both, e.g. after a run is trained again). A test set's three readings are also kept
+in the run folder (`readings_cache.json`, `model_cache`), so a second report reads them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from humal_nb import runs
 from humal_nb.errors import DataFormatError, ParameterError
+from humal_nb.names import READINGS_CACHE_FILE
 from humal_nb.run import Run, clear_model_cache
 
 
@@ -122,18 +124,44 @@ def rollout_attention(run_dir: str | Path, words: list[str]) -> np.ndarray:
     return rollout_words(attention.attentions, attention.cls, attention.word_ids, attention.n_words)
 
 
-@functools.lru_cache(maxsize=4)
-def readings(run_dir: str, words: tuple[tuple[str, ...], ...]) -> dict[str, list[np.ndarray]]:
+def readings(run_dir: str, words: tuple[tuple[str, ...], ...], precision: str = "fp32",
+             cache: bool = True) -> dict[str, list[np.ndarray]]:
     """Every review's first-layer, last-layer and rollout word attention through a finished run's
-    saved model (`rollout.word_readings`, batched; cached per run and reviews)."""
-    from humal_nb.rollout import word_readings
+    saved model (`rollout.word_readings`, batched, on the CPU in `precision`: `fp32`, `bf16` or
+    `auto`), kept in this process and in the run folder (`readings_cache.json`, `model_cache`:
+    keyed by the model's weights, max_length, device and precision); only reviews found in
+    neither run through the model."""
+    import torch
+
+    from humal_nb.inference import check_precision, effective_precision
+
+    cpu = torch.device("cpu")
+    check_precision(precision, cpu)
+    return _readings(str(Path(run_dir).resolve()), words, effective_precision(cpu, precision), cache)
+
+
+@functools.lru_cache(maxsize=4)
+def _readings(run_dir: str, words: tuple[tuple[str, ...], ...], precision: str,
+              cache: bool) -> dict[str, list[np.ndarray]]:
+    from humal_nb.model_cache import KeyedCache, cache_fields, cache_key, text_key
+    from humal_nb.rollout import READINGS, word_readings
 
     run = Run.open(run_dir)
-    return word_readings(run.load_model(), run.tokenizer, [list(w) for w in words], max_length=run.config.max_length)
+    fields = (run.require_model(), "readings", run.config.max_length, "cpu", precision)
+    store = KeyedCache(Path(run_dir) / READINGS_CACHE_FILE if cache else None, cache_key(*fields), cache_fields(*fields))
+    keys = [text_key(w) for w in words]
+    missing = store.missing(keys)
+    if missing:
+        computed = word_readings(run.load_model(), run.tokenizer, [list(words[i]) for i in missing],
+                                 max_length=run.config.max_length, precision=precision)
+        for n, i in enumerate(missing):
+            store.entries[keys[i]] = {name: computed[name][n].tolist() for name in READINGS}
+        store.save()
+    return {name: [np.asarray(store.entries[key][name], dtype=np.float64) for key in keys] for name in READINGS}
 
 
 def clear_caches() -> None:
     """Forget loaded models and computed review attention (e.g. after re-training a run)."""
     _review_attention.cache_clear()
     clear_model_cache()
-    readings.cache_clear()
+    _readings.cache_clear()

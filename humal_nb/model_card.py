@@ -22,8 +22,8 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from humal_nb import runs
+from humal_nb.markup import format_ratio
 from humal_nb.names import STRATEGY_LABELS
-from humal_nb.stats import format_ratio
 
 CARD_FILE = "README.md"
 HUB_DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # the default model's Hub id

@@ -18,6 +18,11 @@ ATTENTION_PATHS = ("efficient", "naive")
 DEVICES = ("auto", "cpu", "cuda")
 #: a run's arithmetic: fp32, or bf16 autocast of the forward pass (`train.autocast`)
 PRECISIONS = ("fp32", "bf16")
+#: what reading a finished run may ask for (`inference.effective_precision`): `auto` is bf16
+#: where it is native (CUDA, a CPU with AVX512-BF16 or AMX), else fp32
+INFERENCE_PRECISIONS = ("auto", *PRECISIONS)
+#: the default of the commands that read finished runs (`compare`, `predict`, the compare notebook)
+DEFAULT_INFERENCE_PRECISION = "auto"
 #: where the training rationales come from: people's, or a control arm (`data.rationales`)
 RATIONALE_SOURCES = ("human", "random", "uniform", "lexicon", "random_outside")
 DEFAULT_RATIONALE_SOURCE = "human"
@@ -59,6 +64,7 @@ PREVIOUS_RUN_DIR = ".previous_run"  # a finished run set aside while a new one r
 SET_ASIDE_DONE = ".complete"  # in .previous_run/: every output of the finished run is in there
 FAILED_NOTEBOOK = "train_strategy.failed.ipynb"  # a failed attempt's notebook, beside the kept run
 FAITHFULNESS_CACHE_FILE = "faithfulness_cache.json"  # P(1) of reduced reviews (`faithfulness.ModelPredictor`)
+READINGS_CACHE_FILE = "readings_cache.json"  # test reviews' first, last and rollout word attention (`model_attention.readings`)
 
 # ---------------------------------------------------------------------- a grid's folder
 MANIFEST_FILE = "grid.json"

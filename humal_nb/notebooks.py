@@ -35,6 +35,8 @@ REPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 """
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
+#: plotly's renderer in humal_nb's notebooks (`notebook_setup`, `plots.use_notebook_renderer`)
+PLOTLY_RENDERER = "plotly_mimetype"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -44,10 +46,9 @@ def notebook_setup() -> None:
     import warnings
 
     import pandas as pd
+    import plotly.io as pio
 
-    from humal_nb.plots import use_notebook_renderer
-
-    use_notebook_renderer()
+    pio.renderers.default = PLOTLY_RENDERER  # figures as plotly JSON: JupyterLab renders it, export inlines plotly.js
     pd.set_option("display.max_colwidth", None)  # error messages and table cells in full
     pd.set_option("display.max_rows", 500)
     warnings.filterwarnings("ignore")

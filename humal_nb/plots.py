@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 
 from humal_nb import arms, markup
 from humal_nb.names import STRATEGY_LABELS
+from humal_nb.notebooks import PLOTLY_RENDERER
 from humal_nb.stats import format_ratio
 
 COLORS = {
@@ -31,7 +32,7 @@ COLORS = {
     "ap": "#ab63fa",
     "human": "#ff7f0e",
 }
-RENDERER = "plotly_mimetype"
+RENDERER = PLOTLY_RENDERER
 
 
 def use_notebook_renderer() -> None:

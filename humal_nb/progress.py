@@ -116,3 +116,19 @@ def grid_progress_text(
 
 
 __all__ = ["PROGRESS_VARIABLE", "VOILA_VARIABLE", "duration_text", "erasure_bar", "grid_progress_text", "labelled_bar", "progress_bar"]
+
+
+@contextmanager
+def terminal_progress(on: bool) -> Iterator[None]:
+    """Within it, a notebook's kernel shows its progress bars on this command's terminal
+    (`$HUMAL_PROGRESS` "terminal"; `humal-nb run` and `humal-nb compare` use it)."""
+    before = os.environ.get(PROGRESS_VARIABLE)
+    if on:
+        os.environ[PROGRESS_VARIABLE] = "terminal"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(PROGRESS_VARIABLE, None)
+        else:
+            os.environ[PROGRESS_VARIABLE] = before

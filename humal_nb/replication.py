@@ -15,7 +15,6 @@ between its two replication markers, so the README's numbers are the files' numb
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from humal_nb import analysis, arms, report, runs, stats
-from humal_nb.names import ARM_KEYS, MANIFEST_FILE, STATUS_FINISHED, STRATEGY_LABELS, SUMMARY_FILE
+from humal_nb.names import MANIFEST_FILE, STATUS_FINISHED, STRATEGY_LABELS
 
 #: paper Table III (a), sentiment: (size, ratio) -> strategy -> (mean AUC, std, starred)
 PAPER_TABLE3: dict[tuple[int, float], dict[str, tuple[float, float, bool]]] = {
@@ -463,63 +462,7 @@ def paper_section(grid_dir: str | Path) -> str | None:
     return "\n\n".join(parts)
 
 
-def _replace_block(text: str, begin: str, end: str, body: str, path: Path) -> str:
-    if begin not in text or end not in text:
-        raise ValueError(f"{path} has no replication block: add the lines {begin} and {end} where it should "
-                         "go, then run this again.")
-    return re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: f"{begin}\n{body}\n{end}", text, flags=re.S)
-
-
-def markers(block: str = "") -> tuple[str, str]:
-    """A README replication block's first and last lines: the main record's (BEGIN, END), or
-    those of another record's block named `block` (e.g. "gpu")."""
-    if not block:
-        return BEGIN, END
-    if not re.fullmatch(r"[a-z0-9_]+", block):
-        raise ValueError(f"block name {block!r}: use lower-case letters, digits and '_' (e.g. 'gpu').")
-    return (f"<!-- replication-{block}:begin (humal-nb replication GRID_DIR --docs FILE --block {block}) -->",
-            f"<!-- replication-{block}:end -->")
-
-
-def block_markdown(grid_dir: str | Path, paired_with: str | Path | None = None) -> str:
-    """The README block of a record: `markdown` for a record of strategies, `controls.markdown`
-    for a record of control arms (paired with `paired_with`, default the sibling `table3`), and
-    for the records' folder itself (`outputs/replication`) the section "When are people's
-    rationales worth paying for?" (`worth.markdown`)."""
-    grid_dir = Path(grid_dir)
-    if not (grid_dir / SUMMARY_FILE).is_file() and (grid_dir / "table3").is_dir() and (grid_dir / "controls").is_dir():
-        from humal_nb import worth  # the records folder: "When are people's rationales worth paying for?"
-
-        return worth.markdown(grid_dir)
-    if not set(ARM_KEYS) & set(report.read_summary(grid_dir).columns):
-        return markdown(grid_dir)
-    from humal_nb import controls  # it reads this module's Table III
-
-    return controls.markdown(grid_dir, paired_with or grid_dir.parent / "table3")
-
-
-def update_readme(
-    readme: str | Path, grid_dir: str | Path, block: str = "", paired_with: str | Path | None = None
-) -> None:
-    """Replace the README's replication block (`markers(block)`) with `block_markdown(grid_dir)`;
-    for the main record (no `block`) also the position curves' block (POSITIONS_BEGIN ... END)
-    when cells' `attention.json` are at hand (they are not committed: elsewhere that block keeps
-    what it last showed)."""
-    path = Path(readme)
-    begin, end = markers(block)
-    text = _replace_block(path.read_text(), begin, end, block_markdown(grid_dir, paired_with), path)
-    positions = None if block else position_markdown(grid_dir)
-    if positions is not None:
-        text = _replace_block(text, POSITIONS_BEGIN, POSITIONS_END, positions, path)
-    path.write_text(text)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m humal_nb.replication ...`: the same as `humal-nb replication ...`."""
+if __name__ == "__main__":  # python -m humal_nb.replication ...: the same as humal-nb replication ...
     from humal_nb.cli import main as cli_main
 
-    return cli_main(["replication", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli_main(["replication", *sys.argv[1:]]))

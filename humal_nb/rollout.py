@@ -145,6 +145,7 @@ def word_readings(
     words_list: Sequence[Sequence[str]],
     max_length: int = DEFAULTS["max_length"],
     batch_size: int = 16,
+    precision: str = "fp32",
 ) -> dict[str, list[np.ndarray]]:
     """The classification token's word attention of each text, read three ways.
 
@@ -155,10 +156,13 @@ def word_readings(
         words_list: the texts as word lists.
         max_length: the run's max_length (tokens, special tokens included).
         batch_size: texts per forward pass (batched longest first).
+        precision: the forward pass's arithmetic, `fp32`, `bf16` or `auto` (`inference.autocast`);
+            the attention is read in fp32 either way.
     Returns:
         {"first": ..., "last": ..., "rollout": ...}: per text an [n_words] array summing
         to 1: the first and last layer's head-mean row (eq. 1) and the rollout row.
     """
+    from humal_nb.inference import autocast
     from humal_nb.progress import labelled_bar
 
     backbone = backbone_of(model)
@@ -174,7 +178,8 @@ def word_readings(
             batch = collate([encoded[i] for i in index], *padding_of(tokenizer))
             batch.pop("human_tokens")
             batch = {k: v.to(device) for k, v in batch.items()}
-            result = backbone(**batch, output_attentions=True)
+            with autocast(device, precision):
+                result = backbone(**batch, output_attentions=True)
             if not result.attentions:
                 raise ModelError(f"{type(backbone).__name__} returned no attention matrices; rollout needs them.")
             stacked = torch.stack([a.float() for a in result.attentions], dim=1).mean(dim=2)  # [batch, L, T, T]

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from humal_nb import arms
+from humal_nb.markup import format_ratio  # noqa: F401 - stats.format_ratio, as the tables use it
 from humal_nb.names import ARM_KEYS, STATUS_FINISHED, STATUS_NOT_ENOUGH_DATA, STRATEGIES, STRATEGY_LABELS
 
 ALPHA = 0.05
@@ -163,11 +164,6 @@ def detectable_effect(baseline_aucs, strategy_aucs, alpha: float = ALPHA, power:
         return float("nan")
     d = TTestPower().solve_power(nobs=len(diff), alpha=alpha, power=power, alternative="larger")
     return float(d * diff.std(ddof=1))
-
-
-def format_ratio(ratio: float) -> str:
-    """0.05 -> '5%', 0.005 -> '0.5%'."""
-    return f"{ratio * 100:g}%"
 
 
 def format_cell(mean: float, std: float, p: float | None = None, alpha: float = ALPHA) -> str:

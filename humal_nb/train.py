@@ -26,8 +26,14 @@ from humal_nb import analysis, data, runs
 from humal_nb.config import RunConfig
 from humal_nb.data import shortcut
 from humal_nb.data.selection import load_reviews, split  # noqa: F401 - also used as train.load_reviews, train.split
-from humal_nb.errors import ParameterError
-from humal_nb.inference import autocast, predict, resolve_device  # noqa: F401 - also used as train.<name>
+from humal_nb.inference import (  # noqa: F401 - also used as train.<name>
+    autocast,
+    check_precision,
+    cpu_has_bf16,
+    effective_precision,
+    predict,
+    resolve_device,
+)
 from humal_nb.inference import index_batches as _batches
 from humal_nb.inference import to_device as _to
 from humal_nb.models import HumalForSequenceClassification, build_model, check_model, load_tokenizer
@@ -38,34 +44,14 @@ from humal_nb.tokens import EncodedText, collate, encode_texts, padding_of, toke
 
 
 # ---------------------------------------------------------------------- set-up
-# `resolve_device`, `autocast` and `predict` live in `inference` (what reading a finished run
-# shares with training); they stay importable from here.
+# `resolve_device`, `autocast`, `predict` and the precision policy (`effective_precision`,
+# `cpu_has_bf16`, `check_precision`) live in `inference` (what reading a finished run shares
+# with training); they stay importable from here.
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch so a CPU run repeats to the last digit."""
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
-
-
-def effective_precision(device: torch.device, precision: str = "fp32") -> str:
-    """What `autocast(device, precision)` computes in: "bf16" on CUDA, else `precision`."""
-    return "bf16" if device.type == "cuda" else precision
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU runs bf16 natively (oneDNN with AVX512-BF16 or AMX), so that bf16
-    autocast is faster than fp32 rather than emulated and slower."""
-    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
-def check_precision(precision: str, device: torch.device) -> None:
-    """Refuse `precision` "bf16" on a CPU without native bf16, before anything trains."""
-    if precision == "bf16" and device.type == "cpu" and not cpu_has_bf16():
-        raise ParameterError(
-            "parameter 'precision' is 'bf16', but this CPU has no native bf16 arithmetic (oneDNN "
-            "reports no AVX512-BF16 or AMX support), so bf16 would be emulated: slower than fp32 and "
-            "less exact. Use precision: fp32 on this machine, or run on a CPU with AVX512-BF16/AMX or on CUDA."
-        )
 
 
 def encode_frame(tokenizer, model: HumalForSequenceClassification, frame: pd.DataFrame, max_length: int):

@@ -265,6 +265,10 @@ def summary_html(comparison: Comparison, reviews: pd.DataFrame | None = None) ->
 
 
 # ---------------------------------------------------------------------- faithfulness and rollout
+def _arithmetic(faith: Any) -> str:
+    return "bf16 autocast" if getattr(faith, "precision", "fp32") == "bf16" else "fp32"
+
+
 def faithfulness_html(comparison: Comparison, faith: Any, reviews: pd.DataFrame | None = None) -> str:
     """The AOPC comprehensiveness/sufficiency table (model under test x attention source)
     and the IOU-F1 table, of the reviews (default all), as escaped HTML."""
@@ -278,7 +282,7 @@ def faithfulness_html(comparison: Comparison, faith: Any, reviews: pd.DataFrame 
     ids = list(frame["review_id"])
     return "".join([
         f'<p style="font-size:13px;">{len(frame)} of {len(comparison)} test reviews; k = {escape(ks)}; '
-        f"random words drawn with seed {faith.seed}.</p>",
+        f"random words drawn with seed {faith.seed}; the models ran in {escape(_arithmetic(faith))}.</p>",
         table_html(faith.table(ids), headers=FAITH_HEADERS,
                    caption="Faithfulness (ERASER AOPC): the drop in the predicted class's probability without the "
                            "top-k % words (comprehensiveness) and with only them (sufficiency)"),
@@ -335,13 +339,14 @@ def plausibility_faithfulness_html(comparison: Comparison, faith: Any) -> str:
     return figure_html(plausibility_faithfulness_figure(compare.plausibility_faithfulness(comparison, faith)))
 
 
-def rollout_html(comparison: Comparison, reviews: pd.DataFrame | None = None, progress: bool = False) -> str:
+def rollout_html(comparison: Comparison, reviews: pd.DataFrame | None = None, progress: bool = False,
+                 precision: str = "fp32") -> str:
     """Cosine to human and IOU-F1 of each model's attention read as the saved last layer
     (eq. 1), the first layer and attention rollout (escaped HTML; a note without models).
-    `progress`: see `compare.rollout_summary`."""
+    `progress`, `precision`: see `compare.rollout_summary`."""
     if not compare.has_models(comparison):
         return markup.note_html(FAITHFULNESS_NOTE)
-    return table_html(compare.rollout_summary(comparison, reviews, progress=progress),
+    return table_html(compare.rollout_summary(comparison, reviews, progress=progress, precision=precision),
                       caption="Cosine similarity to human attention, by way of reading the machine's attention")
 
 

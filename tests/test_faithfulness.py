@@ -34,8 +34,10 @@ from fake_runs import metrics
 from ferret_case import FIXTURE, ferret_case, random_texts
 from tiny_models import TOKENIZERS, tiny_model
 
-from humal_nb import compare, explorer, faithfulness, runs, views
+from humal_nb import compare, explorer, faithfulness, model_attention, model_cache, runs, views
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb.names import FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE
+from humal_nb.run import Run
 from humal_nb.tokens import encode_texts
 from humal_nb.train import predict
 
@@ -292,6 +294,107 @@ def test_model_predictor_caches_in_the_run_folder(tiny_pair):
     np.testing.assert_allclose(fresh(texts), first, atol=1e-6) and fresh.computed == 3
     with pytest.raises(DataNotFoundError, match="is not a finished run"):
         faithfulness.ModelPredictor(base_dir.parent)
+
+
+def test_sorted_job_gives_the_per_text_fp32_probabilities(tiny_pair):
+    """Every text sorted once by length and run in batches of 4 (padded to the batch's longest)
+    gives each text's probability alone (batch of one, no padding) to 1e-6 in fp32."""
+    base_dir, _ = tiny_pair
+    texts = [words[:n] for n, words in zip((1, 9, 3, 14, 5, 2, 11, 7, 4, 6), random_texts(10, 14, seed=3))]
+    predictor = faithfulness.ModelPredictor(base_dir, device="cpu", batch_size=4, cache=False, precision="fp32")
+    together = predictor(texts)
+    run = Run.open(base_dir)
+    alone = [run.predict([t], batch_size=1, device="cpu").probs[0] for t in texts]
+    np.testing.assert_allclose(together, alone, rtol=0, atol=1e-6)
+    assert predictor.computed == len(texts) and predictor.precision == "fp32"
+
+
+def _forward_calls() -> tuple[list[str], object]:
+    """Count every forward pass of a transformers model (the HuMAL classifier or its backbone)."""
+    from transformers import PreTrainedModel
+
+    calls: list[str] = []
+
+    def hook(module, args, output):
+        if isinstance(module, PreTrainedModel):
+            calls.append(type(module).__name__)
+
+    return calls, torch.nn.modules.module.register_module_forward_hook(hook)
+
+
+def test_a_second_compare_recomputes_nothing(tiny_pair, tmp_path):
+    """Faithfulness and rollout of a pair, then again in a fresh process state (models and
+    in-memory caches forgotten): the second time no model runs, and the caches are written
+    once per model and job."""
+    import shutil
+
+    pair = [shutil.copytree(folder, tmp_path / folder.name) for folder in tiny_pair]
+    first, second = {}, {}
+    for seen in (first, second):
+        model_attention.clear_caches()
+        calls, handle = _forward_calls()
+        try:
+            comparison = compare.load_comparison(*pair)
+            seen["faith"] = compare.faithfulness(comparison, seed=0, device="cpu", precision="fp32")
+            seen["rollout"] = compare.rollout_summary(comparison, precision="fp32")
+        finally:
+            handle.remove()
+        seen["calls"] = len(calls)
+    assert first["calls"] > 0 and second["calls"] == 0
+    assert min(first["faith"].computed.values()) > 0
+    assert second["faith"].computed == {"baseline": 0, "humal": 0}
+    pd.testing.assert_frame_equal(first["faith"].records, second["faith"].records)
+    pd.testing.assert_frame_equal(first["rollout"], second["rollout"])
+    for folder in pair:
+        assert (folder / FAITHFULNESS_CACHE_FILE).is_file() and (folder / READINGS_CACHE_FILE).is_file()
+
+
+def test_the_cache_key_holds_the_precision(tiny_pair, tmp_path, monkeypatch):
+    """fp32 and bf16 probabilities are cached apart: `auto` on a CPU with native bf16 (here
+    said to have it) reads nothing that fp32 wrote, and is stored as what it ran in."""
+    import shutil
+
+    from humal_nb import inference
+
+    folder = shutil.copytree(tiny_pair[0], tmp_path / "run")
+    model_dir = folder / runs.MODEL_DIR
+    keys = {p: model_cache.cache_key(model_dir, "faithfulness", 12, "cpu", p) for p in ("fp32", "bf16")}
+    assert keys["fp32"] != keys["bf16"]
+    assert keys["fp32"] != model_cache.cache_key(model_dir, "faithfulness", 16, "cpu", "fp32")  # max_length
+    assert keys["fp32"] != model_cache.cache_key(model_dir, "faithfulness", 12, "cuda", "fp32")  # device
+    texts = random_texts(3, 14, seed=9)
+    (folder / FAITHFULNESS_CACHE_FILE).unlink(missing_ok=True)
+    assert faithfulness.cached_precision(folder) is None
+    fp32 = faithfulness.ModelPredictor(folder, device="cpu", precision="fp32")
+    fp32(texts)
+    assert faithfulness.cached_precision(folder) == "fp32"
+    monkeypatch.setattr(inference, "cpu_has_bf16", lambda: True)
+    auto = faithfulness.ModelPredictor(folder, device="cpu", precision="auto")
+    assert auto.precision == "bf16" and auto.fingerprint != fp32.fingerprint and auto.cache == {}
+    np.testing.assert_allclose(auto(texts), fp32(texts), atol=0.05)
+    assert auto.computed == 3 and auto.store.writes == 1
+    again = faithfulness.ModelPredictor(folder, device="cpu", precision="bf16")
+    again(texts)
+    assert again.computed == 0  # what auto stored as bf16 is bf16's
+    assert faithfulness.cached_precision(folder) == "bf16"  # what `humal-nb tables` then reads in
+    monkeypatch.setattr(inference, "cpu_has_bf16", lambda: False)
+    assert faithfulness.ModelPredictor(folder, device="cpu", precision="auto").precision == "fp32"
+    with pytest.raises(ParameterError, match="no native bf16"):
+        faithfulness.ModelPredictor(folder, device="cpu", precision="bf16")
+    with pytest.raises(ParameterError, match="precision 'fp16' is unknown; valid values: auto, fp32, bf16"):
+        faithfulness.ModelPredictor(folder, device="cpu", precision="fp16")
+
+
+def test_a_cache_file_of_another_key_or_unreadable_is_not_read(tmp_path):
+    path = tmp_path / "cache.json"
+    store = model_cache.KeyedCache(path, "k1")
+    store.entries["a"] = 0.25
+    store.save()
+    assert model_cache.KeyedCache(path, "k1").entries == {"a": 0.25}
+    assert model_cache.KeyedCache(path, "k2").entries == {}
+    path.write_text("{not json")
+    assert model_cache.KeyedCache(path, "k1").entries == {}
+    assert model_cache.KeyedCache(None, "k1").entries == {}
 
 
 def test_compare_faithfulness_feeds_the_explorer_and_the_report(tiny_pair):

@@ -67,7 +67,7 @@ def test_bf16_on_cpu_autocasts_the_forward_pass():
 
 
 def test_bf16_is_refused_before_training_on_a_cpu_without_native_bf16(monkeypatch):
-    monkeypatch.setattr(train, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(inference, "cpu_has_bf16", lambda: False)
     monkeypatch.setattr(train, "build_model", lambda *a, **k: pytest.fail("a model was built"))
     monkeypatch.setattr(train, "load_reviews", lambda *a, **k: pytest.fail("the data was read"))
     with pytest.raises(ParameterError, match="no native bf16.*Use precision: fp32"):
@@ -79,7 +79,7 @@ def test_bf16_is_refused_before_training_on_a_cpu_without_native_bf16(monkeypatc
 def test_humal_nb_run_refuses_bf16_before_any_kernel_starts(tmp_path, capsys, monkeypatch):
     from humal_nb import cli, notebooks
 
-    monkeypatch.setattr(train, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(inference, "cpu_has_bf16", lambda: False)
     monkeypatch.setattr(notebooks, "execute_notebook", lambda *a, **k: pytest.fail("a notebook was executed"))
     params = tmp_path / "run.yaml"
     params.write_text("strategy: al\ndevice: cpu\n")

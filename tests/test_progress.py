@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
+from fake_runs import metrics, write_run
 from tiny_models import TOKENIZERS, tiny_model
 
-from humal_nb import faithfulness, progress, rollout
-from humal_nb.progress import duration_text, erasure_bar, grid_progress_text, labelled_bar
+from humal_nb import faithfulness, progress, rollout, runs
+from humal_nb.progress import duration_text, grid_progress_text, labelled_bar
 
 
 def test_durations_read_as_people_say_them():
@@ -38,36 +42,40 @@ class FakeModel:
         return np.array([0.5 + 0.1 * t.count("good") for t in texts])
 
 
-def test_erasure_reports_each_step(monkeypatch):
-    """Steps of k x STEP_REVIEWS reviews: 5 reviews in steps of 2 at two k values."""
-    monkeypatch.setattr(faithfulness, "STEP_REVIEWS", 2)
+def test_erasure_runs_every_distinct_text_in_one_call():
+    """All k values and reviews are one job: one call of the model, each distinct text once."""
     reviews = [["good", "food", "here", "good"][: 2 + j % 3] for j in range(5)]
     scores = [np.arange(len(r), dtype=float) for r in reviews]
-    steps, model = [], FakeModel()
-    records = faithfulness.erasure_records(reviews, {"s": scores}, model, (0.5, 1.0),
-                                           on_step=lambda *step: steps.append(step))
-    assert steps == [(0.5, 2, 5), (0.5, 4, 5), (0.5, 5, 5), (1.0, 2, 5), (1.0, 4, 5), (1.0, 5, 5)]
-    assert len(model.calls) <= 6 and len(records) == 10
-    texts = [tuple(t) for call in model.calls for t in call]
-    assert len(texts) == len(set(texts))  # no text run twice across the steps
-    whole = faithfulness.erasure_records(reviews, {"s": scores}, FakeModel(), (0.5, 1.0))
-    assert records.equals(whole)  # the steps change nothing in the records
+    model = FakeModel()
+    records = faithfulness.erasure_records(reviews, {"s": scores}, model, (0.5, 1.0))
+    assert len(model.calls) == 1 and len(records) == 10
+    texts = [tuple(t) for t in model.calls[0]]
+    assert len(texts) == len(set(texts))  # no text run twice
 
 
-def test_faithfulness_bar_says_what_is_scored(capsys, monkeypatch):
-    def every_step(*args, **kwargs):  # a bar redrawn at every step (tqdm draws at most every 0.1 s)
+@pytest.fixture
+def tiny_run_dir(tmp_path) -> Path:
+    """A finished run folder whose saved model is a tiny BERT."""
+    folder = write_run(tmp_path / "tiny", "baseline", seed=0)
+    runs.write_json(folder / runs.METRICS_FILE, metrics("baseline", folder, max_length=12))
+    tiny_model("bert", strategy="baseline", seed=4).save_pretrained(folder / runs.MODEL_DIR)
+    TOKENIZERS["bert"]().save_pretrained(folder / runs.MODEL_DIR)
+    return folder
+
+
+def test_faithfulness_bar_counts_the_texts_run(tiny_run_dir, capsys, monkeypatch):
+    def every_step(*args, **kwargs):  # a bar redrawn at every batch (tqdm draws at most every 0.1 s)
         bar = labelled_bar(*args, **kwargs)
         bar.mininterval, bar.miniters = 0, 0
         return bar
 
     monkeypatch.setattr(progress, "labelled_bar", every_step)
-    with erasure_bar("faithfulness: Baseline", (0.05, 0.5), 3, progress=True) as on_step:
-        for percent in (0.05, 0.5):
-            for done in (2, 3):
-                on_step(percent, done, 3)
+    texts = [["the", "food", "was", "great"], ["never", "going", "back"], ["cold"]]
+    predictor = faithfulness.ModelPredictor(tiny_run_dir, device="cpu", batch_size=2, cache=False, progress=True,
+                                            desc="faithfulness: Baseline")
+    predictor(texts)
     err = capsys.readouterr().err
-    assert "faithfulness: Baseline" in err and "k=5 %, review 2/3" in err and "k=50 %, review 3/3" in err
-    assert "6/6" in err and "review" in err
+    assert "faithfulness: Baseline" in err and "2/3" in err and "3/3" in err and "text" in err
 
 
 def test_rollout_bar_is_named_by_its_caller(capsys):

@@ -10,7 +10,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from humal_nb import replication, report, runs
+from humal_nb import records, replication, report, runs
 from humal_nb.paths import REPO_ROOT
 
 GRID = REPO_ROOT / "outputs" / "replication" / "table3"
@@ -46,7 +46,7 @@ def test_summary_lists_finished_or_unstarted_cells_only(grid, block):
 @RECORDS
 def test_readme_block_is_written_from_the_files(grid, block):
     readme = (REPO_ROOT / "docs" / "replication.md").read_text()
-    begin, end = replication.markers(block)
+    begin, end = records.markers(block)
     written = readme.split(begin, 1)[1].split(end, 1)[0].strip()
     assert written == replication.markdown(grid).strip()
 
@@ -58,15 +58,15 @@ def test_another_records_block_leaves_the_main_blocks_alone(tmp_path):
     readme = tmp_path / "README.md"
     main = f"{replication.BEGIN}\nmain table\n{replication.END}"
     readme.write_text(main + "\n")
-    gpu_begin, gpu_end = replication.markers("gpu")
+    gpu_begin, gpu_end = records.markers("gpu")
     with pytest.raises(ValueError, match="add the lines"):
-        replication.update_readme(readme, empty, block="gpu")
+        records.update_readme(readme, empty, block="gpu")
     readme.write_text(f"{main}\n\n{gpu_begin}\n{gpu_end}\n")
-    replication.update_readme(readme, empty, block="gpu")
+    records.update_readme(readme, empty, block="gpu")
     text = readme.read_text()
     assert main in text and "Table III, here and in the paper" in text.split(gpu_begin, 1)[1]
     with pytest.raises(ValueError, match="block name"):
-        replication.markers("GPU record")
+        records.markers("GPU record")
 
 
 def test_table3_pairs_bootstraps_and_counts_wins(tmp_path):
@@ -100,7 +100,7 @@ def test_position_curves_need_attention_files(tmp_path):
     readme = tmp_path / "README.md"
     kept = f"{replication.POSITIONS_BEGIN}\nold table\n{replication.POSITIONS_END}"
     readme.write_text(f"{replication.BEGIN}\n{replication.END}\n\n{kept}\n")
-    replication.update_readme(readme, empty)
+    records.update_readme(readme, empty)
     text = readme.read_text()
     assert kept in text and "Table III, here and in the paper" in text
 
@@ -123,4 +123,4 @@ def test_update_readme_refuses_a_readme_without_markers(tmp_path):
     readme = Path(tmp_path / "README.md")
     readme.write_text("# nothing here\n")
     with pytest.raises(ValueError, match="no replication block"):
-        replication.update_readme(readme, GRID)
+        records.update_readme(readme, GRID)

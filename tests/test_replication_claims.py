@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from humal_nb import analysis, replication
+from humal_nb import analysis, records, replication
 
 
 def _row(p: float, wins: int, pairs: int, equivalence_p: float = math.nan, detectable: float = 0.2) -> dict:
@@ -30,11 +30,11 @@ def test_absence_of_a_significant_gain_without_equivalence_is_inconclusive():
                         "0.28 at 80 % power)")
 
 
-def test_every_no_gain_verdict_in_the_readme_is_backed_by_equivalence_or_inconclusive():
+def test_every_no_gain_verdict_in_the_docs_is_backed_by_equivalence_or_inconclusive():
     from humal_nb.paths import REPO_ROOT
 
-    readme = (REPO_ROOT / "README.md").read_text()
-    blocks = [readme.split(b, 1)[1].split(e, 1)[0] for b, e in (replication.markers(""), replication.markers("gpu"))]
+    readme = (REPO_ROOT / "docs" / "replication.md").read_text()
+    blocks = [readme.split(b, 1)[1].split(e, 1)[0] for b, e in (records.markers(""), records.markers("gpu"))]
     verdicts = [line.rsplit("|", 2)[-2] for block in blocks for line in block.splitlines()
                 if line.startswith("| ") and "no gain" in line]
     for text in verdicts:

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from humal_nb import replication, report, runs
+from humal_nb import records, report, runs
 from humal_nb.paths import REPO_ROOT
 
 RECORDS = REPO_ROOT / "outputs" / "replication"
@@ -17,9 +17,9 @@ NEW_RECORDS = [name for name in ("shortcut_pilot", "shortcut", "rationales") if 
 
 
 def test_the_page_is_written_from_the_committed_records():
-    begin, end = replication.markers("worth")
+    begin, end = records.markers("worth")
     written = PAGE.read_text().split(begin, 1)[1].split(end, 1)[0].strip()
-    assert written == replication.block_markdown(RECORDS).strip()
+    assert written == records.block_markdown(RECORDS).strip()
     assert "A decision guide" in written and "Holm" in written
 
 

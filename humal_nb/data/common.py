@@ -103,7 +103,7 @@ def _combine_maps(maps: list[tuple[int, ...]], mode: str) -> list[float] | None:
     return _normalize(counts)
 
 
-def _parse_label(value: Any) -> int | None:
+def parse_label(value: Any) -> int | None:
     """0/1 from an int, float or string cell; None when it is neither."""
     if isinstance(value, bool):
         return None
@@ -123,7 +123,7 @@ def _parse_label(value: Any) -> int | None:
     return None
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):

@@ -18,13 +18,13 @@ from humal_nb.data.common import (
     _combine_maps,
     _csv_line_of_row,
     _frame,
-    _is_missing,
-    _parse_label,
     _read_csv,
     _require_columns,
     _where,
     agreement_keeps,
+    is_missing,
     length_group_of,
+    parse_label,
 )
 from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
 from humal_nb.names import AGREEMENTS, HIGHLIGHT_FORMATS, HUMAN_ATTENTION_MODES, LABEL_BY
@@ -40,7 +40,7 @@ def read_text_records(path: str | os.PathLike, columns_hint: str) -> tuple[list[
     if not path.is_file():
         raise DataNotFoundError(f"texts file {str(path)!r} does not exist. Pass a .jsonl or .csv file "
                                 f"with columns {columns_hint}.")
-    records, kind, columns = _read_generic_records(path)
+    records, kind, columns = read_generic_records(path)
     missing = [c for c in ("text_id", "text") if c not in columns]
     if missing or not records:
         raise DataFormatError(f"{path.name}: {'no rows' if not records else 'no column ' + ', '.join(missing)}. "
@@ -48,7 +48,7 @@ def read_text_records(path: str | os.PathLike, columns_hint: str) -> tuple[list[
     return records, kind
 
 
-def _read_generic_records(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], str, set[str]]:
+def read_generic_records(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], str, set[str]]:
     """(row number, record) pairs, the row kind ('line' or 'data row') and the columns seen."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -182,11 +182,11 @@ class _Reader:
 
     def label_cell(self, record: dict[str, Any], row: int, column: str, optional: bool) -> int | None:
         value = record.get(column)
-        if _is_missing(value):
+        if is_missing(value):
             if optional:
                 return None
             raise self.fail(row, f"{column} is missing")
-        label = _parse_label(value)
+        label = parse_label(value)
         if label is None:
             raise self.fail(row, f"{column} is {str(value).strip()!r}, not 0 or 1")
         return label
@@ -266,7 +266,7 @@ def _open_generic(path: Path, label_by: str, highlight_format: str) -> tuple[_Re
     """The file's records and how to read them; a missing file, no rows or a missing column is refused."""
     if not path.is_file():
         raise DataNotFoundError(f"data file {str(path)!r} does not exist. Pass the path of a .jsonl or .csv file.")
-    records, kind, columns = _read_generic_records(path)
+    records, kind, columns = read_generic_records(path)
     if not records:
         raise DataFormatError(f"{path.name}: no rows. Write one row per (text, annotator).")
     required = list(_GENERIC_REQUIRED)
@@ -293,7 +293,7 @@ def _group_texts(reader: _Reader, records: list[tuple[int, dict[str, Any]]]) -> 
     id_of_text: dict[str, str] = {}
     for row, record in records:
         raw_id = record.get("text_id")
-        if _is_missing(raw_id):
+        if is_missing(raw_id):
             raise reader.fail(row, "text_id is missing")
         text_id = str(raw_id).strip()
         text = record.get("text")

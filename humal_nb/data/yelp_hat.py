@@ -18,12 +18,12 @@ from humal_nb.data.common import (
     _combine_maps,
     _csv_line_of_row,
     _frame,
-    _parse_label,
     _read_csv,
     _require_columns,
     _where,
     agreement_keeps,
     length_group_of,
+    parse_label,
 )
 from humal_nb.errors import DataFormatError, DataNotFoundError
 from humal_nb.names import AGREEMENTS, HUMAN_ATTENTION_MODES
@@ -138,7 +138,7 @@ def _parse_yelp_file(path_str: str, mtime_ns: int, size: int) -> tuple[_YelpMap,
     fix = "Fix or remove that row."
     maps: list[_YelpMap] = []
     for index, (label_cell, text, answer, html) in enumerate(zip(*(frame[c].tolist() for c in YELP_COLUMNS)), start=1):
-        label = _parse_label(label_cell)
+        label = parse_label(label_cell)
         if label is None:
             raise _yelp_error(path, index, f"Input.label is {label_cell.strip()!r}, not 0 or 1", fix)
         words = text.split()
