@@ -123,7 +123,8 @@ def _word_rows(review_id: str, record: dict[str, Any], models: dict[str, dict[st
 
 # ---------------------------------------------------------------------- predict
 def predict_texts(
-    run_dir: str | Path, texts_file: str | Path, out: str | Path, batch_size: int = 64, device: str = "auto"
+    run_dir: str | Path, texts_file: str | Path, out: str | Path, batch_size: int = 64, device: str = "auto",
+    precision: str = "fp32",
 ) -> Path:
     """Probability of label 1 and last-layer word attention of new texts, from a run's saved model.
 
@@ -132,16 +133,21 @@ def predict_texts(
         texts_file: CSV or JSONL with `text_id` and `text` (other columns are ignored).
         out: `.jsonl` (one object per text), `.csv` or `.parquet` (one row per word).
         batch_size: texts per forward pass; device: `auto`, `cpu` or `cuda`.
+        precision: `fp32` (the run's test evaluation's arithmetic on a CPU), `bf16` or `auto`
+            (bf16 where it is native; what `humal-nb predict` defaults to).
     Returns:
         the path written.
     """
+    from humal_nb.inference import check_precision, resolve_device
+
     out = _check_suffix(out, PREDICT_SUFFIXES, "predictions")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ParameterError(f"batch_size={batch_size!r} must be a whole number of texts >= 1.")
+    check_precision(precision, resolve_device(device))
     run = Run.open(run_dir)
     run.require_model()  # before the texts are read
     texts = read_texts(texts_file)
-    predictions = run.predict([t["text"] for t in texts], batch_size=batch_size, device=device)
+    predictions = run.predict([t["text"] for t in texts], batch_size=batch_size, device=device, precision=precision)
     results = [{"prob": float(p), "attention": [float(v) for v in attention], "truncated": truncated}
                for p, attention, truncated in zip(predictions.probs, predictions.attention, predictions.truncated)]
     return _write_predictions(texts, results, out)

@@ -42,9 +42,8 @@ def run_job(
     `ModelError` before anything runs, and `NotebookError` (naming the failed cell and the partial notebook)
     when the notebook fails.
     """
-    from humal_nb.inference import resolve_device
+    from humal_nb.inference import check_precision, resolve_device
     from humal_nb.models import check_model
-    from humal_nb.train import check_precision
 
     params_path = resolve_parameter_file(params_path, kind="run")
     config = load_run_config(params_path, overrides)

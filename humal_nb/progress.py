@@ -6,8 +6,7 @@
   console when `progress`, else on the command's terminal when `$HUMAL_PROGRESS` is
   "terminal", as `humal-nb run` and `humal-nb compare` set it for their notebook's kernel)
   counting `unit`s, e.g. "rollout: Baseline" over reviews.
-- `erasure_bar(desc, percents, n_reviews, progress)`: that bar over every (k, review) of
-  `faithfulness.erasure_records`, as its `on_step`: "faithfulness: Baseline ... k=5 %, review 40/200".
+  Faithfulness counts the texts each model runs ("faithfulness: Baseline ... 3954/7909 text").
 - `grid_progress_text(...)`: "12 done, 1 failed, 35 left; 4 min 10 s elapsed, about 12 min
   left", the estimate from the durations of the cells finished so far.
 """
@@ -17,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,24 +53,6 @@ def labelled_bar(total: int, desc: str, progress: bool, unit: str) -> Any:
     bar.unit = unit
     bar.refresh()  # drawn with its unit from the start
     return bar
-
-
-@contextmanager
-def erasure_bar(desc: str, percents: Sequence[float], n_reviews: int,
-                progress: bool) -> Iterator[Callable[[float, int, int], None]]:
-    """A bar over `len(percents) * n_reviews` reviews; yields the `on_step(k, done, reviews)`
-    that `faithfulness.erasure_records` calls after each step. Closed on leaving."""
-    bar = labelled_bar(len(percents) * n_reviews, desc, progress, unit="review")
-    order = {float(p): i for i, p in enumerate(percents)}
-
-    def on_step(percent: float, done: int, total: int) -> None:
-        bar.set_postfix_str(f"k={100 * percent:g} %, review {done}/{total}", refresh=False)
-        bar.update(order[float(percent)] * total + done - bar.n)
-
-    try:
-        yield on_step
-    finally:
-        bar.close()
 
 
 def duration_text(seconds: float) -> str:
@@ -115,7 +96,7 @@ def grid_progress_text(
     return f"{text}, about {duration_text(sum(finished) / len(finished) * rounds)} left"
 
 
-__all__ = ["PROGRESS_VARIABLE", "VOILA_VARIABLE", "duration_text", "erasure_bar", "grid_progress_text", "labelled_bar", "progress_bar"]
+__all__ = ["PROGRESS_VARIABLE", "VOILA_VARIABLE", "duration_text", "grid_progress_text", "labelled_bar", "progress_bar"]
 
 
 @contextmanager
