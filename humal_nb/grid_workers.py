@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from humal_nb.config import RunConfig
 from humal_nb.errors import HumalError, NotebookError, NotEnoughDataError
 from humal_nb.names import STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED, STATUS_NOT_ENOUGH_DATA
 
-DATA_KEYS = ("data_dir", "data_file", "agreement", "human_attention", "label_by", "min_highlight")
+DATA_KEYS = ("data_dir", "data_file", "agreement", "combine_maps", "label_by", "min_highlight")
 
 
 # ---------------------------------------------------------------------- one cell (in a worker)
@@ -106,9 +107,18 @@ def _run_cell(config_dict: dict[str, Any], cell_dir: str, threads: int, notebook
         record = error_record(STATUS_NOT_ENOUGH_DATA, config, f"NotEnoughDataError: {exc}", str(exc),
                               traceback.format_exc())
     except Exception as exc:  # anything else still must not stop the grid
-        record = error_record(STATUS_FAILED, config, f"{type(exc).__name__}: {exc}", str(exc), traceback.format_exc())
+        record = error_record(STATUS_FAILED, config, f"{type(exc).__name__}: {exc}{out_of_memory_hint(exc)}", str(exc),
+                              traceback.format_exc())
     runs.write_json(Path(cell_dir) / runs.ERROR_FILE, record)
     return {"status": record["status"], "seconds": time.perf_counter() - started, "error": record["error"]}
+
+
+def out_of_memory_hint(exc: BaseException) -> str:
+    """For a cell that ran out of memory (a CPU MemoryError, torch's OutOfMemoryError), what to change."""
+    if not isinstance(exc, MemoryError) and "OutOfMemoryError" not in type(exc).__name__:
+        return ""
+    return (" (out of memory: this cell failed alone; give it a smaller batch_size or a micro_batch_size, or run "
+            "the grid with fewer --workers, then run the same command again to rerun the failed cells)")
 
 
 def error_record(
@@ -129,12 +139,21 @@ class _LocalPool:
     """`workers` spawned processes that live for the whole grid (`init_worker`)."""
 
     def __init__(self, workers: int, threads: int) -> None:
+        self.workers, self.threads = workers, threads
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                        initializer=init_worker, initargs=(threads,))
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                   initializer=init_worker, initargs=(self.threads,))
 
     def submit(self, args: tuple) -> Future:
         return self.pool.submit(_run_cell, *args)
+
+    def restart(self) -> None:
+        """A fresh pool after a worker died (a dead worker breaks the whole pool)."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
 
     def wait_any(self, handles: list[Future]) -> set[Future]:
         return wait(handles, return_when=FIRST_COMPLETED)[0]
@@ -163,6 +182,9 @@ class _RayPool:
     def submit(self, args: tuple) -> Any:
         return self.remote.remote(*args)
 
+    def restart(self) -> None:  # Ray replaces a dead worker itself
+        pass
+
     def wait_any(self, handles: list[Any]) -> list[Any]:
         return self.ray.wait(handles, num_returns=1)[0]
 
@@ -180,25 +202,52 @@ class _RayPool:
 
 def _schedule(tasks: list[tuple[int, tuple]], workers: int, pool: Any, on_done) -> None:
     """Run the cells on `pool`, at most `workers` at a time; `on_done(i, outcome)` as each ends,
-    with its wall time from submission. A worker that died is recorded as a failed cell."""
+    with its wall time from submission. A worker that dies (killed, out of memory) takes the
+    local pool down with every cell running in it: the pool is restarted, and the cells that were
+    running beside others are run again, each alone, so that only the one whose worker dies alone is
+    recorded as failed (`_worker_died`) and the grid goes on."""
     args_of = dict(tasks)
     pending = list(reversed(tasks))
     running: dict[Any, tuple[int, float]] = {}
+    suspects: set[int] = set()  # cells whose worker died beside others: rerun alone
     try:
         while pending or running:
-            while pending and len(running) < workers:
+            while pending and len(running) < workers and not (running and pending[-1][0] in suspects):
                 i, args = pending.pop()
                 running[pool.submit(args)] = (i, time.perf_counter())
+                if i in suspects:
+                    break
+            lost = []
             for handle in pool.wait_any(list(running)):
                 i, submitted = running.pop(handle)
                 try:
                     outcome = pool.result(handle)
                 except Exception as exc:  # the worker process died (killed, out of memory)
-                    outcome = _worker_died(args_of[i], exc)
+                    lost.append((i, submitted, exc))
+                    continue
                 on_done(i, {**outcome, "wall_seconds": time.perf_counter() - submitted})
+            if lost:
+                _after_worker_death(lost, running, pending, suspects, pool, args_of, on_done)
     except BaseException:
         pool.stop(list(running))
         raise
+
+
+def _after_worker_death(lost: list, running: dict, pending: list, suspects: set[int], pool: Any, args_of: dict,
+                        on_done) -> None:
+    """Record or requeue the cells of a pool a worker died in, and restart it."""
+    if isinstance(lost[0][2], BrokenProcessPool):
+        for handle in list(running):  # every cell of a broken pool ends with it
+            i, submitted = running.pop(handle)
+            lost.append((i, submitted, lost[0][2]))
+        pool.restart()
+    alone = len(lost) == 1
+    for i, submitted, exc in lost:
+        if alone or i in suspects:
+            on_done(i, {**_worker_died(args_of[i], exc), "wall_seconds": time.perf_counter() - submitted})
+        else:
+            suspects.add(i)
+            pending.append((i, args_of[i]))
 
 
 def run_cells(tasks: list[tuple[int, tuple]], workers: int, threads: int, executor: str, on_done) -> None:

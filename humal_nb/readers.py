@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from humal_nb.config import PARAMETER_NAMES, read_yaml_mapping
 from humal_nb.errors import DataFormatError, DataNotFoundError, ModelError, ParameterError
 from humal_nb.names import (
     ATTENTION_FILE,
@@ -207,6 +208,9 @@ def read_manifest(grid_dir: str | Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- summary.csv
+#: summary.csv's columns besides the run parameters (`report.collect` writes them)
+SUMMARY_COLUMNS = ("cell", "status", "auc", "auc_flipped", "accuracy", "f1", "cosine_to_human", "high_attention_rate",
+                   "train_seconds", "error", "length_group")
 SUMMARY_TEXT = ("cell", "strategy", "status", "error", "length_group", "model")
 SUMMARY_STATUSES = (STATUS_FINISHED, STATUS_NOT_ENOUGH_DATA, STATUS_FAILED, STATUS_INTERRUPTED, "incomplete", "pending")
 _SUMMARY_NUMBERS = ("data_size", "imbalance_ratio", "bootstrap", "auc", "auc_flipped", "accuracy", "f1",
@@ -293,6 +297,9 @@ def _parse_summary(path: Path, text: str | None = None):
     problem = _summary_problem(frame)
     if problem:
         return problem, None
+    frame.attrs["columns_read"] = list(frame.columns)
+    for column in (c for c in SUMMARY_COLUMNS if c not in frame.columns and c not in ("auc_flipped", "length_group")):
+        frame[column] = "" if column == "error" else float("nan")  # a summary written by hand may leave results out
     for column in frame.columns:
         if column in SUMMARY_TEXT:
             frame[column] = frame[column].fillna("").astype(str).astype(object)
@@ -307,6 +314,9 @@ def _summary_problem(frame) -> str | None:
     missing = [c for c in ("cell", *AXES, "status", "auc") if c not in frame.columns]
     if missing:
         return f"it lacks the column(s) {', '.join(missing)}"
+    unknown = [str(c) for c in frame.columns if c not in SUMMARY_COLUMNS and c not in PARAMETER_NAMES]
+    if unknown:
+        return f"unknown column(s) {', '.join(map(repr, unknown[:3]))} (a header cut or changed)"
     if frame["cell"].isna().any() or frame["cell"].duplicated().any():
         return "a row has no cell name, or a cell is listed twice"
     unknown = sorted(set(frame["status"].fillna("<empty>")) - set(SUMMARY_STATUSES))
@@ -333,14 +343,17 @@ def _disagreement(grid_dir: Path, frame, cells: list[str], complete: bool = True
         return (f"it lists {len(listed)} cells, the grid has {len(cells)}"
                 + (f" (missing: {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''})" if missing else "")
                 + (f" (not in the grid: {', '.join(extra[:3])})" if extra else ""))
-    for row in frame.to_dict("records"):
-        problem = _row_disagreement(grid_dir / row["cell"], row) if row["cell"] in set(cells) else None
+    read = frame.attrs.get("columns_read", list(frame.columns))
+    for row in frame[read].to_dict("records"):
+        problem = _row_disagreement(grid_dir / row["cell"], row, complete) if row["cell"] in set(cells) else None
         if problem:
             return f"cell {row['cell']}: {problem}"
     return None
 
 
-def _row_disagreement(cell_dir: Path, row: dict[str, Any]) -> str | None:
+def _row_disagreement(cell_dir: Path, row: dict[str, Any], values: bool = True) -> str | None:
+    """How a summary row disagrees with its cell's files: its status, and with `values` (a grid
+    whose grid.json lists its cells) its results and parameters."""
     metrics_path = cell_dir / METRICS_FILE
     if not metrics_path.is_file():
         if row["status"] == STATUS_FINISHED and (cell_dir / ERROR_FILE).is_file():
@@ -349,6 +362,8 @@ def _row_disagreement(cell_dir: Path, row: dict[str, Any]) -> str | None:
     metrics = read_metrics(cell_dir)
     if row["status"] != STATUS_FINISHED:
         return f"listed as {row['status']}, but the cell has finished"
+    if not values:
+        return None
     measured = {**metrics, **{k: metrics["attention"].get(k) for k in _ATTENTION_NUMBERS}}
     for key in (k for k in _TOLERANCE if k in row):
         value = row[key]
@@ -378,24 +393,7 @@ def _same(value: Any, expected: Any) -> bool:
 
 
 # ---------------------------------------------------------------------- parameter files
-def read_yaml_mapping(path: str | Path, what: str = "parameter file") -> dict[str, Any]:
-    """A YAML file holding a mapping (a run's parameters, a grid); ParameterError naming it otherwise."""
-    import yaml
-
-    path = Path(path)
-    if path.is_dir():
-        raise ParameterError(f"{what} {str(path)!r} is a folder: pass a YAML file.")
-    if not path.is_file():
-        raise ParameterError(f"{what} {str(path)!r} does not exist.")
-    try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except UnicodeDecodeError as exc:
-        raise ParameterError(f"{what} {str(path)!r} is not UTF-8 text ({exc.reason}).") from None
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"{what} {str(path)!r} is not valid YAML: {exc}") from None
-    if not isinstance(values, dict):
-        raise ParameterError(f"{what} {str(path)!r} must hold a mapping of key: value.")
-    return values
+# read_yaml_mapping: config's (parameters come first; this module re-exports it as every file's reader)
 
 
 # ---------------------------------------------------------------------- model folders
