@@ -141,13 +141,13 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _replication(args: argparse.Namespace) -> int:
-    from humal_nb import replication
+    from humal_nb import records
 
     if not args.readme:
-        print(replication.block_markdown(args.grid_dir, args.paired_with))
+        print(records.block_markdown(args.grid_dir, args.paired_with))
         return 0
     try:
-        replication.update_readme(args.readme, args.grid_dir, args.block, args.paired_with)
+        records.update_readme(args.readme, args.grid_dir, args.block, args.paired_with)
     except (ValueError, OSError) as exc:  # no block markers, or no such README
         print(f"humal-nb replication: error: {exc}", file=sys.stderr)
         return 2
