@@ -310,7 +310,8 @@ def _add_replication_parser(sub: argparse._SubParsersAction) -> None:
     """`replication`: a committed record's README block (`python -m humal_nb.replication` is the same)."""
     replication = sub.add_parser("replication", help="print or rewrite a replication record's README block")
     replication.add_argument("grid_dir", help="the record's grid folder (e.g. outputs/replication/table3)")
-    replication.add_argument("--readme", help="rewrite this README's replication block")
+    replication.add_argument("--docs", "--readme", dest="readme", metavar="FILE",
+                             help="rewrite this Markdown file's block (a docs page, e.g. docs/replication.md)")
     replication.add_argument("--block", default="", help="the README block to rewrite, for a record other than the "
                                                          "main one (e.g. gpu: outputs/replication/gpu)")
     replication.add_argument("--paired-with", help="for a record of control arms: the record whose baseline and "
