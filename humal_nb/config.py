@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ class RunConfig:
     agreement: str = _parameter(
         "majority",
         "Which reviews are kept: those where all, most or any annotators' answers match the label.")
-    human_attention: str = _parameter(
+    combine_maps: str = _parameter(
         "sum",
         "How the kept annotators' maps make a review's human attention: their normalized sum, or the first kept map.")
     label_by: str = _parameter(
@@ -219,6 +220,7 @@ class RunConfig:
         """Build from a mapping, refusing unknown keys (named, with the valid ones)."""
         if not isinstance(values, dict):
             raise ParameterError(f"run parameters must be a mapping, got {type(values).__name__}.")
+        values = renamed_parameters(values)
         unknown = sorted(set(values) - set(PARAMETER_NAMES), key=str)
         if unknown:
             raise ParameterError(
@@ -277,6 +279,29 @@ def _number_as_text_hint(value: Any, expected: type) -> str:
             + (" (or with a dot, e.g. 1.0e-2)." if "e" in value.lower() and expected is float else "."))
 
 
+#: parameters that were renamed: old key -> new key (still read, with a warning naming the new one)
+RENAMED = {"human_attention": "combine_maps"}
+
+
+def renamed_parameters(values: dict[str, Any], warn: bool = True) -> dict[str, Any]:
+    """`values` with every old key of `RENAMED` read as its new name (a FutureWarning names it);
+    both names at once is a ParameterError."""
+    if not set(RENAMED) & set(values):
+        return values
+    out = dict(values)
+    for old, new in RENAMED.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise ParameterError(f"parameters {old!r} and {new!r} are the same parameter ({old!r} is its old "
+                                 f"name): keep only {new!r}.")
+        out[new] = out.pop(old)
+        if warn:
+            warnings.warn(f"parameter {old!r} is now called {new!r}: write {new}: {out[new]!r} (the old name "
+                          "is still read).", FutureWarning, stacklevel=3)
+    return out
+
+
 def _choice(name: str, value: Any, valid: tuple) -> None:
     if value not in valid:
         shown = ", ".join(repr(v) for v in valid)
@@ -295,7 +320,7 @@ CHOICES: dict[str, tuple] = {
     "attention_loss": ATTENTION_LOSSES,
     "an_inference": AN_INFERENCE,
     "agreement": AGREEMENTS,
-    "human_attention": HUMAN_ATTENTION_MODES,
+    "combine_maps": HUMAN_ATTENTION_MODES,
     "label_by": LABEL_BY,
     "length_group": ("", *LENGTH_GROUPS),
     "rationale_source": RATIONALE_SOURCES,
@@ -338,10 +363,26 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key, value
 
 
+def read_yaml_mapping(path: str | Path, what: str = "parameter file") -> dict[str, Any]:
+    """A YAML file holding a mapping (a run's parameters, a grid); ParameterError naming it otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        raise ParameterError(f"{what} {str(path)!r} is a folder: pass a YAML file.")
+    if not path.is_file():
+        raise ParameterError(f"{what} {str(path)!r} does not exist.")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise ParameterError(f"{what} {str(path)!r} is not UTF-8 text ({exc.reason}).") from None
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{what} {str(path)!r} is not valid YAML: {exc}") from None
+    if not isinstance(values, dict):
+        raise ParameterError(f"{what} {str(path)!r} must hold a mapping of key: value.")
+    return values
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a parameter file into a mapping, with a clear error when it is not one."""
-    from humal_nb.readers import read_yaml_mapping  # the one reader of parameter files
-
     return read_yaml_mapping(path)
 
 
@@ -365,6 +406,8 @@ def config_hash(config: RunConfig) -> str:
 __all__ = [
     "RunConfig",
     "CHOICES",
+    "RENAMED",
+    "renamed_parameters",
     "PARAMETER_NAMES",
     "parameter_help",
     "NON_RESULT_KEYS",

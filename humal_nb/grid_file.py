@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from humal_nb.config import DEFAULTS, PARAMETER_NAMES, RunConfig, read_yaml
+from humal_nb.config import DEFAULTS, PARAMETER_NAMES, RunConfig, read_yaml, renamed_parameters
 from humal_nb.errors import ParameterError
 from humal_nb.names import ARM_KEYS, AXES
 
@@ -45,6 +45,7 @@ def load_grid(path_or_dict: str | Path | dict[str, Any]) -> Grid:
         spec, where, default_name = dict(path_or_dict), "grid", "grid"
     else:
         spec, where, default_name = read_yaml(path_or_dict), str(path_or_dict), Path(path_or_dict).stem
+    spec = _renamed(spec)
     unknown = sorted((k for k in spec if k not in GRID_KEYS and k not in PARAMETER_NAMES), key=str)
     if unknown:
         raise ParameterError(
@@ -64,6 +65,20 @@ def load_grid(path_or_dict: str | Path | dict[str, Any]) -> Grid:
     if duplicates:  # pragma: no cover - cell_dir_name includes every varied key
         raise ParameterError(f"{where}: cells share the folder name(s) {', '.join(duplicates)}.")
     return grid
+
+
+def _renamed(spec: dict[str, Any]) -> dict[str, Any]:
+    """The grid with renamed parameters' old keys read as their new names, at the top level, in
+    `fixed` and in every `vary` block (`config.renamed_parameters`)."""
+    spec = renamed_parameters(spec)
+    if isinstance(spec.get("fixed"), dict):
+        spec["fixed"] = renamed_parameters(spec["fixed"])
+    vary = spec.get("vary")
+    if isinstance(vary, dict):
+        spec["vary"] = renamed_parameters(vary)
+    elif isinstance(vary, list):
+        spec["vary"] = [renamed_parameters(b) if isinstance(b, dict) else b for b in vary]
+    return spec
 
 
 def _fixed_values(spec: dict[str, Any], where: str) -> tuple[dict[str, Any], int | None]:

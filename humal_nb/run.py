@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from humal_nb import readers, runs
-from humal_nb.config import PARAMETER_NAMES, RunConfig
+from humal_nb.config import PARAMETER_NAMES, RunConfig, renamed_parameters
 from humal_nb.errors import DataFormatError, DataNotFoundError, HumalError, ParameterError
 from humal_nb.names import ATTENTION_FILE, BASELINE_DIR, MANIFEST_FILE, METRICS_FILE, MODEL_DIR, SUMMARY_FILE
 
@@ -102,7 +102,8 @@ class Run:
         if not isinstance(parameters, dict):
             raise DataFormatError(f"{self.folder / METRICS_FILE}: its parameters are not a mapping; run it again.")
         try:
-            return RunConfig.from_dict({k: v for k, v in parameters.items() if k in PARAMETER_NAMES})
+            known = renamed_parameters(parameters, warn=False)  # an older run's renamed keys
+            return RunConfig.from_dict({k: v for k, v in known.items() if k in PARAMETER_NAMES})
         except ParameterError as err:
             raise DataFormatError(f"{self.folder / METRICS_FILE}: its parameters are not a valid run's ({err}).") from err
 

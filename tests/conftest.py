@@ -59,7 +59,7 @@ def yelp_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def yelp_df(yelp_dir: Path) -> pd.DataFrame:
-    """Yelp-HAT reviews under the default settings (agreement='majority', human_attention='sum')."""
+    """Yelp-HAT reviews under the default settings (agreement='majority', combine_maps='sum')."""
     from humal_nb.data import load_yelp_hat
 
     return load_yelp_hat(yelp_dir)

@@ -220,3 +220,31 @@ def test_a_relative_data_dir_variable_is_read_from_where_the_command_runs(tmp_pa
     absolute_path_variables()
     assert os.environ["HUMAL_DATA_DIR"] == str(tmp_path / "data" / "yelp")
     assert os.environ["HUMAL_OUTPUTS"] == str(Path("~/runs").expanduser())
+
+
+def test_the_map_mode_has_its_own_name_and_the_old_key_is_still_read(tmp_path, yelp_dir):
+    """`combine_maps` is the config mode; `human_attention` (its old name) is read from parameter
+    files, grid files and older runs with a warning naming the new one; both at once is refused."""
+    import warnings
+
+    from humal_nb import data
+    from humal_nb.config import RunConfig, load_run_config
+    from humal_nb.errors import ParameterError
+    from humal_nb.grid_file import load_grid
+
+    assert "combine_maps" in RunConfig().to_dict() and "human_attention" not in RunConfig().to_dict()
+    params = tmp_path / "old.yaml"
+    params.write_text("human_attention: first\n")
+    with pytest.warns(FutureWarning, match="'combine_maps'"):
+        assert load_run_config(params).combine_maps == "first"
+    with pytest.raises(ParameterError, match="keep only 'combine_maps'"):
+        RunConfig.from_dict({"human_attention": "first", "combine_maps": "sum"})
+    with pytest.warns(FutureWarning):
+        grid = load_grid({"human_attention": "first", "vary": {"bootstrap": [0, 1]}})
+    assert {c.combine_maps for c in grid.cells} == {"first"}
+    with pytest.warns(FutureWarning, match="combine_maps"):
+        old = data.load_yelp_hat(yelp_dir, human_attention="first")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = data.load_yelp_hat(yelp_dir, combine_maps="first")
+    assert [list(v) for v in old["human_attention"]] == [list(v) for v in new["human_attention"]]

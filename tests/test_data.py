@@ -134,7 +134,7 @@ def test_hand_worked_review(yelp_df):
 
 
 def test_hand_worked_review_first_and_agreement(yelp_dir):
-    row = _row(load_yelp_hat(yelp_dir, human_attention="first"), HAND_ID)
+    row = _row(load_yelp_hat(yelp_dir, combine_maps="first"), HAND_ID)
     assert row["maps"] == [ROW_769, ROW_771]
     assert np.allclose(row["human_attention"], [v / 7 for v in ROW_769], atol=1e-12)
     assert _row(load_yelp_hat(yelp_dir, agreement="any"), HAND_ID)["maps"] == [ROW_769, ROW_771]
@@ -155,8 +155,8 @@ def test_cache_returns_independent_copies(yelp_dir):
 def test_bad_parameters(yelp_dir):
     with pytest.raises(ParameterError, match="agreement"):
         load_yelp_hat(yelp_dir, agreement="most")
-    with pytest.raises(ParameterError, match="human_attention"):
-        load_yelp_hat(yelp_dir, human_attention="mean")
+    with pytest.raises(ParameterError, match="combine_maps"):
+        load_yelp_hat(yelp_dir, combine_maps="mean")
 
 
 def test_length_groups():
@@ -368,7 +368,7 @@ def test_generic_round_trips_both_encodings(tmp_path):
     for frame, name in zip(frames[1:], ["idx.csv", "bin.jsonl", "bin.csv"]):
         assert frame["source"].tolist() == [name] * 3
         pd.testing.assert_frame_equal(frame.drop(columns="source"), first.drop(columns="source"))
-    first_only = load_generic(tmp_path / "idx.jsonl", human_attention="first")
+    first_only = load_generic(tmp_path / "idx.jsonl", combine_maps="first")
     assert first_only.loc[0, "human_attention"] == [0.5, 0, 0, 0, 0.5]
 
 

@@ -16,8 +16,8 @@ from humal_nb.paths import PACKAGE_DIR
 
 #: the layers, bottom first: a module may import from its own layer and the ones below
 LAYERS: dict[str, tuple[str, ...]] = {
-    "core": ("humal_nb", "names", "errors", "paths", "quiet", "progress", "markup", "readers", "runs"),
-    "parameters": ("config", "arms", "grid_file", "package_files"),
+    "core": ("humal_nb", "names", "errors", "paths", "quiet", "progress", "markup"),
+    "parameters": ("config", "arms", "grid_file", "package_files", "readers", "runs"),
     "data": ("data", "data.common", "data.facts", "data.generic", "data.rationales", "data.selection",
              "data.shortcut", "data.split", "data.yelp_hat", "importers"),
     "method": ("attention_capture", "attention", "losses", "tokens", "models", "inference", "model_cache",

@@ -167,3 +167,16 @@ def agreement_keeps(matching: int, total: int, agreement: str) -> bool:
     if agreement == "majority":
         return 2 * matching > total
     return matching >= 1
+
+
+def combine_maps_mode(combine_maps: str, human_attention: str | None) -> str:
+    """The loaders' `combine_maps`, or the value given under its old keyword `human_attention`
+    (still read, with a FutureWarning naming the new one)."""
+    if human_attention is None:
+        return combine_maps
+    import warnings
+
+    warnings.warn("the keyword 'human_attention' of the data loaders is now 'combine_maps' ('human_attention' "
+                  "names the normalized vector column): write combine_maps=" + repr(human_attention) + ".",
+                  FutureWarning, stacklevel=3)
+    return human_attention

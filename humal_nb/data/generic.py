@@ -22,6 +22,7 @@ from humal_nb.data.common import (
     _require_columns,
     _where,
     agreement_keeps,
+    combine_maps_mode,
     is_missing,
     length_group_of,
     parse_label,
@@ -199,9 +200,11 @@ def load_generic(
     path: str | os.PathLike,
     label_by: str = "majority",
     min_highlight: float = 0.0,
-    human_attention: str = "sum",
+    combine_maps: str = "sum",
     agreement: str = "majority",
     highlight_format: str = "auto",
+    *,
+    human_attention: str | None = None,
 ) -> pd.DataFrame:
     """A generic JSONL/CSV file (one row per text and annotator) as one row per text (`REVIEW_COLUMNS`).
 
@@ -218,14 +221,15 @@ def load_generic(
     rows look like (0s and 1s with repeats: 0/1 lists; distinct values beyond 1: indices;
     a tie or only ambiguous rows such as `[0]`: indices), then every row is read that way.
     """
-    _check_generic_arguments(label_by, min_highlight, human_attention, agreement, highlight_format)
+    combine_maps = combine_maps_mode(combine_maps, human_attention)  # `human_attention=`: its old keyword
+    _check_generic_arguments(label_by, min_highlight, combine_maps, agreement, highlight_format)
     path = Path(path)
     reader, records = _open_generic(path, label_by, highlight_format)
     texts = _group_texts(reader, records)
     counts: Counter = Counter()
     rows = []
     for entry in texts.values():
-        row = _text_row(entry, reader, agreement, min_highlight, human_attention, counts)
+        row = _text_row(entry, reader, agreement, min_highlight, combine_maps, counts)
         if row is not None:
             rows.append(row)
     diagnostics = {
@@ -233,7 +237,7 @@ def load_generic(
         "label_by": label_by,
         "agreement": agreement,
         "min_highlight": min_highlight,
-        "human_attention": human_attention,
+        "combine_maps": combine_maps,
         "highlight_format": reader.highlight_format,
         "maps": counts["maps"],
         "reviews": len(texts),
@@ -251,7 +255,7 @@ def _check_generic_arguments(
     label_by: str, min_highlight: float, map_mode: str, agreement: str, highlight_format: str
 ) -> None:
     _check_choice("label_by", label_by, LABEL_BY)
-    _check_choice("human_attention", map_mode, HUMAN_ATTENTION_MODES)
+    _check_choice("combine_maps", map_mode, HUMAN_ATTENTION_MODES)
     _check_choice("agreement", agreement, AGREEMENTS)
     _check_choice("highlight_format", highlight_format, HIGHLIGHT_FORMATS)
     if (

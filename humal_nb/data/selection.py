@@ -21,10 +21,10 @@ def load_reviews(config: RunConfig) -> pd.DataFrame:
             config.data_file,
             label_by=config.label_by,
             min_highlight=config.min_highlight,
-            human_attention=config.human_attention,
+            combine_maps=config.combine_maps,
             agreement=config.agreement,
         )
-    return load_yelp_hat(config.data_dir or None, agreement=config.agreement, human_attention=config.human_attention)
+    return load_yelp_hat(config.data_dir or None, agreement=config.agreement, combine_maps=config.combine_maps)
 
 
 def split(config: RunConfig, reviews: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

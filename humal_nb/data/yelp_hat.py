@@ -22,6 +22,7 @@ from humal_nb.data.common import (
     _require_columns,
     _where,
     agreement_keeps,
+    combine_maps_mode,
     length_group_of,
     parse_label,
 )
@@ -226,7 +227,7 @@ def _load_yelp_cached(
         "data_dir": directory,
         "files": [Path(k[0]).name for k in file_keys],
         "agreement": agreement,
-        "human_attention": map_mode,  # the parameter, as users write it
+        "combine_maps": map_mode,  # the parameter, as users write it
         "maps": counts["maps"],
         "reviews": counts["reviews"],
         "kept": len(rows),
@@ -238,21 +239,27 @@ def _load_yelp_cached(
 
 
 def load_yelp_hat(
-    data_dir: str | os.PathLike | None = None, agreement: str = "majority", human_attention: str = "sum"
+    data_dir: str | os.PathLike | None = None,
+    agreement: str = "majority",
+    combine_maps: str = "sum",
+    *,
+    human_attention: str | None = None,
 ) -> pd.DataFrame:
     """Yelp-HAT as one row per review (`REVIEW_COLUMNS`), keeping annotators who agree with the label.
 
     `agreement`: `all` keeps reviews where every annotator's answer matches the label,
     `majority` where strictly more than half do, `any` where at least one does; only the
-    matching annotators' maps are kept (`idk` never matches). `human_attention`: `sum` of
-    the kept maps or the `first` kept map, normalized to sum 1. A review whose chosen
+    matching annotators' maps are kept (`idk` never matches). `combine_maps`: `sum` of
+    the kept maps or the `first` kept map, normalized to sum 1 (the `human_attention` column;
+    `human_attention=` is the keyword's old name, still read). A review whose chosen
     vector highlights nothing is dropped and counted in `attrs["diagnostics"]`
     (`dropped_no_highlight`; 0 on the published files, where every map highlights a word).
     Parsed files are cached by path, modification time and size; each call returns a
     fresh frame.
     """
     _check_choice("agreement", agreement, AGREEMENTS)
-    _check_choice("human_attention", human_attention, HUMAN_ATTENTION_MODES)
+    combine_maps = combine_maps_mode(combine_maps, human_attention)
+    _check_choice("combine_maps", combine_maps, HUMAN_ATTENTION_MODES)
     directory, files = _yelp_files(data_dir)
-    rows, diagnostics = _load_yelp_cached(str(directory), _file_keys(files), agreement, human_attention)
+    rows, diagnostics = _load_yelp_cached(str(directory), _file_keys(files), agreement, combine_maps)
     return _frame(list(rows), diagnostics)
