@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from humal_nb import runs
 from humal_nb.errors import HumalError, ParameterError, TargetExistsError
 
 NOTEBOOKS_FOLDER = "notebooks"
@@ -130,7 +131,8 @@ def copy_notebooks(folder: str | os.PathLike, force: bool = False) -> list[Path]
     out.mkdir(parents=True, exist_ok=True)
     for source, target in zip(sources, targets):
         nb = clean_notebook(nbformat.read(str(source), as_version=4), source.name)
-        nbformat.write(nb, str(target))
+        text = nbformat.writes(nb)
+        runs.atomic_write_text(target, text if text.endswith("\n") else text + "\n")  # never a torn notebook
     return targets
 
 
