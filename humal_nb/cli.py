@@ -41,9 +41,12 @@ def _notebooks(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from humal_nb.publication import paired_record
     from humal_nb.report import build_report
 
-    path = build_report(args.dir)
+    if args.paired_with:  # checked before a kernel starts
+        paired_record(args.dir, args.paired_with)
+    path = build_report(args.dir, out=args.out, paired_with=args.paired_with)
     print(f"report: {display_path(path)}")
     return 0
 
@@ -107,7 +110,7 @@ def _figures(args: argparse.Namespace) -> int:
 def _tables(args: argparse.Namespace) -> int:
     from humal_nb.tables import write_tables
 
-    written = write_tables(args.dir, fmt=args.format, out=args.out)
+    written = write_tables(args.dir, fmt=args.format, out=args.out, paired_with=args.paired_with)
     for line in [*written.notes, *(f"table: {display_path(path)}" for path in written.files)]:
         print(line)
     return 0
@@ -199,10 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     grid.add_argument("--out", help="output folder (default outputs/<grid name>)")
     grid.set_defaults(func=_grid)
 
-    report = sub.add_parser("report", help="rebuild a grid's tables, figures and HTML report")
-    report.add_argument("dir", help="a grid's output folder")
-    report.set_defaults(func=_report)
-
+    _add_report_parser(sub)
     _add_compare_parser(sub)
 
     info = sub.add_parser("data-info", help="print the data set's facts")
@@ -224,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_argument("dir", help="a grid's folder (summary.csv) or a finished run's (its baseline/ beside)")
     tables.add_argument("--format", default="latex,markdown,csv", help="comma-separated: latex, markdown, csv")
     tables.add_argument("--out", help="output folder (default DIR/tables)")
+    tables.add_argument("--paired-with", help="for a grid of control arms: the record whose baseline and strategy "
+                        "cells they pair with (e.g. outputs/replication/table3), tabulated beside the arms")
     tables.set_defaults(func=_tables)
 
     _add_data_parsers(sub)
@@ -240,6 +242,18 @@ def _version() -> str:
     from humal_nb import __version__
 
     return __version__
+
+
+def _add_report_parser(sub: argparse._SubParsersAction) -> None:
+    """`report`: a grid's HTML report, into its folder or another."""
+    report = sub.add_parser("report", help="rebuild a grid's tables, figures and HTML report")
+    report.add_argument("dir", help="a grid's output folder")
+    report.add_argument("--out", help="write report.html (and its executed notebook) into this folder, from the "
+                        "grid's summary.csv as it is, leaving the grid's folder untouched (default: into DIR, "
+                        "summary.csv rebuilt from the cells)")
+    report.add_argument("--paired-with", help="for a grid of control arms: the record whose baseline and strategy "
+                        "cells they pair with (e.g. outputs/replication/table3), reported beside the arms")
+    report.set_defaults(func=_report)
 
 
 def _add_compare_parser(sub: argparse._SubParsersAction) -> None:

@@ -33,7 +33,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from humal_nb import analysis, arms, controls, errors, figure_style, markup, publication, readers, report, runs, stats
+from humal_nb import analysis, arms, controls, figure_style, markup, publication, readers, report, runs, stats
 from humal_nb.figure_style import ONE_COLUMN, TWO_COLUMN, line_style
 from humal_nb.publication import Written
 
@@ -62,22 +62,15 @@ def write_figures(
     folder = Path(folder)
     kind = publication.folder_kind(folder)
     formats = figure_style.parse_formats(formats)
-    if paired_with and kind == publication.GRID:
-        if not (Path(paired_with) / report.SUMMARY_FILE).is_file():
-            raise errors.ParameterError(f"--paired-with {paired_with}: no {report.SUMMARY_FILE} there. Pass the folder "
-                                        "of the record the arms pair with (e.g. outputs/replication/table3).")
-        controls.check_pairing(folder, Path(paired_with))
+    paired = publication.paired_record(folder, paired_with, kind)
     out_dir = readers.output_folder(out if out else folder / "figures")
     with figure_style.style():
         if kind == publication.GRID:
-            written = grid_figures(folder, out_dir, formats, Path(paired_with) if paired_with else None)
+            written = grid_figures(folder, out_dir, formats, paired)
             if reviews:
                 written.notes.append("review heatmaps: --reviews applies to a run, not a grid (its cells' "
                                      "attention.json); pass a cell's folder to draw its reviews.")
             return written
-        if paired_with:
-            raise errors.ParameterError(f"--paired-with pairs a grid of control arms with another record; {folder} is a run. "
-                             "Leave --paired-with out, or pass the control grid's folder.")
         return run_figures(folder, out_dir, formats, reviews)
 
 
@@ -91,7 +84,7 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: P
     if paired_with is None:
         summary = report.read_summary(folder)
     else:
-        arm_rows = _arm_rows(folder, paired_with)
+        arm_rows = publication.arm_rows(folder, paired_with)
         summary = controls.combined_summary(folder, paired_with)
     whole, by_length = report.split_by_length(summary)
     for part, what in ((whole, "whole data set"), (by_length, "length groups")):
@@ -128,21 +121,6 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: P
     for name, group in _figure_groups(losses, [*LOSS_COLUMNS], "fig5_loss"):
         files += figure_style.save(loss_figure(group), out, name, formats)
     return Written(files, notes)
-
-
-def _arm_rows(folder: Path, paired_with: Path) -> pd.DataFrame:
-    """A control grid's arm rows (arms folded into `strategy`), to draw beside `paired_with`;
-    refused where that would count cells twice or there is no arm to pair."""
-    if folder.resolve() == paired_with.resolve():
-        raise errors.ParameterError(f"--paired-with {paired_with} is the grid itself: pass the other record, the one "
-                                    "whose baseline and strategy cells the grid's control arms pair with.")
-    own = arms.fold(report.read_summary(folder))
-    rows = own[own["strategy"].astype(str).str.contains(arms.SEPARATOR, regex=False)]
-    if rows.empty:
-        raise errors.ParameterError(f"--paired-with: {folder} has no control arms (no rationale_source or "
-                                    "rationale_fraction other than the defaults) to pair with another record; "
-                                    "draw it without --paired-with.")
-    return rows
 
 
 def _figure_groups(frame: pd.DataFrame, inner: list[str], stem: str) -> list[tuple[str, pd.DataFrame]]:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import pandas as pd
+
 from humal_nb import arms, readers, runs
 from humal_nb.errors import DataNotFoundError, ParameterError
 from humal_nb.names import BASELINE_DIR, MANIFEST_FILE, SUMMARY_FILE
@@ -99,4 +101,43 @@ def comparison(folder: str | Path) -> Any:
     return compare.load_comparison(pair, folder)
 
 
-__all__ = ["GRID", "RUN", "RunModel", "Written", "comparison", "folder_kind", "run_models"]
+def paired_record(folder: str | Path, paired_with: str | Path | None, kind: str | None = None) -> Path | None:
+    """`--paired-with` checked for a grid of control arms `folder`: None where it is not given;
+    else the record's folder, refused (ParameterError, saying what to pass) where it is no record,
+    `folder` is a run, the records ran at other settings, it is `folder` itself or `folder` has no
+    control arms to pair."""
+    if not paired_with:
+        return None
+    from humal_nb import controls
+
+    folder, paired_with = Path(folder), Path(paired_with)
+    if (kind or folder_kind(folder)) != GRID:
+        raise ParameterError(f"--paired-with pairs a grid of control arms with another record; {folder} is a run. "
+                             "Leave --paired-with out, or pass the control grid's folder.")
+    if not (paired_with / SUMMARY_FILE).is_file():
+        raise ParameterError(f"--paired-with {paired_with}: no {SUMMARY_FILE} there. Pass the folder "
+                             "of the record the arms pair with (e.g. outputs/replication/table3).")
+    controls.check_pairing(folder, paired_with)
+    arm_rows(folder, paired_with)
+    return paired_with
+
+
+def arm_rows(folder: Path, paired_with: Path) -> pd.DataFrame:
+    """A control grid's arm rows (arms folded into `strategy`), to draw or tabulate beside
+    `paired_with`; refused where that would count cells twice or there is no arm to pair."""
+    from humal_nb import report
+
+    if folder.resolve() == paired_with.resolve():
+        raise ParameterError(f"--paired-with {paired_with} is the grid itself: pass the other record, the one "
+                             "whose baseline and strategy cells the grid's control arms pair with.")
+    own = arms.fold(report.read_summary(folder))
+    rows = own[own["strategy"].astype(str).str.contains(arms.SEPARATOR, regex=False)]
+    if rows.empty:
+        raise ParameterError(f"--paired-with: {folder} has no control arms (no rationale_source or "
+                             "rationale_fraction other than the defaults) to pair with another record; "
+                             "use it without --paired-with.")
+    return rows
+
+
+__all__ = ["GRID", "RUN", "RunModel", "Written", "arm_rows", "comparison", "folder_kind", "paired_record",
+           "run_models"]

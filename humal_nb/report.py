@@ -152,11 +152,18 @@ def _rebuilt_summary(grid_dir: Path) -> str:
     return text
 
 
-def build_report(grid_dir: str | Path, progress: bool = False) -> Path:
-    """Rewrite `summary.csv`, execute the grid report notebook, export `report.html`."""
+def build_report(grid_dir: str | Path, progress: bool = False, out: str | Path | None = None,
+                 paired_with: str | Path | None = None) -> Path:
+    """Rewrite `summary.csv`, execute the grid report notebook, export `report.html`.
+
+    With `out`, the report (and its executed notebook) goes into that folder, drawn from the
+    grid's `summary.csv` as it is, and the grid's folder is left as it was. `paired_with`: for a
+    grid of control arms, the record whose baseline and strategies they pair with (checked by
+    the caller: `publication.paired_record`), shown beside the arms."""
     from humal_nb import notebooks
     from humal_nb.errors import ParameterError
 
+    target = readers.output_folder(Path(out).expanduser().resolve()) if out else None
     grid_dir = Path(grid_dir).expanduser().resolve()
     if not grid_dir.is_dir():
         raise ParameterError(f"{str(grid_dir)!r} is not a grid's output folder.")
@@ -170,8 +177,13 @@ def build_report(grid_dir: str | Path, progress: bool = False) -> Path:
             f"{str(grid_dir)!r} holds no grid cells (no grid.json, no run folders with metrics.json or "
             "error.json). `humal-nb report` takes the folder `humal-nb grid` wrote."
         )
-    write_summary(grid_dir)
-    return notebooks.execute_and_export(notebooks.NOTEBOOKS_DIR / GRID_NOTEBOOK_NAME, grid_dir, {"grid_dir": str(grid_dir)},
+    if target is None:
+        write_summary(grid_dir)
+    elif not (grid_dir / SUMMARY_FILE).is_file():
+        raise ParameterError(f"{grid_dir} has no {SUMMARY_FILE}; --out draws the report from it and writes nothing "
+                             f"into the grid's folder: run `humal-nb report {grid_dir}` without --out first.")
+    parameters = {"grid_dir": str(grid_dir), "paired_with": str(Path(paired_with).resolve()) if paired_with else ""}
+    return notebooks.execute_and_export(notebooks.NOTEBOOKS_DIR / GRID_NOTEBOOK_NAME, target or grid_dir, parameters,
                                         REPORT_FILE, title=f"HuMAL grid report: {grid_dir.name}", progress=progress)
 
 

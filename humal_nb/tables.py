@@ -51,13 +51,17 @@ class Table:
     text: pd.DataFrame
 
 
-def write_tables(folder: str | Path, fmt: str | Sequence[str] = tuple(FORMATS), out: str | Path | None = None) -> Written:
+def write_tables(folder: str | Path, fmt: str | Sequence[str] = tuple(FORMATS), out: str | Path | None = None,
+                 paired_with: str | Path | None = None) -> Written:
     """Every table of a run, a comparison or a grid as `out/<table>.<tex|md|csv>` (default `folder/tables`),
-    in each of the formats `fmt` ('latex,markdown,csv' or a list of them; default all)."""
+    in each of the formats `fmt` ('latex,markdown,csv' or a list of them; default all). `paired_with`:
+    for a grid of control arms, the record whose baseline and strategy cells they pair with (e.g.
+    outputs/replication/table3 beside outputs/replication/controls), tabulated beside the arms."""
     formats = parse_formats(fmt)
     folder = Path(folder)
     kind = publication.folder_kind(folder)
-    tables, notes = grid_tables(folder) if kind == publication.GRID else run_tables(folder)
+    paired = publication.paired_record(folder, paired_with, kind)
+    tables, notes = grid_tables(folder, paired) if kind == publication.GRID else run_tables(folder)
     out_dir = readers.output_folder(out if out else folder / "tables")
     files = []
     for fmt in formats:
@@ -88,9 +92,16 @@ def render(table: Table, fmt: str) -> str:
 
 
 # ---------------------------------------------------------------------- a grid
-def grid_tables(folder: Path) -> tuple[list[Table], list[str]]:
-    """Table III, Table IV, the attention table and the data requirement of a grid."""
-    summary = report.read_summary(folder)
+def grid_tables(folder: Path, paired_with: Path | None = None) -> tuple[list[Table], list[str]]:
+    """Table III, Table IV, the attention table and the data requirement of a grid; with
+    `paired_with`, a grid of control arms beside that record's baseline and strategies
+    (`controls.combined_summary`, as the Controls block pairs them)."""
+    if paired_with is None:
+        summary = report.read_summary(folder)
+    else:
+        from humal_nb import controls
+
+        summary = controls.combined_summary(folder, paired_with)
     whole, by_length = report.split_by_length(summary)
     tables, notes = [], []
     caption = ("Mean AUC (std) over the bootstraps; * beats the baseline in a one-sided paired t-test over the "
@@ -174,7 +185,11 @@ def auc_table(name: str, caption: str, summary: pd.DataFrame) -> Table:
     text["strategy"] = numbers["label"]
     text["n"] = numbers["n"].astype(str)
     text["AUC mean (std)"] = [_auc_cell(r) for r in numbers.itertuples()]
-    text["AUC - baseline [95% CI]"] = [_diff_cell(r) for r in numbers.itertuples()]
+    text["AUC - baseline [95% CI]"] = [
+        _diff_cell(r) + _few_pairs(r.diff_pairs) if not pd.isna(r.diff_pairs)
+        else ("no baseline to pair with" if r.strategy != "baseline" and r.status == stats.FINISHED else "")
+        for r in numbers.itertuples()]
+    text["pairs"] = ["" if pd.isna(n) else str(n) for n in numbers["diff_pairs"]]
     text["p"] = ["" if not math.isfinite(p) else stats._format_p(p) for p in numbers["p_value"]]
     return Table(name, caption, numbers, text)
 
@@ -198,6 +213,17 @@ def _diff_cell(row) -> str:
     if not math.isfinite(row.diff_low):
         return f"{row.diff_mean:+.3f}"
     return f"{row.diff_mean:+.3f} [{row.diff_low:+.3f}, {row.diff_high:+.3f}]"
+
+
+#: fewer matched bootstraps than this and a comparison's cell says so
+FEW_PAIRS = 5
+
+
+def _few_pairs(pairs: object) -> str:
+    """' (only 1 pair)' where a comparison with the baseline has fewer than FEW_PAIRS pairs."""
+    if pd.isna(pairs) or int(pairs) >= FEW_PAIRS:
+        return ""
+    return f" (only {int(pairs)} pair{'s' if int(pairs) != 1 else ''})"
 
 
 def attention_table(summary: pd.DataFrame) -> Table:

@@ -119,3 +119,57 @@ def test_numeric_columns_ignore_missing_cells() -> None:
     assert tables._numeric(pd.Series([np.nan, "0.5 (0.1)", None, "0.7*"], dtype=object))
     assert not tables._numeric(pd.Series([np.nan, "HuMAL-AL"], dtype=object))
     assert not tables._numeric(pd.Series([np.nan, None], dtype=object))
+
+
+CONTROLS = REPO / "outputs" / "replication" / "controls"
+
+
+def test_control_tables_paired_with_their_record_show_its_numbers_and_pair_counts(tmp_path: Path) -> None:
+    """`tables CONTROLS --paired-with TABLE3`: the arms beside table3's 20 bootstraps of the baseline,
+    the pair count of each comparison; alone, the rerun cell's single pair is said in the cell."""
+    assert main(["tables", str(CONTROLS), "--paired-with", str(TABLE3), "--format", "csv,markdown",
+                 "--out", str(tmp_path / "paired")]) == 0
+    numbers = pd.read_csv(tmp_path / "paired" / "table3_auc.csv")
+    at = numbers[(numbers["data_size"] == 250) & (numbers["imbalance_ratio"] == 0.01)].set_index("strategy")
+    assert at.loc["baseline", "n"] == 20 and at.loc["al+random", "n"] == 20
+    assert at.loc["al+random", "diff_pairs"] == 20 and at.loc["al+f0.3", "diff_pairs"] == 10
+    markdown = (tmp_path / "paired" / "table3_auc.md").read_text()
+    assert "| 250 | 1% | Baseline | 20 |" in markdown and "pairs" in markdown.splitlines()[2]
+    random_row = next(line for line in markdown.splitlines() if "| 250 | 1% | HuMAL-AL, random |" in line)
+    assert "| 20 |" in random_row and "only" not in random_row and "[" in random_row
+    tables.write_tables(CONTROLS, "markdown", out=tmp_path / "alone")
+    alone = (tmp_path / "alone" / "table3_auc.md").read_text()
+    assert "(only 1 pair)" in alone  # the rerun cell is one bootstrap: no interval, and the cell says why
+    assert "no baseline to pair with" in alone  # the arm at 5 % has no baseline in the control record
+
+
+def test_paired_with_is_checked_for_tables(tmp_path: Path, capsys) -> None:
+    assert main(["tables", str(CONTROLS), "--paired-with", str(tmp_path), "--out", str(tmp_path / "t")]) == 2
+    assert "no summary.csv there" in capsys.readouterr().err
+    with pytest.raises(ParameterError, match="is the grid itself"):
+        tables.write_tables(TABLE3, "csv", out=tmp_path / "t", paired_with=TABLE3)
+    with pytest.raises(ParameterError, match="has no control arms"):
+        tables.write_tables(TABLE3, "csv", out=tmp_path / "t", paired_with=CONTROLS)
+    with pytest.raises(ParameterError, match="is a run"):
+        tables.write_tables(write_pair(tmp_path / "pair"), "csv", out=tmp_path / "t", paired_with=TABLE3)
+    assert not (tmp_path / "t").exists()
+
+
+def test_report_paired_with_and_out_are_checked_before_a_kernel_starts(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "report"
+    assert main(["report", str(TABLE3), "--paired-with", str(CONTROLS), "--out", str(out)]) == 2
+    assert "has no control arms" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(["report", str(CONTROLS), "--out", str(tmp_path / "file")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.slow  # executes the grid report notebook
+def test_report_out_writes_elsewhere_and_leaves_the_record_untouched(tmp_path: Path) -> None:
+    before = {p: p.stat().st_mtime_ns for p in CONTROLS.rglob("*")}
+    out = tmp_path / "report"
+    assert main(["report", str(CONTROLS), "--paired-with", str(TABLE3), "--out", str(out)]) == 0
+    assert {p: p.stat().st_mtime_ns for p in CONTROLS.rglob("*")} == before
+    text = (out / "report.html").read_text()
+    assert "paired by bootstrap" in text and "HuMAL-AL, random" in text and "HuMAL-AN" in text
