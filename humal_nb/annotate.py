@@ -24,8 +24,9 @@ The word area is an `anywidget` (`WordPicker`: synced `words` and `selected`, th
 with `textContent`, never as HTML); the rest is ipywidgets (`AnnotationWidget`). Both render
 in JupyterLab and in Voila (`voila notebooks/annotate.ipynb`).
 
-(Over 500 lines: the word picker's JavaScript and CSS live here as strings, beside the
-Python side they sync with, so the widget is one module to read.)
+The word picker's JavaScript and CSS are files of their own (`humal_nb/static/word_picker.js`,
+`word_picker.css`), shipped as package data. (Over 500 lines: the file store, its lock and the
+widget's Python side are one module, as they share the record format.)
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -337,121 +339,10 @@ class AnnotationSession:
 
 
 # ---------------------------------------------------------------------- the word area (anywidget)
-_ESM = r"""
-function render({ model, el }) {
-  const box = document.createElement("div");
-  box.className = "humal-words";
-  box.tabIndex = 0;
-  box.setAttribute("data-lm-suppress-shortcuts", "true");  // JupyterLab: our keys are ours
-  box.setAttribute("aria-label", "words: click or drag to highlight");
-  el.appendChild(box);
-  let selected = new Set(model.get("selected"));
-  let drag = null;  // {on: highlight or clear, last: word index}
+#: the word picker's front end, shipped as package data (humal_nb/static/word_picker.js, .css)
+_ESM = (resources.files("humal_nb.static") / "word_picker.js").read_text(encoding="utf-8")
 
-  function draw() {
-    box.replaceChildren();
-    model.get("words").forEach((word, i) => {
-      if (i) box.appendChild(document.createTextNode(" "));
-      const span = document.createElement("span");
-      span.className = "humal-word";
-      span.dataset.index = String(i);
-      span.textContent = word;  // text, never HTML
-      box.appendChild(span);
-    });
-    paint();
-  }
-  function paint() {
-    box.classList.toggle("is-disabled", model.get("disabled"));
-    for (const span of box.querySelectorAll(".humal-word")) {
-      const on = selected.has(Number(span.dataset.index));
-      span.classList.toggle("is-selected", on);
-      span.setAttribute("aria-pressed", on ? "true" : "false");
-    }
-  }
-  function wordAt(event) {
-    const hit = document.elementFromPoint(event.clientX, event.clientY);
-    const span = hit && hit.closest ? hit.closest(".humal-word") : null;
-    return span && box.contains(span) ? Number(span.dataset.index) : null;
-  }
-  function apply(from, to) {
-    for (let i = Math.min(from, to); i <= Math.max(from, to); i++) {
-      if (drag.on) selected.add(i); else selected.delete(i);
-    }
-    paint();
-  }
-  function commit() {
-    model.set("selected", [...selected].sort((a, b) => a - b));
-    model.save_changes();
-  }
-  function onDown(event) {
-    box.focus({ preventScroll: true });
-    if (event.button !== 0 || model.get("disabled")) return;
-    const index = wordAt(event);
-    if (index === null) return;
-    event.preventDefault();
-    drag = { on: !selected.has(index), last: index };
-    apply(index, index);
-  }
-  function onMove(event) {
-    if (!drag) return;
-    const index = wordAt(event);
-    if (index === null || index === drag.last) return;
-    apply(drag.last, index);
-    drag.last = index;
-  }
-  function onUp() {
-    if (!drag) return;
-    drag = null;
-    commit();
-  }
-  function onKey(event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    const shortcuts = model.get("shortcuts");
-    if (!Object.prototype.hasOwnProperty.call(shortcuts, event.key)) return;
-    const action = shortcuts[event.key];
-    event.preventDefault();
-    event.stopPropagation();
-    model.send({ action });
-  }
-  function onWords() { selected = new Set(model.get("selected")); draw(); }
-  function onSelected() { if (!drag) { selected = new Set(model.get("selected")); paint(); } }
-  function onMessage(msg) { if (msg && msg.focus) box.focus({ preventScroll: true }); }
-
-  box.addEventListener("pointerdown", onDown);
-  box.addEventListener("keydown", onKey);
-  window.addEventListener("pointermove", onMove);
-  window.addEventListener("pointerup", onUp);
-  window.addEventListener("pointercancel", onUp);
-  model.on("change:words", onWords);
-  model.on("change:selected", onSelected);
-  model.on("change:disabled", paint);
-  model.on("msg:custom", onMessage);
-  draw();
-  return () => {
-    window.removeEventListener("pointermove", onMove);
-    window.removeEventListener("pointerup", onUp);
-    window.removeEventListener("pointercancel", onUp);
-    model.off("change:words", onWords);
-    model.off("change:selected", onSelected);
-    model.off("change:disabled", paint);
-    model.off("msg:custom", onMessage);
-  };
-}
-export default { render };
-"""
-
-_CSS = """
-.humal-words {
-  font-size: 16px; line-height: 2.1; padding: 10px 12px; border: 1px solid #c8c8c8; border-radius: 6px;
-  user-select: none; -webkit-user-select: none; touch-action: none; outline: none; max-width: 60em;
-  background: white; color: #222;
-}
-.humal-words:focus { border-color: #1e88e5; box-shadow: 0 0 0 2px rgba(30, 136, 229, 0.25); }
-.humal-words.is-disabled { opacity: 0.5; }
-.humal-word { cursor: pointer; padding: 3px 2px; border-radius: 3px; }
-.humal-word:hover { background: #fff3bf; }
-.humal-word.is-selected { background: #ffd43b; box-shadow: inset 0 -2px 0 #f08c00; }
-"""
+_CSS = (resources.files("humal_nb.static") / "word_picker.css").read_text(encoding="utf-8")
 
 
 class WordPicker(anywidget.AnyWidget):
