@@ -240,7 +240,10 @@ def attention_table(summary: pd.DataFrame) -> pd.DataFrame:
             return ""
         std = values.std(ddof=1) if len(values) > 1 else float("nan")
         mean = f"{values.mean():.{digits}f}"
-        return f"{mean} ({std:.{digits}f})" if math.isfinite(std) else mean
+        if not math.isfinite(std):
+            return mean
+        small = 0 < std < 0.5 * 10 ** -digits  # '<0.01', not a std of '0.00'
+        return f"{mean} ({f'<{10 ** -digits:.{digits}f}' if small else f'{std:.{digits}f}'})"
 
     keys = attention_row_keys(done)
     table = done.groupby([*keys, "imbalance_ratio"], dropna=False).agg(

@@ -43,12 +43,15 @@ CONFIDENCE = 0.95
 
 @dataclass
 class Table:
-    """One table: its file stem, caption, the numbers (CSV) and the cells as shown (LaTeX, Markdown)."""
+    """One table: its file stem, caption, the numbers (CSV) and the cells as shown (LaTeX, Markdown),
+    and the paper's number of the table it reproduces ('Table III'): the Markdown caption begins
+    with it, the LaTeX caption does not (LaTeX numbers its tables itself)."""
 
     name: str
     caption: str
     numbers: pd.DataFrame
     text: pd.DataFrame
+    number: str = ""
 
 
 def write_tables(folder: str | Path, fmt: str | Sequence[str] = tuple(FORMATS), out: str | Path | None = None,
@@ -87,7 +90,7 @@ def render(table: Table, fmt: str) -> str:
     if fmt == "csv":
         return table.numbers.to_csv(index=False)
     if fmt == "markdown":
-        return to_markdown(table.text, table.caption)
+        return to_markdown(table.text, f"{table.number}. {table.caption}" if table.number else table.caption)
     return to_latex(table.text, table.caption, table.name)
 
 
@@ -110,11 +113,11 @@ def grid_tables(folder: Path, paired_with: Path | None = None) -> tuple[list[Tab
     if whole.empty:
         notes.append("Table III skipped: the grid has no runs on the whole data set (only length groups).")
     else:
-        tables.append(auc_table("table3_auc", "Table III. " + caption, whole))
+        tables.append(auc_table("table3_auc", caption, whole, number="Table III"))
     if by_length.empty:
         notes.append("Table IV skipped: the grid has no length groups.")
     else:
-        tables.append(auc_table("table4_auc_by_length", "Table IV, by text length. " + caption, by_length))
+        tables.append(auc_table("table4_auc_by_length", "By text length. " + caption, by_length, number="Table IV"))
     tables.append(attention_table(summary))
     if "auc_flipped" in summary.columns:
         tables.append(shortcut_reliance_table(summary))
@@ -176,34 +179,67 @@ def auc_rows(summary: pd.DataFrame) -> pd.DataFrame:
     return merged.reset_index(drop=True)
 
 
-def auc_table(name: str, caption: str, summary: pd.DataFrame) -> Table:
-    """Table III or IV (see `auc_rows`), cells as the HTML report writes them."""
+def auc_table(name: str, caption: str, summary: pd.DataFrame, number: str = "") -> Table:
+    """Table III or IV (see `auc_rows`), cells as the HTML report writes them: two decimals, three
+    where two would show different means of one size and ratio as equal (`_mean_places`), a
+    standard deviation that rounds to zero as '<0.01'."""
     numbers = auc_rows(summary)
     keys = list(numbers.columns[: numbers.columns.get_loc("imbalance_ratio")])
+    places = _mean_places(numbers, [*keys, "imbalance_ratio"])
     text = pd.DataFrame({_header(k): numbers[k].astype(str) for k in keys})
     text["ratio"] = numbers["imbalance_ratio"].map(stats.format_ratio)
     text["strategy"] = numbers["label"]
     text["n"] = numbers["n"].astype(str)
-    text["AUC mean (std)"] = [_auc_cell(r) for r in numbers.itertuples()]
+    text["AUC mean (std)"] = [_auc_cell(r, d) for r, d in zip(numbers.itertuples(), places)]
     text["AUC - baseline [95% CI]"] = [
         _diff_cell(r) + _few_pairs(r.diff_pairs) if not pd.isna(r.diff_pairs)
         else ("no baseline to pair with" if r.strategy != "baseline" and r.status == stats.FINISHED else "")
         for r in numbers.itertuples()]
     text["pairs"] = ["" if pd.isna(n) else str(n) for n in numbers["diff_pairs"]]
     text["p"] = ["" if not math.isfinite(p) else stats._format_p(p) for p in numbers["p_value"]]
-    return Table(name, caption, numbers, text)
+    return Table(name, caption, numbers, text, number)
+
+
+def _mean_places(numbers: pd.DataFrame, group: list[str]) -> list[int]:
+    """Per row, the decimals of its mean AUC: 2, or 3 for every row of a group (size, ratio, ...)
+    where two different means would read the same at 2."""
+    places = pd.Series(2, index=numbers.index)
+    for _, part in numbers.groupby(group, dropna=False, sort=False):
+        means = part["mean_auc"].dropna().astype(float)
+        if means.nunique() > len({fixed(m, 2) for m in means}):
+            places[part.index] = 3
+    return places.tolist()
+
+
+def fixed(value: float, places: int = 3, sign: bool = False) -> str:
+    """`value` with `places` decimals ('+' first with `sign`), never a negative zero ('-0.000')."""
+    rounded = round(float(value), places) + 0.0  # -0.0 + 0.0 is 0.0
+    return f"{rounded:+.{places}f}" if sign else f"{rounded:.{places}f}"
+
+
+def mean_std(mean: float, std: float, places: int = 2) -> str:
+    """'0.93 (0.02)'; a std that rounds to zero but is not zero as '<0.01', a missing one as '-'."""
+    if not math.isfinite(std):
+        spread = "-"
+    elif 0 < std < 0.5 * 10 ** -places:
+        spread = f"<{10 ** -places:.{places}f}"
+    else:
+        spread = fixed(std, places)
+    return f"{fixed(mean, places)} ({spread})"
 
 
 def _header(column: str) -> str:
     return {"data_size": "data size", "length_group": "length group"}.get(column, column)
 
 
-def _auc_cell(row) -> str:
+def _auc_cell(row, places: int = 2) -> str:
     if row.status == stats.NOT_ENOUGH_DATA:
         return stats.NOT_ENOUGH_DATA_TEXT
     if row.status == STATUS_FAILED:
         return "failed"
-    cell = stats.format_cell(row.mean_auc, row.std_auc)  # '0.93 (0.02)': the HTML report's digits
+    if not math.isfinite(row.mean_auc):
+        return ""
+    cell = mean_std(row.mean_auc, row.std_auc, places)  # '0.93 (0.02)': the HTML report's digits
     return cell.replace(" (", "* (", 1) if row.significant else cell
 
 
@@ -211,8 +247,8 @@ def _diff_cell(row) -> str:
     if not isinstance(row.diff_mean, float) or not math.isfinite(row.diff_mean):
         return ""
     if not math.isfinite(row.diff_low):
-        return f"{row.diff_mean:+.3f}"
-    return f"{row.diff_mean:+.3f} [{row.diff_low:+.3f}, {row.diff_high:+.3f}]"
+        return fixed(row.diff_mean, sign=True)
+    return f"{fixed(row.diff_mean, sign=True)} [{fixed(row.diff_low, sign=True)}, {fixed(row.diff_high, sign=True)}]"
 
 
 #: fewer matched bootstraps than this and a comparison's cell says so
@@ -264,12 +300,13 @@ def shortcut_reliance_table(summary: pd.DataFrame) -> Table:
             lambda r: "" if not math.isfinite(r) else f"{100 * r:g}"),
         "trained": numbers["strategy"].map(arms.label),
         "n": numbers["n"].astype(str),
-        "clean AUC mean (std)": [stats.format_cell(m, s) for m, s in zip(numbers["auc"], numbers["auc_std"])],
-        "flipped AUC mean (std)": [stats.format_cell(m, s) for m, s in zip(numbers["auc_flipped"],
-                                                                           numbers["auc_flipped_std"])],
+        "clean AUC mean (std)": [mean_std(m, s) if math.isfinite(m) else "" for m, s in
+                                 zip(numbers["auc"], numbers["auc_std"])],
+        "flipped AUC mean (std)": [mean_std(m, s) if math.isfinite(m) else "" for m, s in
+                                   zip(numbers["auc_flipped"], numbers["auc_flipped_std"])],
         "reliance (AUC) [95% CI]": [_diff_cell(r) for r in numbers.rename(columns={
             "reliance": "diff_mean", "reliance_low": "diff_low", "reliance_high": "diff_high"}).itertuples()],
-        "less than baseline (Holm p)": ["" if not math.isfinite(g) else f"{g:+.3f} ({stats._format_p(p)})"
+        "less than baseline (Holm p)": ["" if not math.isfinite(g) else f"{fixed(g, sign=True)} ({stats._format_p(p)})"
                                         for g, p in zip(numbers["less_reliance_gain"], numbers["less_reliance_holm_p"])],
     })
     return Table("shortcut_reliance", "AUC on the clean test set and on the flipped test set (the planted class "
@@ -345,21 +382,31 @@ def _text(frame: pd.DataFrame, digits: int = 3, headers: dict[str, str] | None =
         values = frame[column]
         places = 0 if "seconds" in str(column) else digits
         if pd.api.types.is_float_dtype(values):
-            shown[column] = ["" if pd.isna(v) else f"{v:.{places}f}" for v in values]
+            shown[column] = ["" if pd.isna(v) else fixed(v, places) for v in values]
         else:
             shown[column] = ["" if pd.isna(v) else str(v) for v in values]
     shown.columns = [(headers or {}).get(c, c) for c in shown.columns]
     return shown.reset_index(drop=True)
 
 
+#: the tabular in a box no wider than the text: a wide table (Table V, the run metrics) is scaled
+#: down to fit, a narrow one is left as it is (graphicx: `\\usepackage{graphicx}`)
+FIT_OPEN = "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
+FIT_CLOSE = "%\n}\n"
+
+
 def to_latex(text: pd.DataFrame, caption: str = "", label: str = "") -> str:
-    """A booktabs table (`Styler.to_latex(hrules=True)`), text escaped, '<' in math mode."""
+    """A booktabs table (`Styler.to_latex(hrules=True)`), text escaped, '<' in math mode, the
+    tabular scaled down to the line width where it is wider (`FIT_OPEN`); with a caption, a
+    floating table with `\\caption` and `\\label{tab:<label>}`."""
     shown = text.map(lambda v: str(v).replace("<", "$<$"))
     styler = shown.style.hide(axis="index").format(escape="latex-math").format_index(escape="latex", axis=1)
     align = "".join("l" if not _numeric(shown[c]) else "r" for c in shown.columns)
     options = {"caption": _latex_escape(caption), "label": f"tab:{label}"} if caption else {}
-    return styler.to_latex(hrules=True, column_format=align, position_float="centering" if caption else None,
-                           **options)
+    latex = styler.to_latex(hrules=True, column_format=align, position_float="centering" if caption else None,
+                            **options)
+    start, end = latex.index("\\begin{tabular}"), latex.index("\\end{tabular}") + len("\\end{tabular}")
+    return latex[:start] + FIT_OPEN + latex[start:end] + FIT_CLOSE + latex[end:].lstrip("\n")
 
 
 LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",

@@ -41,7 +41,7 @@ def test_papermill_reads_every_parameter():
     import papermill
 
     assert list(papermill.inspect_notebook(str(NOTEBOOKS / "train_strategy.ipynb"))) == list(PARAMETER_NAMES)
-    assert list(papermill.inspect_notebook(str(NOTEBOOKS / "grid_report.ipynb"))) == ["grid_dir"]
+    assert list(papermill.inspect_notebook(str(NOTEBOOKS / "grid_report.ipynb"))) == ["grid_dir", "paired_with"]
 
 
 @pytest.mark.parametrize("name", ["train_strategy.ipynb", "grid_report.ipynb"])

@@ -4,6 +4,8 @@ summary.csv), the paired differences, and a run pair's tables in LaTeX, Markdown
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +48,9 @@ def test_latex_table3_means_equal_summary_csv(tmp_path: Path, summary: pd.DataFr
         strategy = {v: k for k, v in LABELS.items()}[label]
         mean, std, count = means.loc[(int(size), float(ratio.replace("\\%", "")) / 100, strategy)]
         assert int(n) == count
-        assert re.fullmatch(rf"{mean:.2f}\*? \({std:.2f}\)", cell), (size, ratio, label, cell)
+        places = 3 if len(cell.split(" ")[0].rstrip("*")) == 5 else 2  # three where two would hide a difference
+        shown = f"<{10 ** -places:.{places}f}" if 0 < std < 0.5 * 10 ** -places else f"{std:.{places}f}"
+        assert re.fullmatch(rf"{mean:.{places}f}\*? \({re.escape(shown)}\)", cell), (size, ratio, label, cell)
 
 
 def test_paired_difference_is_the_mean_of_per_bootstrap_differences(tmp_path: Path, summary: pd.DataFrame) -> None:
@@ -173,3 +177,103 @@ def test_report_out_writes_elsewhere_and_leaves_the_record_untouched(tmp_path: P
     assert {p: p.stat().st_mtime_ns for p in CONTROLS.rglob("*")} == before
     text = (out / "report.html").read_text()
     assert "paired by bootstrap" in text and "HuMAL-AL, random" in text and "HuMAL-AN" in text
+
+
+# ---------------------------------------------------------------------- LaTeX, checked
+RECORDS = ("table3", "controls", "gpu", "shortcut_pilot")
+RULES = ("toprule", "midrule", "bottomrule")
+
+
+@pytest.fixture(scope="module")
+def latex_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Every LaTeX table humal-nb writes from the committed records (the controls also paired with
+    table3) and from a run pair."""
+    out = tmp_path_factory.mktemp("latex")
+    files = []
+    for record in RECORDS:
+        files += tables.write_tables(REPO / "outputs" / "replication" / record, "latex", out=out / record).files
+    files += tables.write_tables(CONTROLS, "latex", out=out / "paired", paired_with=TABLE3).files
+    files += tables.write_tables(write_pair(out / "pair"), "latex", out=out / "run").files
+    return files
+
+
+def _tabular_problems(text: str) -> list[str]:
+    """What is wrong with a LaTeX table, read by a LaTeX parser (pylatexenc): unbalanced groups or
+    environments, a tabular without its booktabs rules in order, a row whose cells are not as many
+    as the tabular's column spec has columns, a caption that begins with the table's number."""
+    from pylatexenc.latexwalker import LatexEnvironmentNode, LatexMacroNode, LatexSpecialsNode, LatexWalker
+
+    nodes = LatexWalker(text, tolerant_parsing=False).get_latex_nodes()[0]  # raises on unbalanced input
+    found, problems = [], []
+
+    def visit(items) -> None:
+        for node in items or []:
+            if isinstance(node, LatexEnvironmentNode) and node.environmentname == "tabular":
+                found.append(node)
+            visit(getattr(node, "nodelist", None))
+
+    visit(nodes)
+    if len(found) != 1:
+        return [f"{len(found)} tabular environments"]
+    tabular = found[0]
+    spec = tabular.nodeargd.argnlist[-1].latex_verbatim().strip("{}")
+    columns = len(re.findall(r"[lrc]|p\{[^}]*\}", spec))
+    rules = [n.macroname for n in tabular.nodelist if isinstance(n, LatexMacroNode) and n.macroname in RULES]
+    if rules != list(RULES):
+        problems.append(f"booktabs rules {rules}")
+    row_cells, rows = 1, []
+    for node in tabular.nodelist:
+        if isinstance(node, LatexSpecialsNode) and node.specials_chars == "&":
+            row_cells += 1
+        elif isinstance(node, LatexMacroNode) and node.macroname == "\\":
+            rows.append(row_cells)
+            row_cells = 1
+    if not rows or any(n != columns for n in rows):
+        problems.append(f"{columns} columns in the spec {spec!r}, rows with {sorted(set(rows))} cells")
+    captions = re.findall(r"\\caption\{([^\n]*)\}", text)
+    if any(re.match(r"Table [IVX]+", c) for c in captions):
+        problems.append("the caption begins with the table's number")
+    if "\\label{tab:" not in text or "-0.0" in re.sub(r"-0\.0*[1-9]", "", text):
+        problems.append("no \\label{tab:...}, or a negative zero")
+    return problems
+
+
+def test_every_latex_table_parses_with_booktabs_rules_and_full_rows(latex_files: list[Path]) -> None:
+    assert {p.name for p in latex_files} >= {"table3_auc.tex", "table5_attention.tex", "metrics.tex",
+                                            "table5_cosine.tex", "shortcut_reliance.tex"}
+    for path in latex_files:
+        assert _tabular_problems(path.read_text()) == [], path
+    assert _tabular_problems("\\begin{table}\\begin{tabular}{ll}\\toprule a & b \\\\ \\midrule c \\\\ "
+                             "\\bottomrule\\end{tabular}\\end{table}") != []  # a row one cell short
+    from pylatexenc.latexwalker import LatexWalkerError
+
+    with pytest.raises(LatexWalkerError):  # an environment left open
+        _tabular_problems("\\begin{table}\\begin{tabular}{ll}\\toprule a & b \\\\ \\end{table}")
+
+
+def test_latex_cells_and_captions(tmp_path: Path) -> None:
+    """Two decimals, three where two would hide a difference; '<0.01' for a std that rounds to zero;
+    no table number in a LaTeX caption (LaTeX numbers it), still in the Markdown one."""
+    tables.write_tables(CONTROLS, "latex,markdown", out=tmp_path, paired_with=TABLE3)
+    text = (tmp_path / "table3_auc.tex").read_text()
+    assert "\\caption{Mean AUC" in text and "\\label{tab:table3_auc}" in text and "\\resizebox" in text
+    assert "0.998* (0.001)" in text and "0.996 (0.001)" in text  # 250 x 50 %: all 1.00 at two decimals
+    assert "0.95* (0.03)" in text and "1.00* (0.00)" not in text
+    assert (tmp_path / "table3_auc.md").read_text().startswith("Table III. Mean AUC")
+    assert tables.mean_std(0.9996, 0.0004) == "1.00 (<0.01)" and tables.mean_std(0.5, 0.0) == "0.50 (0.00)"
+    assert tables.fixed(-0.0001, sign=True) == "+0.000" and tables.fixed(-0.0001) == "0.000"
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None,
+                    reason="no pdflatex here: the LaTeX tables are checked by the parser test "
+                           "(test_every_latex_table_parses_with_booktabs_rules_and_full_rows) only")
+def test_every_latex_table_compiles_within_the_text_width(latex_files: list[Path], tmp_path: Path) -> None:
+    for path in latex_files:
+        document = tmp_path / f"{path.parent.name}_{path.stem}.tex"
+        document.write_text("\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage{graphicx}\n"
+                            f"\\begin{{document}}\n\\input{{{path.as_posix()}}}\n\\end{{document}}\n")
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", document.name],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        log = (tmp_path / document.with_suffix(".log").name).read_text(errors="replace")
+        assert done.returncode == 0, (path, done.stdout[-2000:])
+        assert "Overfull \\hbox" not in log, (path, "wider than the text")
