@@ -179,6 +179,12 @@ def _review_problem(record: Any) -> str | None:
             return "words, human and machine are not lists of one length"
         if not all(_number(v, allow_none=False) for v in values):
             return f"{key} holds a value that is not a number"
+    maps = record.get("maps", [])
+    if not isinstance(maps, list) or not all(
+            isinstance(m, list) and len(m) == len(words) and all(v in (0, 1) for v in m) for m in maps):
+        return "its maps are not 0/1 lists as long as its words"
+    if record.get("label", 0) not in (0, 1) or not _number(record.get("prob")):
+        return "its label is not 0 or 1, or its prob is not a number"
     return None
 
 
@@ -273,10 +279,27 @@ def cells_on_disk(grid_dir: Path) -> list[str] | None:
     error.json; None when there are neither."""
     listed = listed_cells(grid_dir)
     if listed is not None:
-        return [c["cell"] for c in listed]
+        names = [c["cell"] for c in listed]
+        _check_listed(grid_dir, names)
+        return names
     names = sorted(p.name for p in grid_dir.iterdir() if p.is_dir() and (
         (p / METRICS_FILE).is_file() or (p / ERROR_FILE).is_file()))
     return names or None
+
+
+def _check_listed(grid_dir: Path, names: list[str]) -> None:
+    """Refuse a grid.json that names cells with no folder while folders holding results go
+    unlisted: it no longer describes the folder (damaged, or another grid's)."""
+    absent = [n for n in names if not (grid_dir / n).exists()]
+    if not absent:
+        return
+    known = set(names)
+    unlisted = [p.name for p in grid_dir.iterdir() if p.is_dir() and p.name not in known
+                and ((p / METRICS_FILE).is_file() or (p / ERROR_FILE).is_file())]
+    if unlisted:
+        raise DataFormatError(f"{grid_dir / MANIFEST_FILE} lists cell(s) with no folder ({', '.join(absent[:3])}) "
+                              f"and not the cell folder(s) {', '.join(sorted(unlisted)[:3])}: it does not describe "
+                              "this folder; run the grid command again to rewrite it.")
 
 
 def _parse_summary(path: Path, text: str | None = None):
@@ -367,8 +390,10 @@ def _row_disagreement(cell_dir: Path, row: dict[str, Any], values: bool = True) 
     measured = {**metrics, **{k: metrics["attention"].get(k) for k in _ATTENTION_NUMBERS}}
     for key in (k for k in _TOLERANCE if k in row):
         value = row[key]
-        if _number(measured.get(key), allow_none=False) and not (
-                _number(value, allow_none=False) and abs(value - measured[key]) <= _TOLERANCE[key]):
+        if not _number(measured.get(key), allow_none=False):
+            if _number(value, allow_none=False):
+                return f"{key} {value} in the summary, none in its {METRICS_FILE}"
+        elif not (_number(value, allow_none=False) and abs(value - measured[key]) <= _TOLERANCE[key]):
             return f"{key} {value} in the summary, {measured[key]} in its {METRICS_FILE}"
     params = metrics.get("parameters") or {}
     for key in (k for k in row if k in params and k not in NON_PARAMETER_COLUMNS):
