@@ -111,6 +111,14 @@ def _text_maps(maps: Maps, what: str) -> np.ndarray:
 
 # ----------------------------------------------------------------- word-level attention
 # ---------------------------------------------------------------------- position curves
+def position_bins(n: int, n_bins: int = 10) -> np.ndarray:
+    """The position bin of each of a text's `n` elements: floor(n_bins * i / (n-1)), the last
+    position in the last bin (n == 1: bin 0), as `position_curve` bins them."""
+    # exact integer floor of (i / (n-1)) * n_bins, clipped so position 1.0 is in the last bin
+    bins = np.zeros(n, dtype=np.int64) if n == 1 else np.arange(n) * n_bins // (n - 1)
+    return np.minimum(bins, n_bins - 1)
+
+
 def position_curve(attention_list: Sequence[Vector], n_bins: int = 10) -> np.ndarray:
     """Mean attention relative to uniform, by relative position in the text (Fig. 6).
 
@@ -133,9 +141,7 @@ def position_curve(attention_list: Sequence[Vector], n_bins: int = 10) -> np.nda
         if n == 0 or total <= 0:
             continue
         scaled = values / total * n
-        # exact integer floor of (i / (n-1)) * n_bins, clipped so position 1.0 is in the last bin
-        bins = np.zeros(n, dtype=np.int64) if n == 1 else np.arange(n) * n_bins // (n - 1)
-        bins = np.minimum(bins, n_bins - 1)
+        bins = position_bins(n, n_bins)
         sums += np.bincount(bins, weights=scaled, minlength=n_bins)
         counts += np.bincount(bins, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -4,8 +4,9 @@
   common colour-vision deficiencies. `STRATEGY_COLORS` is the one mapping from a strategy
   (and the human attention) to its colour; every figure asks `line_style` for a strategy's
   or a control arm's colour, so HuMAL-AL is vermillion in Fig. 3, 4, 5 and 6 alike. A control
-  arm (`arms`: `al+random`, `al+f0.1`) keeps its strategy's colour, with a dashed line for
-  another rationale source and a lighter tint and other marker for a smaller rationale budget.
+  arm (`arms`: `al+random`, `al+f0.1`) has a colour and marker of its own (`arm_style`: a rationale
+  source's own, a lighter tint of the strategy's colour and another marker for a smaller rationale
+  budget) and a dashed line for another rationale source (`series_style` joins the two).
   Heatmaps use `markup`'s one colour rule (white to dark blue, as the HTML reports and the
   explorer), readable under colour-vision deficiencies and in grey print, dark words white.
 - **Sizes**: `ONE_COLUMN` (3.3 in) and `TWO_COLUMN` (7 in) wide, the widths of a one- and a
@@ -62,15 +63,28 @@ SOURCE_LINESTYLES = {"human": "-", "random": "--", "uniform": "-."}
 SOURCE_COLORS = {"random": OKABE_ITO["orange"], "uniform": OKABE_ITO["black"], "random_outside": OKABE_ITO["sky_blue"],
                  "lexicon": OKABE_ITO["bluish_green"]}
 SOURCE_MARKERS = {"random": "v", "uniform": "P", "random_outside": "<", "lexicon": "*"}
+#: the marker of an annotation budget arm (people's rationales on a share of the reviews), by share
+BUDGET_MARKERS = ((0.2, "p"), (0.5, "h"), (1.0, "8"))
 
 
 def arm_style(key: str) -> dict[str, Any]:
     """Colour and marker of a strategy or control arm: the strategy's own for people's
-    rationales, the source's own for another source, so no two arms of a figure share both."""
-    strategy, source, _ = arms.split_key(key)
+    rationales, the source's own for another source, a lighter tint of the strategy's colour and a
+    marker of its own for a share of the reviews (`BUDGET_MARKERS`), so no two arms of a figure
+    share both."""
+    strategy, source, fraction = arms.split_key(key)
     if source in SOURCE_COLORS:
         return {"color": SOURCE_COLORS[source], "marker": SOURCE_MARKERS[source]}
-    return {"color": STRATEGY_COLORS.get(strategy, OTHER_COLOR), "marker": MARKERS.get(strategy, "o")}
+    color, marker = STRATEGY_COLORS.get(strategy, OTHER_COLOR), MARKERS.get(strategy, "o")
+    if fraction != DEFAULT_RATIONALE_FRACTION:
+        color = _tint(color, 0.55 * (1 - fraction))
+        marker = next(m for share, m in BUDGET_MARKERS if fraction < share or share == 1.0)
+    return {"color": color, "marker": marker}
+
+
+def series_style(key: str) -> dict[str, Any]:
+    """A line's look in a figure: `arm_style`'s colour and marker, `line_style`'s line style."""
+    return {**line_style(key), **arm_style(key)}
 
 ONE_COLUMN = 3.3  # inches
 TWO_COLUMN = 7.0
@@ -149,10 +163,19 @@ def file_stem(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "figure"
 
 
-def save(fig: Figure, out_dir: Path, name: str, formats: Sequence[str] = FORMATS) -> list[Path]:
-    """Write `fig` as `out_dir/name.<format>` for each format; returns the paths."""
+#: the caption file written beside each figure: `<stem>.caption.txt`
+CAPTION_SUFFIX = ".caption.txt"
+
+
+def save(fig: Figure, out_dir: Path, name: str, formats: Sequence[str] = FORMATS, caption: str = "") -> list[Path]:
+    """Write `fig` as `out_dir/name.<format>` for each format and, with `caption`, the caption
+    text (what is plotted, n, what the bars are) as `out_dir/name.caption.txt`; returns the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
+    if caption:
+        path = out_dir / f"{file_stem(name)}{CAPTION_SUFFIX}"
+        runs.atomic_write_text(path, " ".join(caption.split()) + "\n")
+        paths.append(path)
     for fmt in formats:
         path = out_dir / f"{file_stem(name)}.{fmt}"
         buffer = io.BytesIO()
@@ -170,8 +193,10 @@ __all__ = [
     "TWO_COLUMN",
     "file_stem",
     "line_style",
+    "arm_style",
     "new_figure",
     "parse_formats",
     "save",
+    "series_style",
     "style",
 ]

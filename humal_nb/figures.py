@@ -2,7 +2,7 @@
 
 `write_figures(folder)` writes every figure the folder can give:
 
-- a **grid** (`summary.csv`): Fig. 3, mean AUC (+- std over bootstraps) against the imbalance
+- a **grid** (`summary.csv`): Fig. 3, mean AUC (95 % t-interval over bootstraps) against the imbalance
   ratio, a panel per training size and a line per strategy or control arm (`stats.auc_table`,
   the HTML report's numbers); Fig. 4, AUC against training size with the lowess curve
   (`stats.smoothed_auc`) at each ratio with at least three sizes; Fig. 5, the loss per
@@ -24,6 +24,7 @@ Looks (palette, sizes, fonts, formats) live in `humal_nb.figure_style`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -34,7 +35,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from humal_nb import analysis, arms, controls, figure_style, markup, publication, readers, report, runs, stats
-from humal_nb.figure_style import ONE_COLUMN, TWO_COLUMN, line_style
+from humal_nb.figure_style import ONE_COLUMN, TWO_COLUMN
+from humal_nb.names import FIRST_LAYER_STRATEGIES
 from humal_nb.publication import Written
 
 EXAMPLE_REVIEWS = 2  # heatmaps drawn when no review is asked for
@@ -94,7 +96,7 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: P
         if long.empty:
             notes.append(f"Fig. 3 ({what}): no finished run yet.")
         for name, group in _figure_groups(long, ["data_size", "imbalance_ratio", "strategy"], "fig3_auc_vs_ratio"):
-            files += figure_style.save(auc_vs_ratio_figure(group), out, name, formats)
+            files += figure_style.save(auc_vs_ratio_figure(group), out, name, formats, auc_vs_ratio_caption(group))
     ratios = report.sizes_per_ratio(whole)
     if not ratios:
         sizes = sorted(whole.loc[whole["status"] == stats.FINISHED, "data_size"].unique())
@@ -103,14 +105,17 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: P
     for ratio in ratios:
         keys = tuple(sorted(dict.fromkeys(arms.fold(whole)["strategy"].astype(str)), key=arms.sort_key))
         curves = stats.smoothed_auc(whole, ratio, strategies=keys)
-        files += figure_style.save(auc_vs_size_figure(curves), out, f"fig4_auc_vs_size_r{ratio:g}", formats)
+        files += figure_style.save(auc_vs_size_figure(curves), out, f"fig4_auc_vs_size_r{ratio:g}", formats,
+                                   auc_vs_size_caption(curves, ratio))
     budget = stats.budget_curve(whole)
     for (size, ratio), curve in budget.groupby(["data_size", "imbalance_ratio"], sort=True):
-        files += figure_style.save(budget_figure(curve), out, f"fig_budget_n{size}_r{ratio:g}", formats)
+        files += figure_style.save(budget_figure(curve), out, f"fig_budget_n{size}_r{ratio:g}", formats,
+                                   budget_caption(curve))
     if "auc_flipped" in summary.columns and summary["auc_flipped"].notna().any():
         from humal_nb import worth
 
-        files += figure_style.save(shortcut_figure(worth.shortcut_table(summary)), out, "fig_shortcut", formats)
+        table = worth.shortcut_table(summary)
+        files += figure_style.save(shortcut_figure(table), out, "fig_shortcut", formats, shortcut_caption(table))
     if paired_with is None:
         losses = grid_losses(folder, summary)
     else:  # each record's cells from its own folder: the main record's, then the arms
@@ -119,7 +124,7 @@ def grid_figures(folder: Path, out: Path, formats: Sequence[str], paired_with: P
     if losses.empty:
         notes.append("Fig. 5 skipped: no finished cell folder holds a metrics.json with a loss history.")
     for name, group in _figure_groups(losses, [*LOSS_COLUMNS], "fig5_loss"):
-        files += figure_style.save(loss_figure(group), out, name, formats)
+        files += figure_style.save(loss_figure(group), out, name, formats, loss_caption(group))
     return Written(files, notes)
 
 
@@ -152,15 +157,70 @@ def _ratio_axis(ax, ratios: Sequence[float]) -> None:
     ax.set_xlim(-0.5, len(ratios) - 0.5)
 
 
+CI_AXIS = "mean AUC, 95 % CI"
+CI_BARS = ("bars: the 95 % confidence interval of the mean over the bootstraps (t-interval; none where a point "
+           "has one bootstrap)")
+
+
+def ci_half(std: Sequence[float] | pd.Series, n: Sequence[int] | pd.Series, level: float = 0.95) -> np.ndarray:
+    """Half widths of the `level` t-intervals of means of `n` values with standard deviations `std`
+    (0 where n < 2 or the std is missing)."""
+    return np.array([scipy_t_half(float(s), int(k), level) for s, k in zip(std, n)])
+
+
+def n_text(counts: Sequence[int] | pd.Series) -> str:
+    """'n = 20', or 'n = 5–20' where the points of a series have different n."""
+    values = sorted({int(c) for c in counts})
+    if not values:
+        return "n = 0"
+    return f"n = {values[0]}" if len(values) == 1 else f"n = {values[0]}–{values[-1]}"
+
+
+def points_text(long: pd.DataFrame, where: Sequence[str]) -> str:
+    """n per point of a figure, for its caption: per setting (`where` columns, e.g. size and ratio)
+    the n of each series, 'n = 5 each' where they agree."""
+    parts = []
+    for values, group in long.groupby(list(where), sort=True):
+        values = values if isinstance(values, tuple) else (values,)
+        setting = ", ".join(_setting_text(k, v) for k, v in zip(where, values))
+        group = group.sort_values("strategy", key=lambda c: c.map(arms.sort_key))
+        counts = [int(n) for n in group["n"]]
+        if len(set(counts)) == 1:
+            parts.append(f"{setting}: n = {counts[0]} each")
+        else:
+            parts.append(f"{setting}: " + ", ".join(f"{arms.label(k)} {n}" for k, n in zip(group["strategy"], counts)))
+    return "; ".join(parts)
+
+
+def _setting_text(column: str, value: object) -> str:
+    if column == "data_size":
+        return f"{value} reviews"
+    if column == "imbalance_ratio":
+        return f"ratio {stats.format_ratio(float(value))}"
+    return f"{column} {value}"
+
+
+def _series_gid(key: str, *where: object) -> str:
+    """The SVG id of a series' group (`series-<key>-<where>`), so a test or an editor finds each line."""
+    return figure_style.file_stem("series-" + "-".join(str(p) for p in (key, *where)))
+
+
+def _series_labels(long: pd.DataFrame) -> dict[str, str]:
+    """Legend label of each series: its name and n over the figure's points."""
+    return {key: f"{arms.label(key)} ({n_text(part['n'])})" for key, part in long.groupby("strategy", sort=False)}
+
+
 def auc_vs_ratio_figure(long: pd.DataFrame) -> Figure:
-    """Fig. 3: mean AUC (+- std over bootstraps) against the imbalance ratio, a panel per
-    training size, a line per strategy or arm. `long`: `stats.auc_table(...).long` rows."""
+    """Fig. 3: mean AUC with its 95 % t-interval over the bootstraps against the imbalance ratio, a
+    panel per training size, a line per strategy or arm (`figure_style.series_style`: its own colour
+    and marker), n in the legend. `long`: `stats.auc_table(...).long` rows."""
     sizes = sorted(long["data_size"].unique())
     ratios = sorted(long["imbalance_ratio"].unique())
     keys = sorted(dict.fromkeys(long["strategy"].astype(str)), key=arms.sort_key)
+    labels = _series_labels(long)
     ncols = min(4, len(sizes))
     nrows = -(-len(sizes) // ncols)
-    fig, axes = figure_style.new_figure(ONE_COLUMN if ncols == 1 else TWO_COLUMN, 2.1 * nrows + 0.4,
+    fig, axes = figure_style.new_figure(ONE_COLUMN if ncols == 1 else TWO_COLUMN, 2.1 * nrows + 0.5,
                                         ncols=ncols, nrows=nrows, sharey=True)
     for i, size in enumerate(sizes):
         ax = axes[i // ncols][i % ncols]
@@ -170,17 +230,25 @@ def auc_vs_ratio_figure(long: pd.DataFrame) -> Figure:
             if part.empty:
                 continue
             x = np.array([ratios.index(r) for r in part["imbalance_ratio"]]) + 0.08 * (j - (len(keys) - 1) / 2)
-            ax.errorbar(x, part["mean_auc"], yerr=part["std_auc"].fillna(0), label=arms.label(key),
-                        markersize=3.5, **line_style(key))
+            bars = ax.errorbar(x, part["mean_auc"], yerr=ci_half(part["std_auc"], part["n"]), label=labels[key],
+                               markersize=3.5, **figure_style.series_style(key))
+            bars.lines[0].set_gid(_series_gid(key, size))
         _ratio_axis(ax, ratios)
-        ax.set_title(f"n = {size}")
+        ax.set_title(f"{size} training reviews")
         ax.set_xlabel("imbalance ratio")
     for ax in axes[:, 0]:
-        ax.set_ylabel("mean AUC")
+        ax.set_ylabel(CI_AXIS)
     for ax in axes.flat[len(sizes):]:
         ax.set_visible(False)
-    _legend(fig, axes[0][0], len(keys))
+    _legend(fig, axes, len(keys))
     return fig
+
+
+def auc_vs_ratio_caption(long: pd.DataFrame) -> str:
+    arms_too = any(arms.SEPARATOR in str(k) for k in long["strategy"])
+    return (f"Mean test AUC against the imbalance ratio (the minority class's share of the training reviews), "
+            f"a panel per training size, a line per strategy{' or control arm' if arms_too else ''}; {CI_BARS}. "
+            f"n (bootstraps) per point: {points_text(long, ['data_size', 'imbalance_ratio'])}.")
 
 
 def shortcut_figure(table: pd.DataFrame) -> Figure:
@@ -220,6 +288,15 @@ def shortcut_figure(table: pd.DataFrame) -> Figure:
     return fig
 
 
+def shortcut_caption(table: pd.DataFrame) -> str:
+    counts = "; ".join(f"{arms.label(k)} {int(n)}" for k, n in
+                       table.groupby("strategy")["n"].max().sort_index(key=lambda c: c.map(arms.sort_key)).items())
+    return ("A planted shortcut: each model's mean AUC on the clean test set (filled marker) and on the flipped one "
+            "(open marker; the other class's planted token in every test text), joined by a line whose length is "
+            "the model's reliance on the shortcut; a panel per training size, imbalance ratio and shortcut rate; "
+            f"{CI_BARS}. n (bootstraps, at most, per model; per panel in the tick labels): {counts}.")
+
+
 def scipy_t_half(std: float, n: int, level: float = 0.95) -> float:
     """Half width of the `level` t-interval of a mean of `n` values with standard deviation `std`."""
     from scipy import stats as scipy_stats
@@ -229,83 +306,100 @@ def scipy_t_half(std: float, n: int, level: float = 0.95) -> float:
     return float(scipy_stats.t.ppf(0.5 + level / 2, n - 1) * std / np.sqrt(n))
 
 
-def _legend(fig: Figure, ax, n: int) -> None:
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="outside upper center", ncols=min(n, 4))
+def _legend(fig: Figure, axes, n: int) -> None:
+    """One legend above the figure with every series of every panel, once each."""
+    found: dict[str, object] = {}
+    for ax in np.ravel(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            found.setdefault(label, handle)
+    if found:
+        fig.legend(list(found.values()), list(found), loc="outside upper center", ncols=min(n, 4))
 
 
 def auc_vs_size_figure(curves: pd.DataFrame) -> Figure:
-    """Fig. 4: per strategy the mean AUC per training size (markers, +- std) and the lowess
-    curve over every bootstrap's AUC (line). `curves`: `stats.smoothed_auc(...)`."""
-    fig, axes = figure_style.new_figure(ONE_COLUMN, 2.6)
+    """Fig. 4: per strategy the mean AUC per training size (markers, 95 % t-interval over the
+    bootstraps) and the lowess curve over every bootstrap's AUC (line); n in the legend.
+    `curves`: `stats.smoothed_auc(...)`."""
+    fig, axes = figure_style.new_figure(ONE_COLUMN, 2.7)
     ax = axes[0][0]
     keys = sorted(dict.fromkeys(curves["strategy"].astype(str)), key=arms.sort_key)
+    labels = _series_labels(curves)
     for key in keys:
         part = curves[curves["strategy"] == key].sort_values("data_size")
-        look = line_style(key)
-        ax.errorbar(part["data_size"], part["mean_auc"], yerr=part["std_auc"].fillna(0), linestyle="none",
-                    color=look["color"], marker=look["marker"], markersize=3.5)
+        look = figure_style.series_style(key)
+        bars = ax.errorbar(part["data_size"], part["mean_auc"], yerr=ci_half(part["std_auc"], part["n"]),
+                           linestyle="none", color=look["color"], marker=look["marker"], markersize=3.5)
+        bars.lines[0].set_gid(_series_gid(key))
         ax.plot(part["data_size"], part["auc_lowess"], color=look["color"], linestyle=look["linestyle"],
-                label=arms.label(key))
+                marker=look["marker"], markersize=3.5, markevery=[], label=labels[key])
     sizes = sorted(curves["data_size"].unique())
     ax.set_xscale("log")
     ax.set_xticks(sizes, [str(s) for s in sizes])
     ax.minorticks_off()
     ax.set_xlabel("training size (labeled reviews)")
-    ax.set_ylabel("AUC (lowess, frac 0.2)")
-    _legend(fig, ax, len(keys))
+    ax.set_ylabel("AUC: mean, 95 % CI; line: lowess")
+    _legend(fig, axes, len(keys))
     return fig
 
 
-#: the budget figure's line for a strategy on every rationale, per rationale source (the baseline's is dotted)
-BUDGET_RULES = {"human": "--", "random": "-.", "uniform": (0, (3, 1, 1, 1, 1, 1))}
+def auc_vs_size_caption(curves: pd.DataFrame, ratio: float) -> str:
+    return (f"Test AUC against the training size (log scale) at imbalance ratio {stats.format_ratio(ratio)}: "
+            f"markers, the mean over the bootstraps, {CI_BARS}; lines, lowess (frac 0.2) over every bootstrap's "
+            f"AUC. n (bootstraps) per point: {points_text(curves, ['data_size'])}.")
 
 
 def budget_figure(curve: pd.DataFrame) -> Figure:
-    """The annotation budget at one size and ratio: each strategy's mean AUC (+- std over
-    bootstraps) against the share of training reviews that kept their rationale, with the
-    baseline (dotted) and the strategy on every rationale (dashed) as lines; n in the legend.
-    `curve`: `stats.budget_curve(...)` rows of one size and ratio."""
-    fig, axes = figure_style.new_figure(ONE_COLUMN, 2.6)
+    """The annotation budget at one size and ratio: each strategy's mean AUC (95 % t-interval over
+    the bootstraps) against the share of training reviews that kept their rationale, 100 % being
+    the strategy on every rationale; the baseline a dotted line with its interval as a band; the
+    bootstrap count in the legend. `curve`: `stats.budget_curve(...)` rows of one size and ratio."""
+    fig, axes = figure_style.new_figure(ONE_COLUMN, 2.8)
     ax = axes[0][0]
     size, ratio = curve["data_size"].iloc[0], curve["imbalance_ratio"].iloc[0]
     for (strategy, source), part in curve.groupby(["strategy", "rationale_source"], sort=True):
         key = arms.arm_key(strategy, source)
-        look = line_style(key)
+        look = figure_style.series_style(key)
         if strategy == "baseline":
             row = part.iloc[0]
-            ax.axhline(row["mean_auc"], color=look["color"], linestyle=":", label=f"Baseline (n = {row['n']})")
+            half = scipy_t_half(row["std_auc"], int(row["n"]))
+            ax.axhline(row["mean_auc"], color=look["color"], linestyle=":", label=f"Baseline ({row['n']} bootstraps)")
+            ax.axhspan(row["mean_auc"] - half, row["mean_auc"] + half, color=look["color"], alpha=0.12, linewidth=0)
             continue
         part = part.sort_values("fraction")
-        full = part[part["fraction"] == 1.0]
-        if len(full):  # thin, a dash pattern per rationale source
-            ax.axhline(full["mean_auc"].iloc[0], color=look["color"], linewidth=0.8, alpha=0.8,
-                       linestyle=BUDGET_RULES.get(source, (0, (2, 2))),
-                       label=f"{arms.label(key)}, every rationale (n = {full['n'].iloc[0]})")
-        shares = part[part["fraction"] < 1.0]
-        counts = ", ".join(str(n) for n in dict.fromkeys(shares["n"]))
-        ax.errorbar(part["fraction"], part["mean_auc"], yerr=part["std_auc"].fillna(0), color=look["color"],
-                    marker=look["marker"], linestyle=look["linestyle"], markersize=3.5,
-                    label=f"{arms.label(key)} (n = {counts})")
+        counts = "–".join(str(n) for n in sorted({int(n) for n in part["n"]}))
+        bars = ax.errorbar(part["fraction"], part["mean_auc"], yerr=ci_half(part["std_auc"], part["n"]),
+                           markersize=3.5, label=f"{arms.label(key)} ({counts} bootstraps)", **look)
+        bars.lines[0].set_gid(_series_gid(key))
     ax.set_xlim(0, 1.05)
     ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
     ax.set_xlabel("share of training reviews with a rationale")
-    ax.set_ylabel("mean AUC")
-    ax.set_title(f"n = {size}, ratio {stats.format_ratio(ratio)}")
-    _legend(fig, ax, 2)
+    ax.set_ylabel(CI_AXIS)
+    ax.set_title(f"{size} training reviews, ratio {stats.format_ratio(ratio)}")
+    _legend(fig, axes, 2)
     return fig
 
 
+def budget_caption(curve: pd.DataFrame) -> str:
+    size, ratio = curve["data_size"].iloc[0], curve["imbalance_ratio"].iloc[0]
+    counts = "; ".join(f"{arms.label(arms.arm_key(s, src))} at {100 * f:g} %: {n}" for s, src, f, n in
+                       curve[["strategy", "rationale_source", "fraction", "n"]].itertuples(index=False) if s != "baseline")
+    base = curve[curve["strategy"] == "baseline"]
+    base_text = f" The baseline (dotted, band its 95 % CI) over {int(base['n'].iloc[0])} bootstraps." if len(base) else ""
+    return (f"The annotation budget at {size} training reviews, imbalance ratio {stats.format_ratio(ratio)}: mean test "
+            f"AUC against the share of training reviews that kept their rationale (the rest trained on "
+            f"cross-entropy only; 100 % is the strategy on every rationale), each over the bootstraps the budget "
+            f"cells ran; {CI_BARS}. n (bootstraps): {counts}.{base_text}")
+
+
 # ---------------------------------------------------------------------- Fig. 5
-LOSS_COLUMNS = ("key", "label", "epoch", "ce_loss", "ce_std", "attention_loss", "attention_std", "loss_kind")
+LOSS_COLUMNS = ("key", "label", "epoch", "ce_loss", "ce_std", "attention_loss", "attention_std", "runs", "loss_kind")
 LOSS_VALUES = LOSS_COLUMNS
 LOSS_NAMES = {"cosine": "1 - cos", "kl": "KL", "mse": "MSE"}  # `attention_loss` parameter -> axis title
 
 
 def history_frame(key: str, label: str, histories: Sequence[Sequence[Mapping]], kind: str = "cosine") -> pd.DataFrame:
-    """Per epoch the mean (and std, over several runs) of the CE and attention loss of the
-    histories given (`metrics["history"]`); LOSS_COLUMNS."""
+    """Per epoch the mean (and std and count, over several runs) of the CE and attention loss of
+    the histories given (`metrics["history"]`); LOSS_COLUMNS."""
     rows = [{"epoch": h.get("epoch", i + 1), "ce_loss": h.get("ce_loss"), "attention_loss": h.get("attention_loss")}
             for history in histories for i, h in enumerate(history)]
     if not rows:
@@ -313,7 +407,8 @@ def history_frame(key: str, label: str, histories: Sequence[Sequence[Mapping]], 
     frame = pd.DataFrame(rows).astype({"ce_loss": float, "attention_loss": float})
     stats_ = frame.groupby("epoch").agg(ce_loss=("ce_loss", "mean"), ce_std=("ce_loss", "std"),
                                         attention_loss=("attention_loss", "mean"),
-                                        attention_std=("attention_loss", "std")).reset_index()
+                                        attention_std=("attention_loss", "std"),
+                                        runs=("ce_loss", "count")).reset_index()
     return stats_.assign(key=key, label=label, loss_kind=kind)[list(LOSS_COLUMNS)]
 
 
@@ -340,33 +435,65 @@ def grid_losses(folder: Path, summary: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(LOSS_COLUMNS))
 
 
+def loss_layer_text(key: str) -> str:
+    """Which layer's attention a model's attention loss is on: HuMAL-AP's the first layer's
+    (`names.FIRST_LAYER_STRATEGIES`, as `models.HumalForSequenceClassification.loss_layer`), every
+    other's the last layer's (trained for HuMAL-AL, monitored for the baseline and HuMAL-AN)."""
+    return "first layer" if arms.split_key(key)[0] in FIRST_LAYER_STRATEGIES else "last layer"
+
+
 def loss_figure(losses: pd.DataFrame) -> Figure:
-    """Fig. 5: the classification (CE) loss per epoch and, for the strategies that have one, the
-    attention loss, a line per model (band: +- std over bootstraps). `losses`: LOSS_COLUMNS."""
+    """Fig. 5: the classification (CE) loss per epoch and, for the models that have one, the
+    attention loss with the layer it is on, a line per model (band: the 95 % t-interval of the
+    mean over the bootstraps, where there are several). `losses`: LOSS_COLUMNS."""
     attention = losses.dropna(subset=["attention_loss"])
     panels = [("ce_loss", "ce_std", "classification loss (CE)", losses)]
     if not attention.empty:
         kind = str(attention["loss_kind"].iloc[0])
-        panels.append(("attention_loss", "attention_std", f"attention loss ({LOSS_NAMES.get(kind, kind)})", attention))
-    fig, axes = figure_style.new_figure(ONE_COLUMN if len(panels) == 1 else TWO_COLUMN, 2.3, ncols=len(panels))
+        layers = {}  # layer -> the models whose attention loss is on it
+        for key in sorted(dict.fromkeys(attention["key"].astype(str)), key=arms.sort_key):
+            layers.setdefault(loss_layer_text(key), []).append(arms.label(key))
+        first = layers.get("first layer", [])
+        where = (f"{', '.join(first)}: first layer; others: last layer" if len(layers) > 1
+                 else f"{next(iter(layers))}'s attention")
+        panels.append(("attention_loss", "attention_std",
+                       f"attention loss ({LOSS_NAMES.get(kind, kind)})\n{where}", attention))
+    fig, axes = figure_style.new_figure(ONE_COLUMN if len(panels) == 1 else TWO_COLUMN, 2.5, ncols=len(panels))
     keys = sorted(dict.fromkeys(losses["key"].astype(str)), key=arms.sort_key)
     for ax, (column, spread, title, data) in zip(axes[0], panels):
         for key in keys:
             part = data[data["key"] == key].sort_values("epoch")
             if part.empty:
                 continue
-            look = line_style(key)
-            ax.plot(part["epoch"], part[column], label=part["label"].iloc[0], markersize=3, **look)
-            band = part[spread].fillna(0).to_numpy()
-            if band.any():
-                ax.fill_between(part["epoch"], part[column] - band, part[column] + band, color=look["color"],
+            look = figure_style.series_style(key)
+            line = ax.plot(part["epoch"], part[column], label=part["label"].iloc[0], markersize=3, **look)[0]
+            line.set_gid(_series_gid(key, column))
+            half = ci_half(part[spread].fillna(0), part["runs"].fillna(1))
+            if half.any():
+                ax.fill_between(part["epoch"], part[column] - half, part[column] + half, color=look["color"],
                                 alpha=0.15, linewidth=0)
         ax.set_title(title)
         ax.set_xlabel("epoch")
-        ax.set_ylabel("mean loss")
+        ax.set_ylabel("mean loss, 95 % CI" if losses["runs"].max() > 1 else "loss")
         ax.xaxis.get_major_locator().set_params(integer=True)
-    _legend(fig, axes[0][0], len(keys))
+    _legend(fig, axes, len(keys))
     return fig
+
+
+def loss_caption(losses: pd.DataFrame) -> str:
+    runs_ = losses.groupby("key")["runs"].max()
+    many = runs_.max() > 1
+    counts = ", ".join(f"{arms.label(k)} {int(runs_[k])}" for k in sorted(runs_.index, key=arms.sort_key))
+    kinds = losses.dropna(subset=["attention_loss"])["loss_kind"]
+    attention = ""
+    if len(kinds):
+        kind = str(kinds.iloc[0])
+        attention = (f" and the attention loss ({LOSS_NAMES.get(kind, kind)} between the human and the machine "
+                     "attention), HuMAL-AP's on the first layer's attention, every other model's on the last "
+                     "layer's (trained by HuMAL-AL, only measured for the baseline and HuMAL-AN)")
+    spread = ("mean over the bootstraps; bands: the 95 % confidence interval of the mean (t-interval). "
+              f"n (bootstraps) per line: {counts}.") if many else "n (runs): 1 per model, so no interval."
+    return f"Training loss per epoch: the classification loss (cross-entropy){attention}; {spread}"
 
 
 # ---------------------------------------------------------------------- a run
@@ -380,18 +507,18 @@ def run_figures(folder: Path, out: Path, formats: Sequence[str], reviews: Sequen
     if losses.empty:
         notes.append("Fig. 5 skipped: metrics.json holds no loss history.")
     else:
-        files += figure_style.save(loss_figure(losses), out, "fig5_loss", formats)
+        files += figure_style.save(loss_figure(losses), out, "fig5_loss", formats, loss_caption(losses))
     attention = _attention(folder, models, notes)
     if attention is None:
         return Written(files, notes)
     frame, rows, keys, comparison = attention
-    curves = analysis.position_curves({name: list(frame[column]) for name, column in rows.items()})
-    files += figure_style.save(position_figure(curves, keys), out, "fig6_position", formats)
+    curves = position_bands({name: list(frame[column]) for name, column in rows.items()})
+    files += figure_style.save(position_figure(curves, keys), out, "fig6_position", formats, position_caption(curves))
     for review_id in _review_ids(frame, comparison, reviews, notes):
         row = frame[frame["review_id"] == review_id].iloc[0]
         fig = review_heatmap_figure(list(row["words"]), {name: row[column] for name, column in rows.items()}, keys,
                                     title=_review_title(row, models))
-        files += figure_style.save(fig, out, f"review_{review_id}", formats)
+        files += figure_style.save(fig, out, f"review_{review_id}", formats, heatmap_caption(row, list(rows)))
     return Written(files, notes)
 
 
@@ -452,19 +579,68 @@ def _review_title(row: pd.Series, models: list[publication.RunModel]) -> str:
     return f"review {row['review_id']}, label {row['label']}" + ("; " + ", ".join(probs) if probs else "")
 
 
+#: resamples of the test reviews for Fig. 6's bands (a percentile bootstrap, seeded: the same files each time)
+POSITION_RESAMPLES = 1000
+
+
+def position_bands(named: Mapping[str, Sequence[Sequence[float]]], n_bins: int = 10,
+                   resamples: int = POSITION_RESAMPLES, seed: int = 0) -> pd.DataFrame:
+    """`analysis.position_curves(named)` with, per source, the 95 % percentile bootstrap interval of
+    each bin's mean over the texts (`low`, `high`; the texts resampled with replacement) and `texts`,
+    how many texts the curve is over (all-zero ones left out, as the curve leaves them)."""
+    curves = analysis.position_curves(named, n_bins)
+    rng = np.random.default_rng(seed)
+    parts = []
+    for source, vectors in named.items():
+        sums, counts = [], []
+        for values in vectors:
+            values = np.asarray(values, dtype=float)
+            if values.size == 0 or values.sum() <= 0:
+                continue
+            bins = analysis.position_bins(values.size, n_bins)
+            sums.append(np.bincount(bins, weights=values / values.sum() * values.size, minlength=n_bins))
+            counts.append(np.bincount(bins, minlength=n_bins))
+        part = curves[curves["source"] == source].copy()
+        if sums:
+            weights = rng.multinomial(len(sums), np.full(len(sums), 1 / len(sums)), size=resamples)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                boot = (weights @ np.array(sums)) / (weights @ np.array(counts))
+            with warnings.catch_warnings():  # a bin no text reaches: NaN, as the curve has it
+                warnings.simplefilter("ignore", RuntimeWarning)
+                part["low"], part["high"] = np.nanpercentile(boot, 2.5, axis=0), np.nanpercentile(boot, 97.5, axis=0)
+        else:
+            part["low"], part["high"] = np.nan, np.nan
+        parts.append(part.assign(texts=len(sums)))
+    return pd.concat(parts, ignore_index=True) if parts else curves.assign(low=[], high=[], texts=[])
+
+
 def position_figure(curves: pd.DataFrame, keys: Mapping[str, str]) -> Figure:
-    """Fig. 6: mean attention by relative position (1 = uniform), a line per source.
-    `curves`: `analysis.position_curves`; `keys`: source name -> colour key (`line_style`)."""
-    fig, axes = figure_style.new_figure(ONE_COLUMN, 2.5)
+    """Fig. 6: mean attention by relative position (1 = uniform), a line per source with its 95 %
+    bootstrap band over the test reviews (where `curves` has `low` and `high`: `position_bands`)
+    and the number of reviews in the legend. `keys`: source name -> colour key (`series_style`)."""
+    fig, axes = figure_style.new_figure(ONE_COLUMN, 2.7)
     ax = axes[0][0]
     for source, part in curves.groupby("source", sort=False):
-        ax.plot(part["position"], part["attention"], label=source, markersize=3, **line_style(keys.get(source, source)))
+        look = figure_style.series_style(keys.get(source, source))
+        label = f"{source} ({int(part['texts'].iloc[0])} reviews)" if "texts" in part.columns else source
+        line = ax.plot(part["position"], part["attention"], label=label, markersize=3, **look)[0]
+        line.set_gid(_series_gid(keys.get(source, source), "position"))
+        if {"low", "high"} <= set(part.columns) and part["low"].notna().any():
+            ax.fill_between(part["position"], part["low"], part["high"], color=look["color"], alpha=0.15, linewidth=0)
     ax.axhline(1.0, color="0.5", linewidth=0.6, linestyle=":")
     ax.set_xlim(0, 1)
     ax.set_xlabel("relative position in the review")
-    ax.set_ylabel("attention (1 = uniform)")
-    _legend(fig, ax, len(keys))
+    ax.set_ylabel("attention (1 = uniform), 95 % CI")
+    _legend(fig, axes, len(keys))
     return fig
+
+
+def position_caption(curves: pd.DataFrame) -> str:
+    texts = curves.groupby("source", sort=False)["texts"].first()
+    counts = ", ".join(f"{source} {int(n)}" for source, n in texts.items())
+    return ("Attention by relative position in the review (10 equal bins; each review's attention scaled so that "
+            "uniform attention reads 1), mean over the test reviews' words, a line per source; bands: the 95 % "
+            f"percentile bootstrap interval over the reviews ({POSITION_RESAMPLES} resamples). n (reviews): {counts}.")
 
 
 # ---------------------------------------------------------------------- review heatmaps
@@ -487,16 +663,28 @@ def _lines(words: Sequence[str]) -> list[list[tuple[int, float]]]:
     return lines
 
 
+#: the heatmaps' colour rule, in the colour bar and the caption
+ROW_SCALE = "each row scaled to its maximum"
+
+
+def heatmap_caption(row: pd.Series, names: Sequence[str]) -> str:
+    return (f"Test review {row['review_id']} (label {row['label']}): each word coloured by its attention, a row per "
+            f"source ({', '.join(names)}); {ROW_SCALE} (white 0, darkest the row's largest word attention), so "
+            "the rows show where each source attends, not how sharply.")
+
+
 def review_heatmap_figure(words: Sequence[str], rows: Mapping[str, Sequence[float]],
                           keys: Mapping[str, str] | None = None, title: str = "") -> Figure:
     """One review's words coloured by each attention row (e.g. human, baseline, HuMAL), the
-    lines wrapped with one sub-row per attention; one shared colour scale (`markup`'s heatmap rule),
-    drawn as vector boxes and text. `keys`: row name -> colour key of the row's name."""
+    lines wrapped with one sub-row per attention; each row scaled to its own maximum (`ROW_SCALE`:
+    a model's attention, far flatter than people's, stays readable beside it), `markup`'s colour
+    rule, drawn as vector boxes and text. `keys`: row name -> colour key of the row's name."""
     arrays = {name: np.asarray(v, dtype=float) for name, v in rows.items()}
     for name, arr in arrays.items():
         if arr.shape != (len(words),):
             raise ValueError(f"row {name!r} has {arr.size} values for {len(words)} words.")
-    top = markup.heat_top(arrays.values())
+    arrays = {name: arr / markup.heat_top([arr]) for name, arr in arrays.items()}  # each row's maximum is 1
+    top = 1.0
     norm, cmap = Normalize(0, top), markup.heat_colormap()
     lines = _lines(words)
     block = len(arrays) * ROW_IN + GAP_IN
@@ -539,7 +727,7 @@ def _colorbar(fig: Figure, norm: Normalize, cmap, height: float) -> None:
 
     ticks = [t for t in MaxNLocator(5).tick_values(norm.vmin, norm.vmax) if norm.vmin <= t <= norm.vmax]
     bar.set_ticks(ticks, labels=[f"{t:.3g}" for t in ticks])
-    bar.set_label("word attention (share of the review)", fontsize=7)
+    bar.set_label(f"word attention, {ROW_SCALE}", fontsize=7)
     bar.ax.tick_params(labelsize=6)
     bar.outline.set_linewidth(0.4)
 

@@ -40,7 +40,14 @@ from humal_nb import readers
 from humal_nb.attention import AttentionRecorder, attention_layers, cls_index, family_of
 from humal_nb.errors import ModelError, ParameterError
 from humal_nb.losses import LOSS_KINDS, alignment_loss
-from humal_nb.names import ALIGNING_STRATEGIES, AN_INFERENCE, ATTENTION_PATHS, DEFAULT_MODEL, STRATEGIES
+from humal_nb.names import (
+    ALIGNING_STRATEGIES,
+    AN_INFERENCE,
+    ATTENTION_PATHS,
+    DEFAULT_MODEL,
+    FIRST_LAYER_STRATEGIES,
+    STRATEGIES,
+)
 
 MODEL_ALIASES = ("all-MiniLM-L6-v2", "minilm", "sentence-transformers/all-MiniLM-L6-v2")
 
@@ -131,7 +138,7 @@ class HumalForSequenceClassification(PreTrainedModel):
     @property
     def loss_layer(self) -> int:
         """Layer whose attention is aligned: first for AP, last otherwise."""
-        return 0 if self.config.strategy == "ap" else -1
+        return 0 if self.config.strategy in FIRST_LAYER_STRATEGIES else -1
 
     def forward(
         self,

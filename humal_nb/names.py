@@ -11,6 +11,9 @@ from __future__ import annotations
 STRATEGIES = ("baseline", "al", "an", "ap")
 #: the strategies whose loss aligns machine with human attention (eq. 2 and 4)
 ALIGNING_STRATEGIES = ("al", "ap")
+#: the strategies whose attention loss is on the first layer's attention (HuMAL-AP); every other
+#: strategy's, trained (HuMAL-AL) or monitored (baseline, HuMAL-AN), is on the last layer's
+FIRST_LAYER_STRATEGIES = ("ap",)
 STRATEGY_LABELS = {"baseline": "Baseline", "al": "HuMAL-AL", "an": "HuMAL-AN", "ap": "HuMAL-AP"}
 ATTENTION_LOSSES = ("cosine", "kl", "mse")
 AN_INFERENCE = ("machine", "none")
