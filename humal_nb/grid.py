@@ -288,7 +288,8 @@ def _run_locked(
     grid: Grid, grid_dir: Path, path: Any, workers: int, executor: str, progress: bool, report: bool, started: float
 ) -> dict[str, Any]:
     names = grid.cell_names()
-    runnable, counts = _plan(grid, grid_dir, path, executor)
+    check_cells(grid, [i for i, name in enumerate(names) if not runs.is_complete(grid_dir / name)], executor)
+    runnable, counts = _plan(grid, grid_dir, path)
     tracker = _Tracker(grid.name, names, counts, len(names) - len(runnable), progress, workers, started)
     threads = max(1, (os.cpu_count() or 1) // workers)
     tasks = []
@@ -307,14 +308,13 @@ def _run_locked(
     return _finish(grid, grid_dir, tracker, interrupted, report, progress, started)
 
 
-def _plan(grid: Grid, grid_dir: Path, path: Any, executor: str = "local") -> tuple[list[int], dict[str, int]]:
-    """Before anything runs: refuse a stale resume and what a run would refuse (`check_cells`),
-    write grid.json, record the cells the data cannot fill; returns the cells to run and the counts so far."""
+def _plan(grid: Grid, grid_dir: Path, path: Any) -> tuple[list[int], dict[str, int]]:
+    """Before anything runs (and after `check_cells`): refuse a stale resume, write grid.json, record
+    the cells the data cannot fill; returns the cells to run and the counts so far."""
     names = grid.cell_names()
     done_before = {i for i, name in enumerate(names) if runs.is_complete(grid_dir / name)}
     check_finished_cells(grid, grid_dir, sorted(done_before))
     todo = [i for i in range(len(names)) if i not in done_before]
-    check_cells(grid, todo, executor)
     unfillable = find_unfillable(grid, todo)
     write_manifest(grid, grid_dir, preset_source(path) if not isinstance(path, dict) else "<dict>")
     for i, exc in unfillable.items():
