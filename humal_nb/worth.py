@@ -179,8 +179,8 @@ def _guide_shortcut(table: pd.DataFrame) -> list[str]:
         if r["strategy"] == "baseline" or not isinstance(r.get("vs_baseline"), dict):
             continue
         lines.append(f"With a suspected shortcut ({r['data_size']} x {stats.format_ratio(r['imbalance_ratio'])}), "
-                     f"{_name(r['strategy'])}: {r['verdict']} ({controls.diff_text(r['vs_baseline'])} AUC of "
-                     "reliance removed).")
+                     f"{_name(r['strategy'])} removes {r['vs_baseline']['gain']:+.3f} AUC of the baseline's reliance on "
+                     f"it ({controls.diff_text(r['vs_baseline'])}): {r['verdict']}.")
     return lines
 
 
