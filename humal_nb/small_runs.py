@@ -48,11 +48,23 @@ def train_small_runs(out_dir: str | Path, strategy: str = "al", reuse: bool = Tr
                                   "out_dir": str(humal)})
     baseline = humal / runs.BASELINE_DIR
     if reuse and all(runs.is_complete(f) and (f / runs.ATTENTION_FILE).is_file() for f in (baseline, humal)):
-        if Run.open(humal).config == config:
+        if _same_run(Run.open(humal).config, config, humal):
             return baseline, humal
     result, base_result = train.train_with_baseline(config)
     train.save_runs(config, result, base_result)
     return baseline, humal
+
+
+def _same_run(saved: RunConfig, wanted: RunConfig, folder: Path) -> bool:
+    """Whether a saved run is the one `wanted` asks for: the same parameters, paths compared as
+    the run records them (`paths.portable_parameters`), where and how much it writes left out."""
+    from humal_nb.config import NON_RESULT_KEYS
+    from humal_nb.paths import portable_parameters
+
+    def result_keys(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in portable_parameters(values, folder).items() if k not in NON_RESULT_KEYS}
+
+    return result_keys(saved.to_dict()) == result_keys(wanted.to_dict())
 
 
 __all__ = ["SMALL_RUN", "train_small_runs"]

@@ -222,7 +222,9 @@ def test_small_runs_are_reused_when_their_parameters_match(pair, tmp_path_factor
     assert [os.stat(d / "metrics.json").st_mtime_ns for d in pair] == stamps
     params = runs.read_metrics(base_dir)["parameters"]
     assert params["data_size"] == 24 and params["strategy"] == "baseline"
-    assert runs.read_metrics(humal_dir)["parameters"] == {**params, "strategy": "al"}  # the same subset
+    humal_params = runs.read_metrics(humal_dir)["parameters"]
+    # the same subset; each run records its own folder as "." (the baseline's, inside it, as "..")
+    assert {**humal_params, "out_dir": ".."} == {**params, "strategy": "al"} and humal_params["out_dir"] == "."
     with pytest.raises(ParameterError, match="HuMAL strategy"):
         compare.train_small_runs(tmp_path_factory.getbasetemp() / "never", strategy="baseline")
 
