@@ -1,3 +1,3 @@
-from humal_nb.cli import main
+from humal_nb.cli.commands import main
 
 raise SystemExit(main())

@@ -81,8 +81,8 @@ PY
   echo "== quickstart-sized pair on cuda"
   python3 - "$out" <<'PY'
 import json, sys, time
-from humal_nb.config import RunConfig
-from humal_nb.train import train_and_evaluate
+from humal_nb.config.run_config import RunConfig
+from humal_nb.experiments.train import train_and_evaluate
 out = {}
 for strategy in ("baseline", "al"):
     started = time.perf_counter()

@@ -22,8 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from humal_nb import runs
-from humal_nb.paths import PATH_PARAMETERS, REPO_ROOT
+from humal_nb.config import runs
+from humal_nb.core.paths import PATH_PARAMETERS, REPO_ROOT
 
 DEFAULT_FOLDER = REPO_ROOT / "outputs" / "replication"
 

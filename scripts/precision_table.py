@@ -16,8 +16,8 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-from humal_nb.names import METRICS_FILE, STRATEGY_LABELS
-from humal_nb.runs import is_complete, read_json
+from humal_nb.config.runs import is_complete, read_json
+from humal_nb.core.names import METRICS_FILE, STRATEGY_LABELS
 
 
 def load_pairs(folder: Path) -> dict[tuple[float, str], dict[int, dict[str, dict]]]:

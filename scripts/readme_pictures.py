@@ -3,9 +3,9 @@
     python scripts/readme_pictures.py [--only fig3|explorer|annotate ...]
 
 - `fig3.png`: the replication's Fig. 3 (mean AUC against the imbalance ratio) drawn from the
-  committed record outputs/replication/table3 by `humal_nb.figures.write_figures` (matplotlib:
+  committed record outputs/replication/table3 by `humal_nb.publication.figures.write_figures` (matplotlib:
   the same record gives the same bytes; tests/test_readme_pictures.py checks it).
-- `explorer.png`: the attention explorer (`humal_nb.explorer`, compare_attention.ipynb served by
+- `explorer.png`: the attention explorer (`humal_nb.explorer.browser`, compare_attention.ipynb served by
   Voila, read by headless Chromium) on test review `REVIEW_ID` of the quickstart pair, from the
   controls down to the heatmap rows (human, Baseline, HuMAL-AL). The pair is the fixed run
   `humal-nb run parameters/quickstart.yaml` (outputs/quickstart); it is trained first when its
@@ -38,8 +38,9 @@ from pathlib import Path
 import nbformat
 from PIL import Image
 
-from humal_nb import compare, figures
-from humal_nb.paths import REPO_ROOT, outputs_dir
+from humal_nb.analyses import compare
+from humal_nb.core.paths import REPO_ROOT, outputs_dir
+from humal_nb.publication import figures
 
 OUT = REPO_ROOT / "outputs" / "readme"
 MANIFEST = Path(__file__).with_suffix(".json")  # beside this script: outputs/ holds only the PNGs
@@ -260,7 +261,7 @@ def make(names: list[str]) -> dict:
     if "fig3" in names:
         path = fig3_png(REPO_ROOT / RECORD, OUT / "fig3.png")
         entries[path.name] = describe(path, {
-            "made_by": f"humal_nb.figures.write_figures({RECORD!r}, formats='png') -> {FIG3_FILE}",
+            "made_by": f"humal_nb.publication.figures.write_figures({RECORD!r}, formats='png') -> {FIG3_FILE}",
             "inputs": [f"{RECORD}/summary.csv", f"{RECORD}/*/metrics.json"]})
     if "explorer" in names:
         run = quickstart_run()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from humal_nb.errors import DataNotFoundError
+from humal_nb.core.errors import DataNotFoundError
 
 #: fixtures that train a model; a test using one (directly or through another fixture) trains
 TRAINING_FIXTURES = frozenset({"minilm_pair", "al_run"})
@@ -34,20 +34,20 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 def pytest_configure(config) -> None:
     if os.environ.get(NO_TRAINING):
-        import humal_nb.train
+        import humal_nb.experiments.train
 
         def refuse(*args, **kwargs):
             pytest.fail(f"this test trains a model, but {NO_TRAINING} is set (make test-fast): mark it "
                         "@pytest.mark.trains or use a fixture in conftest.TRAINING_FIXTURES")
 
-        humal_nb.train.train_model = refuse
+        humal_nb.experiments.train.train_model = refuse
 
 
 @pytest.fixture(scope="session")
 def yelp_dir() -> Path:
     """The Yelp-HAT directory (argument-free lookup: $HUMAL_DATA_DIR or ../shared/data/yelp_hat);
     skipped where it is missing, unless $HUMAL_REQUIRE_DATA is set (then the test fails)."""
-    from humal_nb.paths import resolve_data_dir
+    from humal_nb.core.paths import resolve_data_dir
 
     try:
         return resolve_data_dir(None)
@@ -72,7 +72,7 @@ TINY_PAIR = dict(data_size=24, imbalance_ratio=0.25, n_test=20, epochs=1, max_le
 def train_tiny_pair(tmp_path_factory) -> tuple[Path, Path]:
     """A baseline and HuMAL-AL run on the same subset, trained once per test session
     (`train_small_runs` reuses a finished pair with the same parameters)."""
-    from humal_nb import compare
+    from humal_nb.analyses import compare
 
     return compare.train_small_runs(tmp_path_factory.getbasetemp() / "tiny_pair", **TINY_PAIR)
 

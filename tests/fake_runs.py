@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from humal_nb import runs
+from humal_nb.config import runs
 
 WORDS = [
     "the soup was cold and the waiter rude".split(),

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from humal_nb import analysis as an
-from humal_nb.tokens import tokens_to_words
+from humal_nb.measures import analysis as an
+from humal_nb.method.tokens import tokens_to_words
 
 WORD_IDS = [None, 0, 0, 1, 2, 2, 2, None]  # [CLS] w0 w0 w1 w2 w2 w2 [SEP]
 

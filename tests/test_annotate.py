@@ -11,10 +11,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from humal_nb import annotate
-from humal_nb.annotate import AnnotationStore, AnnotationWidget, TextItem
+from humal_nb.annotation import annotate
+from humal_nb.annotation.annotate import AnnotationStore, AnnotationWidget, TextItem
+from humal_nb.core.errors import DataFormatError, DataNotFoundError, ParameterError
 from humal_nb.data import load_generic
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "annotate.ipynb"
 
@@ -290,13 +290,13 @@ def test_the_notebook_has_one_parameters_cell_no_outputs_and_only_calls_the_pack
     for name in ("texts_file", "out_file", "annotator"):
         assert f"{name} = " in params.source
     body = "\n".join(c.source for c in code if c is not params)
-    assert "from humal_nb import annotate" in body and "annotate.annotation_widget(" in body
+    assert "from humal_nb.annotation import annotate" in body and "annotate.annotation_widget(" in body
     assert not [line for line in body.splitlines() if line.strip().startswith(("def ", "class ", "for ", "import "))]
 
 
 @pytest.mark.slow
 def test_the_notebook_runs_headless_with_papermill(tmp_path, texts_file):
-    from humal_nb.notebooks import execute_notebook
+    from humal_nb.experiments.notebooks import execute_notebook
 
     out = tmp_path / "annotations.jsonl"
     executed = execute_notebook(NOTEBOOK, tmp_path / "annotate.ipynb",

@@ -20,10 +20,10 @@ import pytest
 from test_browser import CHROMIUM, REQUIRED, _free_port, _recording_page, _wait_for_port
 from test_browser import chromium as chromium  # noqa: F401 - the fixture: a fresh headless Chromium
 
-from humal_nb.config import RunConfig
+from humal_nb.config.run_config import RunConfig
+from humal_nb.core.paths import outputs_dir
 from humal_nb.data import load_generic
-from humal_nb.paths import outputs_dir
-from humal_nb.train import run_experiment
+from humal_nb.experiments.train import run_experiment
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "annotate.ipynb"
 SCREENSHOT = outputs_dir() / "annotate_widget.png"

@@ -4,8 +4,8 @@ and the plain order unchanged; the tokens a run trained on are recorded in metri
 import pytest
 import torch
 
-from humal_nb.config import RunConfig
-from humal_nb.train import MEGA_BATCH_BATCHES, epoch_batches, run_experiment
+from humal_nb.config.run_config import RunConfig
+from humal_nb.experiments.train import MEGA_BATCH_BATCHES, epoch_batches, run_experiment
 
 
 def _padded(batches, lengths):

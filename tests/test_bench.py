@@ -11,8 +11,9 @@ import torch
 from tiny_models import CORPUS, base_config, wordpiece_tokenizer
 from transformers import BertConfig, BertForSequenceClassification, BertModel
 
-from humal_nb import bench, cli
-from humal_nb.models import HumalConfig, HumalForSequenceClassification
+from humal_nb.bench import runner as bench
+from humal_nb.cli import commands as cli
+from humal_nb.method.models import HumalConfig, HumalForSequenceClassification
 
 LAST_LINE = re.compile(r"^ratio_al_vs_baseline=[0-9.]+$")
 SEQ = 16
@@ -145,8 +146,8 @@ def test_cli_passes_its_options_to_run_bench(monkeypatch):
 
 
 def test_bad_bench_settings_are_refused_before_the_model_loads(monkeypatch):
-    from humal_nb import models
-    from humal_nb.errors import ParameterError
+    from humal_nb.core.errors import ParameterError
+    from humal_nb.method import models
 
     monkeypatch.setattr(models, "build_model", lambda *a, **k: pytest.fail("the model was loaded"))
     for kwargs, name in (({"repeats": 0}, "repeats"), ({"steps_per_round": 0}, "steps_per_round"),

@@ -13,8 +13,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from humal_nb import bertviz_views, compare, model_attention, notebooks, runs
-from humal_nb.paths import REPO_ROOT
+from humal_nb.analyses import compare, model_attention
+from humal_nb.config import runs
+from humal_nb.core.paths import REPO_ROOT
+from humal_nb.experiments import notebooks
+from humal_nb.explorer import bertviz_views
 
 XSS = "</script><script>window.__xss=1</script>"
 COMMENT = "<!--<script>"

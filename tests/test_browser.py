@@ -18,8 +18,9 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from humal_nb import compare, runs
-from humal_nb.paths import outputs_dir
+from humal_nb.analyses import compare
+from humal_nb.config import runs
+from humal_nb.core.paths import outputs_dir
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from humal_nb import cli
-from humal_nb.errors import ParameterError
+from humal_nb.cli import commands as cli
+from humal_nb.core.errors import ParameterError
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE3 = REPO / "outputs" / "replication" / "table3"
@@ -59,7 +59,7 @@ def test_tables_writes_every_format_by_default(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_table_formats_are_parsed_and_checked():
-    from humal_nb.tables import parse_formats
+    from humal_nb.publication.tables import parse_formats
 
     assert parse_formats("latex, csv,latex") == ["latex", "csv"]
     assert parse_formats(["markdown"]) == ["markdown"]

@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 from conftest import train_tiny_pair
 
-from humal_nb import analysis, compare, model_attention, notebooks, run, runs
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.paths import display_path
+from humal_nb.analyses import compare, model_attention
+from humal_nb.config import runs
+from humal_nb.core.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb.core.paths import display_path
+from humal_nb.experiments import notebooks, run
+from humal_nb.measures import analysis
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +176,7 @@ def test_word_aggregation_on_a_real_tokenizer(pair, comparison):
     """Summing sub-words (the explorer's layer/head rows) on MiniLM's WordPiece: the same as
     tokens_to_words, and the inverse of the human-side copy in mass (a word of k
     sub-words comes back as k * w / sum(k * w); the identity when every k is 1)."""
-    from humal_nb.tokens import tokens_to_words, words_to_tokens
+    from humal_nb.method.tokens import tokens_to_words, words_to_tokens
 
     _, humal_dir = pair
     split_words = 0
@@ -244,7 +247,7 @@ def test_strip_widgets_drops_widget_state_and_views():
 
 @pytest.mark.slow
 def test_compare_command_writes_the_report_of_two_finished_runs(pair, tmp_path, capsys):
-    from humal_nb import cli
+    from humal_nb.cli import commands as cli
 
     baseline_dir, humal_dir = pair
     out = tmp_path / "cmp"

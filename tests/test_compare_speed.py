@@ -10,8 +10,12 @@ import nbformat
 import pytest
 from conftest import TINY_PAIR
 
-from humal_nb import bench_compare, cli, compare, export, inference
-from humal_nb.names import COMPARE_NOTEBOOK_FILE, FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE
+from humal_nb.analyses import compare
+from humal_nb.bench import compare as bench_compare
+from humal_nb.cli import commands as cli
+from humal_nb.core.names import COMPARE_NOTEBOOK_FILE, FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE
+from humal_nb.experiments import export
+from humal_nb.method import inference
 
 
 def _help(command: str) -> str:
@@ -55,7 +59,7 @@ def test_predict_hands_its_precision_on(monkeypatch, tmp_path):
 
 
 def test_predict_texts_refuses_an_unknown_precision_before_reading_anything(tmp_path):
-    from humal_nb.errors import ParameterError
+    from humal_nb.core.errors import ParameterError
 
     with pytest.raises(ParameterError, match="precision 'half' is unknown; valid values: auto, fp32, bf16"):
         export.predict_texts(tmp_path / "no_run", tmp_path / "no_texts.csv", tmp_path / "p.csv", precision="half")

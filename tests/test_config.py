@@ -10,10 +10,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from humal_nb import cli, grid, notebooks
-from humal_nb.config import DEFAULTS, PARAMETER_NAMES, load_run_config
-from humal_nb.errors import ParameterError
-from humal_nb.paths import REPO_ROOT
+from humal_nb.cli import commands as cli
+from humal_nb.config.run_config import DEFAULTS, PARAMETER_NAMES, load_run_config
+from humal_nb.core.errors import ParameterError
+from humal_nb.core.paths import REPO_ROOT
+from humal_nb.experiments import grid, notebooks
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 PARAMETERS = REPO_ROOT / "parameters"
@@ -212,7 +213,7 @@ def test_a_relative_data_dir_variable_is_read_from_where_the_command_runs(tmp_pa
     absolute first, from the folder it was started in."""
     import os
 
-    from humal_nb.paths import absolute_path_variables
+    from humal_nb.core.paths import absolute_path_variables
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HUMAL_DATA_DIR", "data/yelp")
@@ -228,9 +229,9 @@ def test_the_map_mode_has_its_own_name_and_the_old_key_is_still_read(tmp_path, y
     import warnings
 
     from humal_nb import data
-    from humal_nb.config import RunConfig, load_run_config
-    from humal_nb.errors import ParameterError
-    from humal_nb.grid_file import load_grid
+    from humal_nb.config.grid_file import load_grid
+    from humal_nb.config.run_config import RunConfig, load_run_config
+    from humal_nb.core.errors import ParameterError
 
     assert "combine_maps" in RunConfig().to_dict() and "human_attention" not in RunConfig().to_dict()
     params = tmp_path / "old.yaml"

@@ -1,4 +1,4 @@
-"""The control record's docs block (docs/controls.md) (`humal_nb.controls`): arms paired by bootstrap with the
+"""The control record's docs block (docs/controls.md) (`humal_nb.analyses.controls`): arms paired by bootstrap with the
 replication record's baseline and HuMAL-AL, the rerun check, the budget curve and the answers,
 on a control record made from the committed replication record with known AUCs."""
 
@@ -10,8 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from humal_nb import controls, records, replication, report, runs
-from humal_nb.paths import REPO_ROOT
+from humal_nb.analyses import controls, replication
+from humal_nb.cli import records
+from humal_nb.config import runs
+from humal_nb.core.paths import REPO_ROOT
+from humal_nb.experiments import report
 
 MAIN = REPO_ROOT / "outputs" / "replication" / "table3"
 CONTROLS = REPO_ROOT / "outputs" / "replication" / "controls"
@@ -69,7 +72,7 @@ def test_arms_pair_with_the_main_record_and_the_answers_follow_the_numbers(tmp_p
     readme = tmp_path / "README.md"
     begin, end = records.markers("controls")
     readme.write_text(f"{begin}\n{end}\n")
-    from humal_nb.cli import main
+    from humal_nb.cli.commands import main
 
     main(["replication", str(grid), "--docs", str(readme), "--block", "controls", "--paired-with", str(MAIN)])
     assert readme.read_text().split(begin, 1)[1].split(end, 1)[0].strip() == text.strip()
@@ -98,23 +101,24 @@ def test_the_replication_command_and_the_old_module_form_print_the_same_block(ca
     import subprocess
     import sys
 
-    from humal_nb.cli import main
+    from humal_nb.cli.commands import main
 
     assert main(["replication", str(MAIN)]) == 0
     printed = capsys.readouterr().out
     assert printed.strip() == replication.markdown(MAIN).strip()
-    old_form = subprocess.run([sys.executable, "-m", "humal_nb.replication", str(MAIN)], capture_output=True,
+    old_form = subprocess.run([sys.executable, "-m", "humal_nb.analyses.replication", str(MAIN)], capture_output=True,
                               text=True, timeout=300)
     assert old_form.returncode == 0 and old_form.stdout == printed
     assert main(["replication", str(MAIN), "--readme", str(MAIN / "no_readme.md")]) == 2
 
 
 def test_one_argparse_module():
-    """Every subcommand's parser lives in humal_nb/cli.py."""
-    from humal_nb.paths import PACKAGE_DIR
+    """Every subcommand's parser lives in humal_nb/cli/commands.py."""
+    from humal_nb.core.paths import PACKAGE_DIR
 
-    users = sorted(p.name for p in PACKAGE_DIR.rglob("*.py") if "import argparse" in p.read_text())
-    assert users == ["cli.py"]
+    users = sorted(p.relative_to(PACKAGE_DIR).as_posix() for p in PACKAGE_DIR.rglob("*.py")
+                   if "import argparse" in p.read_text())
+    assert users == ["cli/commands.py"]
 
 
 def test_the_grid_reports_paper_section_shows_the_arms_of_the_committed_control_record():

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from humal_nb import figure_style, report
-from humal_nb.annotate import AnnotationStore
-from humal_nb.paths import REPO_ROOT
+from humal_nb.annotation.annotate import AnnotationStore
+from humal_nb.core.paths import REPO_ROOT
+from humal_nb.experiments import report
+from humal_nb.publication import figure_style
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fork and SIGKILL")
 

@@ -14,10 +14,11 @@ import torch
 from conftest import TINY_PAIR
 from tiny_models import TOKENIZERS, tiny_model
 
-from humal_nb import grid, runs
-from humal_nb.config import RunConfig
-from humal_nb.tokens import collate, encode_texts, padding_of
-from humal_nb.train import autocast, make_optimizer, train_and_evaluate
+from humal_nb.config import runs
+from humal_nb.config.run_config import RunConfig
+from humal_nb.experiments import grid
+from humal_nb.experiments.train import autocast, make_optimizer, train_and_evaluate
+from humal_nb.method.tokens import collate, encode_texts, padding_of
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 CUDA = torch.device("cuda")

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from humal_nb import data
+from humal_nb.core.errors import DataFormatError, DataNotFoundError, ParameterError
 from humal_nb.data import (
     LENGTH_GROUPS,
     REVIEW_COLUMNS,
@@ -25,7 +26,6 @@ from humal_nb.data import (
     make_split,
     minority_count,
 )
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
 
 # --------------------------------------------------------------------------- real data facts
 
@@ -578,6 +578,6 @@ def test_make_split_bad_parameters(yelp_df, kwargs):
 
 
 def test_not_enough_data_error_is_reexported():
-    from humal_nb.errors import NotEnoughDataError as Base
+    from humal_nb.core.errors import NotEnoughDataError as Base
 
     assert data.NotEnoughDataError is Base

@@ -11,10 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from humal_nb import cli, report, views
-from humal_nb.compare import COLUMNS, Comparison
-from humal_nb.config import RunConfig
-from humal_nb.paths import CWD_VARIABLE, REPO_ROOT, display_path, record_start_folder
+from humal_nb.analyses.compare import COLUMNS, Comparison
+from humal_nb.cli import commands as cli
+from humal_nb.config.run_config import RunConfig
+from humal_nb.core.paths import CWD_VARIABLE, REPO_ROOT, display_path, record_start_folder
+from humal_nb.experiments import report
+from humal_nb.publication import views
 
 TABLE3 = REPO_ROOT / "outputs" / "replication" / "table3"  # the committed record: read, never written
 

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from humal_nb import config
-from humal_nb.paths import REPO_ROOT
+from humal_nb.config import run_config as config
+from humal_nb.core.paths import REPO_ROOT
 
 
 def _reference():
@@ -61,7 +61,7 @@ def test_the_site_builds_strictly_offline(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "site" / "reference" / "parameters" / "index.html").is_file()
     api = (tmp_path / "site" / "reference" / "api" / "index.html").read_text()
-    assert "Run.open" in api or "humal_nb.run.Run" in api
+    assert "Run.open" in api or "humal_nb.experiments.run.Run" in api
 
 
 def _readme_commands() -> list[str]:
@@ -77,7 +77,7 @@ def test_readme_is_short_and_every_command_it_shows_parses():
     parses with the real argument parser as written, and each `make` target exists."""
     import shlex
 
-    from humal_nb.cli import build_parser
+    from humal_nb.cli.commands import build_parser
 
     assert len((REPO_ROOT / "README.md").read_text().splitlines()) <= 250
     commands = _readme_commands()

@@ -18,11 +18,11 @@ import torch
 from tiny_models import TOKENIZERS, base_config
 from transformers import AutoModel
 
-from humal_nb.attention import AttentionRecorder, machine_attention
-from humal_nb.errors import ModelError
-from humal_nb.losses import alignment_loss
-from humal_nb.models import HumalConfig, HumalForSequenceClassification
-from humal_nb.tokens import collate, encode_texts
+from humal_nb.core.errors import ModelError
+from humal_nb.method.attention import AttentionRecorder, machine_attention
+from humal_nb.method.losses import alignment_loss
+from humal_nb.method.models import HumalConfig, HumalForSequenceClassification
+from humal_nb.method.tokens import collate, encode_texts
 
 INIT = 0.8  # large initializer range: attention far from uniform
 LENGTHS = [11, 7, 4, 9]

@@ -7,8 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from humal_nb import bertviz_views, compare, explorer, model_attention, notebooks, runs, views
-from humal_nb.paths import display_path
+from humal_nb.analyses import compare, model_attention
+from humal_nb.config import runs
+from humal_nb.core.paths import display_path
+from humal_nb.experiments import notebooks
+from humal_nb.explorer import bertviz_views
+from humal_nb.explorer import browser as explorer
+from humal_nb.publication import views
 
 XSS = "<script>alert(1)</script>"
 LONG = [f"word{i}" for i in range(30)]

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from humal_nb import runs
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.export import export_attention, predict_texts, read_texts
+from humal_nb.config import runs
+from humal_nb.core.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb.experiments.export import export_attention, predict_texts, read_texts
 
 REVIEWS = [
     {"review_id": "r1", "label": 1, "prob": 0.9, "length_group": "yelp50", "words": ["good", "food"],
@@ -114,7 +114,7 @@ def test_predict_refuses_a_run_without_a_saved_model(hand_run, tmp_path):
 
 
 def test_export_command(hand_run, tmp_path, capsys):
-    from humal_nb.cli import build_parser
+    from humal_nb.cli.commands import build_parser
 
     parser = build_parser()
     args = parser.parse_args(["export", str(hand_run), "--out", str(tmp_path / "a.parquet")])

@@ -34,12 +34,16 @@ from fake_runs import metrics
 from ferret_case import FIXTURE, ferret_case, random_texts
 from tiny_models import TOKENIZERS, tiny_model
 
-from humal_nb import compare, explorer, faithfulness, model_attention, model_cache, runs, views
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.names import FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE
-from humal_nb.run import Run
-from humal_nb.tokens import encode_texts
-from humal_nb.train import predict
+from humal_nb.analyses import compare, faithfulness, model_attention
+from humal_nb.config import runs
+from humal_nb.core.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb.core.names import FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE
+from humal_nb.experiments.run import Run
+from humal_nb.experiments.train import predict
+from humal_nb.explorer import browser as explorer
+from humal_nb.method import model_cache
+from humal_nb.method.tokens import encode_texts
+from humal_nb.publication import views
 
 # ---------------------------------------------------------------------- a fake model
 # P(1) = 0.3 + the sum of the kept words' weights
@@ -354,7 +358,7 @@ def test_the_cache_key_holds_the_precision(tiny_pair, tmp_path, monkeypatch):
     said to have it) reads nothing that fp32 wrote, and is stored as what it ran in."""
     import shutil
 
-    from humal_nb import inference
+    from humal_nb.method import inference
 
     folder = shutil.copytree(tiny_pair[0], tmp_path / "run")
     model_dir = folder / runs.MODEL_DIR

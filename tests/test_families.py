@@ -19,14 +19,15 @@ from fake_runs import metrics
 from tiny_families import DECODERS, MODEL_TYPES, tiny_model, tokenizer_for
 from transformers import AutoModel, AutoModelForSequenceClassification
 
-from humal_nb import model_attention, runs
-from humal_nb.attention import AttentionRecorder, attention_layers, family_of, machine_attention
-from humal_nb.bench_families import random_batch, tiny_config
-from humal_nb.errors import ModelError
-from humal_nb.losses import alignment_loss
-from humal_nb.models import attention_kernel, build_model
-from humal_nb.names import MODEL_DIR
-from humal_nb.tokens import collate, encode_texts, padding_of
+from humal_nb.analyses import model_attention
+from humal_nb.bench.families import random_batch, tiny_config
+from humal_nb.config import runs
+from humal_nb.core.errors import ModelError
+from humal_nb.core.names import MODEL_DIR
+from humal_nb.method.attention import AttentionRecorder, attention_layers, family_of, machine_attention
+from humal_nb.method.losses import alignment_loss
+from humal_nb.method.models import attention_kernel, build_model
+from humal_nb.method.tokens import collate, encode_texts, padding_of
 
 INIT = 0.8  # large initializer range: attention far from uniform
 ROW_TOL = 1e-5
@@ -140,7 +141,7 @@ def test_efficient_path_keeps_the_fused_kernel_and_restores_the_model(model_type
 
 def test_an_unreadable_kernel_is_refused_with_what_to_set():
     """Flash and flex attention pass masks the row cannot read (none, or a block mask)."""
-    from humal_nb.attention_capture import InterfaceCapture, _capturing_attention
+    from humal_nb.method.attention_capture import InterfaceCapture, _capturing_attention
 
     model, _ = backbone_pair("llama")
     module = attention_layers(model)[-1]
@@ -247,7 +248,7 @@ def test_explorer_reads_every_layer_and_head(model_type, tmp_path):
             values = model_attention.layer_head_attention(tmp_path, words, layer, head)
             assert values.shape == (len(words),) and values.sum() == pytest.approx(1.0)
     # the explorer's eager layer -1 head mean is the classifier's own (efficient) row, per word
-    from humal_nb.tokens import tokens_to_words
+    from humal_nb.method.tokens import tokens_to_words
 
     batch = text_batch(model_type, model)
     row = model(input_ids=batch["input_ids"][:1], attention_mask=batch["attention_mask"][:1],
@@ -280,15 +281,15 @@ def test_a_local_folder_of_a_new_family_loads_offline(tmp_path):
     tokenizer_for("qwen3").save_pretrained(tmp_path)
     model = build_model(str(tmp_path), strategy="al")
     assert model.family.name == "decoder" and model.backbone.config._attn_implementation == "sdpa"
-    from humal_nb.models import load_tokenizer
+    from humal_nb.method.models import load_tokenizer
 
     tokenizer = load_tokenizer(str(tmp_path))
     assert tokenizer.padding_side == "right" and tokenizer.pad_token_id is not None
 
 
 def test_bench_families_prints_a_ratio_per_family(capsys):
-    from humal_nb import cli
-    from humal_nb.bench_families import run_families_bench
+    from humal_nb.bench.families import run_families_bench
+    from humal_nb.cli import commands as cli
 
     assert cli.build_parser().parse_args(["bench", "--families"]).families
     results = run_families_bench(["llama"], repeats=1)
@@ -307,7 +308,7 @@ def test_byte_level_decoders_see_the_space_before_each_word():
     from tokenizers import pre_tokenizers
     from transformers import Qwen2Tokenizer
 
-    from humal_nb.attention import _FAMILY_SPECS
+    from humal_nb.method.attention import _FAMILY_SPECS
 
     vocab = {c: i for i, c in enumerate(sorted(pre_tokenizers.ByteLevel.alphabet()))}
     tokenizer = Qwen2Tokenizer(vocab={**vocab, "Ġf": len(vocab)}, merges=[("Ġ", "f")])

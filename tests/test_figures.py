@@ -1,4 +1,4 @@
-"""humal_nb.figures and figure_style: publication figures of a grid (the committed table3 record)
+"""humal_nb.publication.figures and figure_style: publication figures of a grid (the committed table3 record)
 and of a run pair written by hand; vector output, fonts embedded, one colour per strategy."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from fake_runs import write_pair, write_run
 from PIL import Image
 from scipy import stats as scipy_stats
 
-from humal_nb import figure_style, figures
-from humal_nb.cli import main
-from humal_nb.errors import DataNotFoundError, ParameterError
+from humal_nb.cli.commands import main
+from humal_nb.core.errors import DataNotFoundError, ParameterError
+from humal_nb.publication import figure_style, figures
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE3 = REPO / "outputs" / "replication" / "table3"

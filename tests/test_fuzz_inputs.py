@@ -20,10 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from humal_nb import cli, config, grid_file, readers, report
-from humal_nb.errors import HumalError
-from humal_nb.paths import REPO_ROOT
-from humal_nb.run import Run
+from humal_nb.cli import commands as cli
+from humal_nb.config import grid_file, readers
+from humal_nb.config import run_config as config
+from humal_nb.core.errors import HumalError
+from humal_nb.core.paths import REPO_ROOT
+from humal_nb.experiments import report
+from humal_nb.experiments.run import Run
 
 _COMMON = {"deadline": None, "derandomize": False, "suppress_health_check": list(HealthCheck)}
 settings.register_profile("default", max_examples=12, **_COMMON)

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from humal_nb import grid, job, notebooks, runs
-from humal_nb.errors import HumalError, ParameterError
-from humal_nb.paths import REPO_ROOT
+from humal_nb.config import runs
+from humal_nb.core.errors import HumalError, ParameterError
+from humal_nb.core.paths import REPO_ROOT
+from humal_nb.experiments import grid, job, notebooks
 
 pytestmark = pytest.mark.slow
 

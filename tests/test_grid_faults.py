@@ -14,8 +14,9 @@ import textwrap
 import pandas as pd
 import pytest
 
-from humal_nb import grid, runs
-from humal_nb.paths import REPO_ROOT
+from humal_nb.config import runs
+from humal_nb.core.paths import REPO_ROOT
+from humal_nb.experiments import grid
 
 pytestmark = pytest.mark.slow  # worker processes start torch: tens of seconds
 
@@ -28,7 +29,8 @@ from pathlib import Path
 
 
 def _install():
-    from humal_nb import grid_workers, runs
+    from humal_nb.experiments import grid_workers
+    from humal_nb.config import runs
 
     faults = Path(os.environ["HUMAL_TEST_FAULTS"])
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from humal_nb.core.errors import DataFormatError, ParameterError
 from humal_nb.data import load_generic
-from humal_nb.errors import DataFormatError, ParameterError
-from humal_nb.importers import import_rationales
+from humal_nb.data.importers import import_rationales
 
 
 def _rows(path: Path) -> list[dict]:
@@ -299,8 +299,8 @@ def test_unknown_format_and_output_suffix_are_refused(tmp_path):
 
 
 def test_import_command_writes_the_file(tmp_path, capsys):
-    from humal_nb.cli import build_parser
-    from humal_nb.paths import display_path
+    from humal_nb.cli.commands import build_parser
+    from humal_nb.core.paths import display_path
 
     parser = build_parser()
     out = tmp_path / "ls.jsonl"

@@ -11,9 +11,11 @@ import pytest
 import yaml
 
 import humal_nb
-from humal_nb import cli, package_files, paths
-from humal_nb.errors import DataNotFoundError, ParameterError, TargetExistsError
-from humal_nb.notebooks import NOTEBOOKS_DIR
+from humal_nb.cli import commands as cli
+from humal_nb.config import package_files
+from humal_nb.core import paths
+from humal_nb.core.errors import DataNotFoundError, ParameterError, TargetExistsError
+from humal_nb.experiments.notebooks import NOTEBOOKS_DIR
 
 
 def test_notebooks_and_presets_are_package_data():
@@ -60,7 +62,7 @@ def test_an_unknown_name_lists_the_presets_of_its_kind(tmp_path, monkeypatch, ca
 
 def test_run_job_takes_a_preset_name(tmp_path, monkeypatch):
     """`humal-nb run quickstart`: the preset's parameters, the run folder `./outputs/quickstart`."""
-    from humal_nb import job
+    from humal_nb.experiments import job
 
     seen = {}
 
@@ -111,7 +113,7 @@ def test_clean_notebook_strips_outputs_and_needs_one_parameters_cell():
     clean = package_files.clean_notebook(nb)
     assert clean.cells[0].outputs == [] and clean.cells[0].execution_count is None
     nb.cells[0].metadata["tags"] = []
-    with pytest.raises(humal_nb.errors.HumalError, match="exactly one"):
+    with pytest.raises(humal_nb.core.errors.HumalError, match="exactly one"):
         package_files.clean_notebook(nb, "x.ipynb")
 
 
@@ -163,7 +165,7 @@ def test_the_checkout_is_recognized_and_its_data_default_only_there(tmp_path, mo
 
 def test_grid_records_a_preset_by_its_name(tmp_path, monkeypatch):
     """A grid run by a preset's name records `parameters/NAME.yaml`, never the installation's path."""
-    from humal_nb import grid
+    from humal_nb.experiments import grid
 
     spec = yaml.safe_load(package_files.preset_files()["table3_yelp"].read_text())
     seen = {}

@@ -10,8 +10,10 @@ import shutil
 import nbformat
 import pytest
 
-from humal_nb import cli, job, notebooks, runs
-from humal_nb.errors import NotebookError
+from humal_nb.cli import commands as cli
+from humal_nb.config import runs
+from humal_nb.core.errors import NotebookError
+from humal_nb.experiments import job, notebooks
 
 pytestmark = pytest.mark.slow
 

@@ -12,27 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from humal_nb.paths import PACKAGE_DIR
+from humal_nb.core.paths import PACKAGE_DIR
 
-#: the layers, bottom first: a module may import from its own layer and the ones below
-LAYERS: dict[str, tuple[str, ...]] = {
-    "core": ("humal_nb", "names", "errors", "paths", "quiet", "progress", "markup"),
-    "parameters": ("config", "arms", "grid_file", "package_files", "readers", "runs"),
-    "data": ("data", "data.common", "data.facts", "data.generic", "data.rationales", "data.selection",
-             "data.shortcut", "data.split", "data.yelp_hat", "importers"),
-    "method": ("attention_capture", "attention", "losses", "tokens", "models", "inference", "model_cache",
-               "rollout"),
-    "measures": ("analysis", "stats"),
-    "experiments": ("train", "model_card", "run", "notebooks", "job", "grid_workers", "grid", "small_runs",
-                    "export", "report"),
-    "analyses": ("faithfulness", "model_attention", "compare", "replication", "controls", "worth"),
-    "publication": ("figure_style", "plots", "publication", "figures", "tables", "views", "bertviz_views",
-                    "explorer"),
-    "interface": ("annotate", "records", "cli", "__main__", "bench", "bench_compare", "bench_families",
-                  "bench_grid"),
-}
-LAYER_OF = {module: i for i, modules in enumerate(LAYERS.values()) for module in modules}
+#: the layers, bottom first, each a subpackage of humal_nb: a module may import from its own
+#: subpackage and the ones below (the package root, holding no logic, counts as `core`; `__main__`,
+#: the `python -m humal_nb` entry, as `cli`)
+LAYERS: tuple[str, ...] = ("core", "config", "data", "method", "measures", "experiments", "analyses", "publication",
+                           "explorer", "annotation", "bench", "cli")
 NAMES = list(LAYERS)
+
+
+def _layer(module: str) -> str | None:
+    """The subpackage (layer) a module belongs to; None for a module outside every layer."""
+    first = module.split(".")[0]
+    return {"humal_nb": "core", "__main__": "cli"}.get(first, first if first in LAYERS else None)
+
 
 
 def _module_name(path: Path) -> str:
@@ -57,8 +51,8 @@ def _imports(tree: ast.AST) -> list[tuple[str, str, int]]:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "humal_nb":
             for alias in node.names:
                 target = f"{node.module}.{alias.name}".removeprefix("humal_nb.")
-                if node.module == "humal_nb" and target in LAYER_OF:
-                    found.append((target, "", node.lineno))  # from humal_nb import data
+                if target in MODULES:
+                    found.append((target, "", node.lineno))  # from humal_nb.method import tokens
                 else:
                     found.append((node.module.removeprefix("humal_nb").lstrip(".") or "humal_nb", alias.name,
                                   node.lineno))
@@ -73,11 +67,13 @@ def _imports(tree: ast.AST) -> list[tuple[str, str, int]]:
     return found
 
 
+MODULES = {_module_name(path) for path in PACKAGE_DIR.rglob("*.py")}
+
+
 def _graph() -> dict[str, list[tuple[str, str, int]]]:
     graph = {}
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         name = _module_name(path)
-        name = "humal_nb" if name == "humal_nb" else name
         graph[name] = [(m, n, line) for m, n, line in _imports(ast.parse(path.read_text())) if m != name]
     return graph
 
@@ -85,21 +81,29 @@ def _graph() -> dict[str, list[tuple[str, str, int]]]:
 GRAPH = _graph()
 
 
-def test_every_module_has_a_layer():
-    assert sorted(set(GRAPH) - set(LAYER_OF)) == [], "add the new module to a layer here and in docs/architecture.md"
+def _rank(module: str) -> int:
+    return NAMES.index(_layer(module))
+
+
+def test_every_module_is_in_a_layer():
+    """No module sits loose in the package root: each is in one of the layers' subpackages."""
+    assert sorted(m for m in GRAPH if _layer(m) is None) == [], \
+        "put the new module in a layer's subpackage (docs/architecture.md)"
+    loose = sorted(m for m in GRAPH if "." not in m and m not in LAYERS)
+    assert loose == ["__main__", "humal_nb"], "the package root holds no module but its entry points"
 
 
 def test_no_import_goes_up_a_layer():
-    upward = [f"{module} ({NAMES[LAYER_OF[module]]}) imports {target} ({NAMES[LAYER_OF[target]]}) at line {line}"
+    upward = [f"{module} ({_layer(module)}) imports {target} ({_layer(target)}) at line {line}"
               for module, imports in GRAPH.items() for target, _, line in imports
-              if target in LAYER_OF and LAYER_OF[target] > LAYER_OF[module]]
+              if _layer(target) is not None and _rank(target) > _rank(module)]
     assert upward == []
 
 
-def test_no_private_name_crosses_a_layer():
+def test_no_private_name_crosses_a_subpackage():
     borrowed = [f"{module} imports {target}.{name} at line {line}"
                 for module, imports in GRAPH.items() for target, name, line in imports
-                if name.startswith("_") and not name.startswith("__") and LAYER_OF.get(target) != LAYER_OF[module]]
+                if name.startswith("_") and not name.startswith("__") and _layer(target) != _layer(module)]
     assert borrowed == []
 
 
@@ -146,5 +150,36 @@ def test_no_function_over_60_lines(path):
 
 def test_the_check_finds_what_it_is_for(tmp_path):
     """The walk sees a circle, an upward import and a borrowed private name when they are there."""
-    tree = ast.parse("from humal_nb.cli import _x\nif __name__ == '__main__':\n    from humal_nb import bench\n")
-    assert _imports(tree) == [("cli", "_x", 1)]
+    tree = ast.parse("from humal_nb.cli.commands import _x\nif __name__ == '__main__':\n    from humal_nb import bench\n")
+    assert _imports(tree) == [("cli.commands", "_x", 1)]
+    assert _layer("cli.commands") == "cli" and _rank("cli.commands") > _rank("experiments.train")
+    assert _layer("humal_nb") == "core" and _layer("elsewhere") is None
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE_DIR.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE_DIR)))
+def test_a_module_over_500_lines_says_why(path):
+    text = path.read_text()
+    if text.count("\n") > 500:
+        assert "Over 500 lines" in (ast.get_docstring(ast.parse(text)) or ""), "say in the module docstring why"
+
+
+def test_the_old_flat_names_still_import_as_the_same_module_with_a_warning():
+    import importlib
+    import sys
+    import warnings
+
+    from humal_nb.core.moved import MOVED
+
+    for old, new in sorted(MOVED.items()):
+        sys.modules.pop(f"humal_nb.{old}", None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            module = importlib.import_module(f"humal_nb.{old}")
+        assert module is importlib.import_module(f"humal_nb.{new}")
+        assert any(f"humal_nb.{new}" in str(w.message) and w.category is FutureWarning for w in caught), old
+    from humal_nb.cli import main
+    from humal_nb.config import RunConfig, load_run_config
+    from humal_nb.explorer import example_browser
+    from humal_nb.publication import comparison
+    assert callable(main) and callable(load_run_config) and callable(example_browser) and callable(comparison)
+    assert RunConfig is importlib.import_module("humal_nb").RunConfig

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from humal_nb.errors import ParameterError
-from humal_nb.losses import alignment_loss
+from humal_nb.core.errors import ParameterError
+from humal_nb.method.losses import alignment_loss
 
 MACHINE = torch.tensor([[0.5, 0.25, 0.25, 0.0]])
 HUMAN = torch.tensor([[0.0, 0.5, 0.5, 0.0]])

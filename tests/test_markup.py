@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from humal_nb import figures, markup, plots, views
+from humal_nb.core import markup
+from humal_nb.publication import figures, plots, views
 
 WORDS = ["good", "<b>bad</b>", "food", "the"]
 ROWS = {"human": [0.5, 0.5, 0.0, 0.0], "HuMAL-AL": [0.1, 0.2, 0.3, 0.4]}

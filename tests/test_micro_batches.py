@@ -4,10 +4,10 @@ same gradient as the batch in one pass, pads less, and leaves the default path u
 import pytest
 import torch
 
-from humal_nb.config import RunConfig
-from humal_nb.errors import ParameterError
-from humal_nb.tokens import encode_texts
-from humal_nb.train import backward_batch, micro_batches
+from humal_nb.config.run_config import RunConfig
+from humal_nb.core.errors import ParameterError
+from humal_nb.experiments.train import backward_batch, micro_batches
+from humal_nb.method.tokens import encode_texts
 from tests.tiny_models import CORPUS, sentencepiece_tokenizer, tiny_model, wordpiece_tokenizer
 
 TOKENIZERS = {"bert": wordpiece_tokenizer, "xlnet": sentencepiece_tokenizer}

@@ -1,4 +1,4 @@
-"""humal_nb.model_card: every saved model/ gets a Hugging Face model card, written offline and
+"""humal_nb.experiments.model_card: every saved model/ gets a Hugging Face model card, written offline and
 without the machine's paths; `train.save_run` writes it beside the weights."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from fake_runs import metrics
 from huggingface_hub import ModelCard
 
-from humal_nb import model_card
+from humal_nb.experiments import model_card
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_card_loads_as_a_hugging_face_model_card(tmp_path: Path, no_network: Non
     assert card.data.base_model == model_card.HUB_DEFAULT_MODEL
     assert card.data.library_name == "transformers" and card.data.pipeline_tag == "text-classification"
     text = card.text
-    for needed in ("HuMAL-AL", "import humal_nb.models", 'pipeline("text-classification", model="path/to/model")',
+    for needed in ("HuMAL-AL", "import humal_nb.method.models", 'pipeline("text-classification", model="path/to/model")',
                    "pip install humal_nb", "## Limitations",
                    "| alpha | 2.00 |", "| bootstrap, seed, test seed | 0, 0, 0 |", "imbalance ratio 25%",
                    "| AUC | 0.9125 |"):
@@ -53,7 +53,8 @@ def test_local_base_model_is_named_not_linked(tmp_path: Path) -> None:
 
 
 def test_save_run_writes_the_card_beside_the_weights(tmp_path: Path) -> None:
-    from humal_nb import runs, train
+    from humal_nb.config import runs
+    from humal_nb.experiments import train
 
     class Saved:
         def save_pretrained(self, folder: Path) -> None:
@@ -98,8 +99,8 @@ def test_class_names_yelp_hat_generic_and_given() -> None:
 def test_a_trained_runs_card_and_labels_work_with_a_pipeline(minilm_pair) -> None:
     import transformers
 
-    import humal_nb.models  # noqa: F401  registers the HuMAL architecture
-    from humal_nb import runs
+    import humal_nb.method.models  # noqa: F401  registers the HuMAL architecture
+    from humal_nb.config import runs
 
     _, humal_dir = minilm_pair
     model_dir = humal_dir / runs.MODEL_DIR

@@ -6,10 +6,10 @@ import pytest
 import torch
 from tiny_models import TOKENIZERS, base_config, tiny_model
 
-from humal_nb.attention import machine_attention
-from humal_nb.errors import ModelError, ParameterError
-from humal_nb.models import HumalConfig, HumalForSequenceClassification, build_model, load_tokenizer
-from humal_nb.tokens import collate, encode_texts, padding_of
+from humal_nb.core.errors import ModelError, ParameterError
+from humal_nb.method.attention import machine_attention
+from humal_nb.method.models import HumalConfig, HumalForSequenceClassification, build_model, load_tokenizer
+from humal_nb.method.tokens import collate, encode_texts, padding_of
 
 WORDS = [["the", "food", "was", "great"], ["terrible", "service", "never", "again", "sadly"]]
 HUMAN = [[0.0, 0.5, 0.0, 0.5], [0.4, 0.2, 0.2, 0.2, 0.0]]
@@ -46,7 +46,7 @@ def test_al_and_ap_align_different_layers():
     batch = batch_for("bert", model)
     first = machine_attention(model, batch["input_ids"], batch["attention_mask"], layer=0)
     last = machine_attention(model, batch["input_ids"], batch["attention_mask"], layer=-1)
-    from humal_nb.losses import alignment_loss
+    from humal_nb.method.losses import alignment_loss
 
     al = model(**batch, labels=LABELS).attention_loss
     model.config.strategy = "ap"
@@ -135,7 +135,7 @@ def test_default_model_loads_offline_and_starts_from_pretrained_pooler(monkeypat
     assert tokenizer.is_fast and tokenizer.padding_side == "right"
     from transformers import AutoModel
 
-    from humal_nb.models import default_model_path
+    from humal_nb.method.models import default_model_path
 
     pooler = AutoModel.from_pretrained(default_model_path()).pooler.dense
     torch.testing.assert_close(model.pre_classifier.weight, pooler.weight)  # BERT's own head starts there
@@ -169,7 +169,7 @@ def test_broken_local_model_folder_says_what_is_missing(tmp_path):
 
 
 def test_a_trained_classifier_is_refused_as_a_base_model(tmp_path):
-    from humal_nb.models import check_model
+    from humal_nb.method.models import check_model
 
     tiny_model("bert", "al").save_pretrained(tmp_path)
     for call in (check_model, build_model):
@@ -178,7 +178,7 @@ def test_a_trained_classifier_is_refused_as_a_base_model(tmp_path):
 
 
 def test_max_length_beyond_the_models_positions_is_refused_before_training():
-    from humal_nb.models import check_model, max_tokens
+    from humal_nb.method.models import check_model, max_tokens
 
     check_model("all-MiniLM-L6-v2", max_length=512)
     with pytest.raises(ParameterError, match="'max_length' is 600.*at most 512 tokens.*max_length <= 512"):

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from humal_nb import job, runs
-from humal_nb.models import DEFAULT_MODEL, default_model_path, public_model_name
+from humal_nb.config import runs
+from humal_nb.experiments import job
+from humal_nb.method.models import DEFAULT_MODEL, default_model_path, public_model_name
 
 REPO = Path(__file__).resolve().parents[1]
 #: the commit whose records held the machine's out_dir: every number must be the same today
@@ -143,7 +144,7 @@ def test_a_fresh_run_on_a_local_model_names_no_machine_path(tmp_path, yelp_dir):
     notebook = json.loads((out / "train_strategy.ipynb").read_text())
     assert notebook["metadata"]["papermill"]["parameters"]["out_dir"] == "."
     assert notebook["metadata"]["papermill"]["input_path"] == "notebooks/train_strategy.ipynb"
-    from humal_nb.run import Run
+    from humal_nb.experiments.run import Run
 
     moved = shutil.move(str(out), str(tmp_path / "elsewhere"))
     shutil.rmtree(local)  # the base model's folder is gone: the saved model needs only its own

@@ -11,12 +11,14 @@ import torch
 from conftest import TINY_PAIR
 from tiny_models import CORPUS, base_config, wordpiece_tokenizer
 
-from humal_nb import bench, inference, train
-from humal_nb.config import RunConfig
-from humal_nb.errors import ParameterError
-from humal_nb.models import HumalConfig, HumalForSequenceClassification
-from humal_nb.names import PRECISIONS
-from humal_nb.tokens import encode_texts
+from humal_nb.bench import runner as bench
+from humal_nb.config.run_config import RunConfig
+from humal_nb.core.errors import ParameterError
+from humal_nb.core.names import PRECISIONS
+from humal_nb.experiments import train
+from humal_nb.method import inference
+from humal_nb.method.models import HumalConfig, HumalForSequenceClassification
+from humal_nb.method.tokens import encode_texts
 
 CPU = torch.device("cpu")
 # a run of a few seconds: 24 reviews, one epoch of one batch, 32 tokens
@@ -77,7 +79,8 @@ def test_bf16_is_refused_before_training_on_a_cpu_without_native_bf16(monkeypatc
 
 
 def test_humal_nb_run_refuses_bf16_before_any_kernel_starts(tmp_path, capsys, monkeypatch):
-    from humal_nb import cli, notebooks
+    from humal_nb.cli import commands as cli
+    from humal_nb.experiments import notebooks
 
     monkeypatch.setattr(inference, "cpu_has_bf16", lambda: False)
     monkeypatch.setattr(notebooks, "execute_notebook", lambda *a, **k: pytest.fail("a notebook was executed"))

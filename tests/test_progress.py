@@ -9,8 +9,11 @@ import pytest
 from fake_runs import metrics, write_run
 from tiny_models import TOKENIZERS, tiny_model
 
-from humal_nb import faithfulness, progress, rollout, runs
-from humal_nb.progress import duration_text, grid_progress_text, labelled_bar
+from humal_nb.analyses import faithfulness
+from humal_nb.config import runs
+from humal_nb.core import progress
+from humal_nb.core.progress import duration_text, grid_progress_text, labelled_bar
+from humal_nb.method import rollout
 
 
 def test_durations_read_as_people_say_them():
@@ -93,7 +96,7 @@ def test_rollout_bar_is_named_by_its_caller(capsys):
 def test_no_notebook_bar_under_voila(monkeypatch):
     """Voila shows its page once every cell ran: a bar there would show nothing live and can
     render as "model not found", so none is drawn; elsewhere `progress` draws one."""
-    from humal_nb.progress import VOILA_VARIABLE, progress_bar
+    from humal_nb.core.progress import VOILA_VARIABLE, progress_bar
 
     monkeypatch.delenv(VOILA_VARIABLE, raising=False)
     bar = progress_bar(3, "shown", progress=True)

@@ -9,12 +9,14 @@ import pandas as pd
 import pytest
 import torch
 
-from humal_nb import arms, data, train
-from humal_nb.config import RunConfig
+from humal_nb import data
+from humal_nb.config import arms
+from humal_nb.config.run_config import RunConfig
+from humal_nb.core.errors import NotEnoughDataError, ParameterError
 from humal_nb.data import shortcut
 from humal_nb.data.rationales import lexicon_words, random_outside_rationale
-from humal_nb.errors import NotEnoughDataError, ParameterError
-from humal_nb.tokens import encode_texts
+from humal_nb.experiments import train
+from humal_nb.method.tokens import encode_texts
 from tests.tiny_models import CORPUS, tiny_model, wordpiece_tokenizer
 
 

@@ -7,9 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from humal_nb import arms, data, stats, train
-from humal_nb.config import RunConfig
-from humal_nb.errors import NotEnoughDataError, ParameterError
+from humal_nb import data
+from humal_nb.config import arms
+from humal_nb.config.run_config import RunConfig
+from humal_nb.core.errors import NotEnoughDataError, ParameterError
+from humal_nb.experiments import train
+from humal_nb.measures import stats
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +111,8 @@ def test_cell_names_and_table_rows_carry_the_arm():
 
 @pytest.mark.slow
 def test_a_grid_of_arms_records_each_arm_in_metrics_and_summary(tmp_path, yelp_dir):
-    from humal_nb import grid, report, runs
+    from humal_nb.config import runs
+    from humal_nb.experiments import grid, report
 
     spec = {
         "name": "arms",

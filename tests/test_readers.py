@@ -1,4 +1,4 @@
-"""The readers of humal_nb's files (`humal_nb.readers`) and the commands that read through them:
+"""The readers of humal_nb's files (`humal_nb.config.readers`) and the commands that read through them:
 a damaged or cut-short file is refused by name or rebuilt from what it summarises, never read
 as a smaller result; a model folder without its tokenizer is refused before any training."""
 
@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from humal_nb import cli, grid, readers, report, runs, tables
-from humal_nb.errors import DataFormatError, DataNotFoundError, ModelError, ParameterError
-from humal_nb.paths import REPO_ROOT
-from humal_nb.run import Run
+from humal_nb.cli import commands as cli
+from humal_nb.config import readers, runs
+from humal_nb.core.errors import DataFormatError, DataNotFoundError, ModelError, ParameterError
+from humal_nb.core.paths import REPO_ROOT
+from humal_nb.experiments import grid, report
+from humal_nb.experiments.run import Run
+from humal_nb.publication import tables
 
 RECORDS = REPO_ROOT / "outputs" / "replication"
 
@@ -124,7 +127,7 @@ def test_a_cut_short_attention_json_is_named_by_figures(tmp_path, capsys):
 
 # ---------------------------------------------------------------------- model folders
 def _weights_only(tmp_path: Path) -> Path:
-    from humal_nb.models import default_model_path
+    from humal_nb.method.models import default_model_path
 
     folder = tmp_path / "weights_only"
     folder.mkdir()
@@ -134,7 +137,7 @@ def _weights_only(tmp_path: Path) -> Path:
 
 
 def test_a_model_folder_without_its_tokenizer_is_refused(tmp_path):
-    from humal_nb.models import check_model
+    from humal_nb.method.models import check_model
 
     folder = _weights_only(tmp_path)
     with pytest.raises(ModelError, match="no tokenizer files.*knows only its special tokens"):
@@ -187,7 +190,7 @@ def test_an_error_is_one_line_unless_debug_asks_for_the_traceback(tmp_path, caps
 
 
 def test_an_unchecked_error_is_one_line_and_a_hint(tmp_path, capsys, monkeypatch):
-    from humal_nb import tables as tables_module
+    from humal_nb.publication import tables as tables_module
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")

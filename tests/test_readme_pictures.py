@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from humal_nb.paths import REPO_ROOT
+from humal_nb.core.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "scripts" / "readme_pictures.py"
 README = REPO_ROOT / "README.md"

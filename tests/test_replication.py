@@ -1,6 +1,6 @@
 """The committed replication records (the CPU one, table3, and the GPU one, gpu): summary.csv
 agrees with the cells' metrics.json, every cell listed as finished has its metrics, and each
-docs/replication.md block is what `humal_nb.replication.markdown` writes from those files."""
+docs/replication.md block is what `humal_nb.analyses.replication.markdown` writes from those files."""
 
 import math
 import shutil
@@ -10,8 +10,11 @@ import nbformat
 import pandas as pd
 import pytest
 
-from humal_nb import records, replication, report, runs
-from humal_nb.paths import REPO_ROOT
+from humal_nb.analyses import replication
+from humal_nb.cli import records
+from humal_nb.config import runs
+from humal_nb.core.paths import REPO_ROOT
+from humal_nb.experiments import report
 
 GRID = REPO_ROOT / "outputs" / "replication" / "table3"
 GPU_GRID = REPO_ROOT / "outputs" / "replication" / "gpu"

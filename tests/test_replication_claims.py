@@ -5,7 +5,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from humal_nb import analysis, records, replication
+from humal_nb.analyses import replication
+from humal_nb.cli import records
+from humal_nb.measures import analysis
 
 
 def _row(p: float, wins: int, pairs: int, equivalence_p: float = math.nan, detectable: float = 0.2) -> dict:
@@ -31,7 +33,7 @@ def test_absence_of_a_significant_gain_without_equivalence_is_inconclusive():
 
 
 def test_every_no_gain_verdict_in_the_docs_is_backed_by_equivalence_or_inconclusive():
-    from humal_nb.paths import REPO_ROOT
+    from humal_nb.core.paths import REPO_ROOT
 
     readme = (REPO_ROOT / "docs" / "replication.md").read_text()
     blocks = [readme.split(b, 1)[1].split(e, 1)[0] for b, e in (records.markers(""), records.markers("gpu"))]

@@ -1,4 +1,4 @@
-"""humal_nb.report, plots and notebooks.export_html on hand-made runs (no training)."""
+"""humal_nb.experiments.report, plots and notebooks.export_html on hand-made runs (no training)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from humal_nb import grid, plots, report, runs
-from humal_nb.config import RunConfig
-from humal_nb.notebooks import export_html, inline_plotly, remote_scripts
+from humal_nb.config import runs
+from humal_nb.config.run_config import RunConfig
+from humal_nb.experiments import grid, report
+from humal_nb.experiments.notebooks import export_html, inline_plotly, remote_scripts
+from humal_nb.publication import plots
 
 XSS = "<script>alert(1)</script>"
 
@@ -95,7 +97,7 @@ def test_write_summary_is_the_table_input(fake_grid):
     assert path.name == "summary.csv" and not list(fake_grid.glob(".summary.csv.*"))
     summary = report.read_summary(fake_grid)
     assert len(summary) == 36
-    from humal_nb.stats import auc_table
+    from humal_nb.measures.stats import auc_table
 
     table = auc_table(summary).table
     assert table.loc[(300, "HuMAL-AL"), "5%"] == "not enough data"
@@ -115,7 +117,7 @@ def test_folders_without_grid_json_still_pair_bootstraps(fake_grid):
         runs.write_json(metrics_path, metrics)
     summary = report.collect(fake_grid)
     assert "out_dir" not in summary.columns
-    from humal_nb.stats import auc_table
+    from humal_nb.measures.stats import auc_table
 
     assert auc_table(summary).table.loc[(100, "HuMAL-AL"), "5%"].startswith("0.74* (0.02) p=")
 
@@ -180,7 +182,7 @@ def test_review_examples_pairs_baseline_by_review_id():
 
 
 def test_figures_are_built_from_plain_frames(fake_grid):
-    from humal_nb.stats import auc_table, smoothed_auc
+    from humal_nb.measures.stats import auc_table, smoothed_auc
 
     summary = report.collect(fake_grid)
     fig = plots.auc_vs_ratio(auc_table(summary).long)
@@ -266,7 +268,7 @@ def test_metrics_view_blanks_what_does_not_apply():
 
 
 def test_report_refuses_a_run_folder_and_an_empty_one(tmp_path):
-    from humal_nb.errors import ParameterError
+    from humal_nb.core.errors import ParameterError
 
     run = tmp_path / "run"
     config = RunConfig()

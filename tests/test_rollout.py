@@ -7,10 +7,10 @@ import pytest
 import torch
 from tiny_models import CORPUS, TOKENIZERS, tiny_model
 
-from humal_nb import rollout
-from humal_nb.attention import family_of, machine_attention
-from humal_nb.errors import DataFormatError
-from humal_nb.tokens import encode_texts, tokens_to_words
+from humal_nb.core.errors import DataFormatError
+from humal_nb.method import rollout
+from humal_nb.method.attention import family_of, machine_attention
+from humal_nb.method.tokens import encode_texts, tokens_to_words
 
 # two layers over three tokens; the heads of layer 0 average to A1, layer 1 has one pattern
 A1 = np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
@@ -114,7 +114,7 @@ def test_rollout_of_a_real_run(minilm_pair):
     """On the session's tiny MiniLM pair: the batched `last` reading is the saved eq. 1
     attention, the per-review explorer rollout equals the batched one, and the summary
     reads all three ways for both models."""
-    from humal_nb import compare, model_attention
+    from humal_nb.analyses import compare, model_attention
 
     comparison = compare.load_comparison(*minilm_pair)
     readings = compare.machine_readings(comparison, "humal")

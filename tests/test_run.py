@@ -1,4 +1,4 @@
-"""A finished run as one noun (`humal_nb.run.Run`): what opening a folder refuses, its parameters,
+"""A finished run as one noun (`humal_nb.experiments.run.Run`): what opening a folder refuses, its parameters,
 baseline and attention read back, and predictions equal to the old loading path's; plus the
 grep checks that keep one model loader, one `resolve_device` and readers free of training code.
 
@@ -16,16 +16,16 @@ import torch
 from fake_runs import metrics, write_pair, write_run
 from tiny_models import CORPUS, TOKENIZERS, tiny_model
 
-from humal_nb import runs
-from humal_nb.config import RunConfig
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.run import Run, clear_model_cache, read_attention
-from humal_nb.tokens import encode_texts, tokens_to_words
+from humal_nb.config import runs
+from humal_nb.config.run_config import RunConfig
+from humal_nb.core.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb.experiments.run import Run, clear_model_cache, read_attention
+from humal_nb.method.tokens import encode_texts, tokens_to_words
 
 PACKAGE = Path(__file__).resolve().parents[1] / "humal_nb"
 #: modules that read finished runs: none of them may import the training code
-READERS = ("model_attention", "export", "faithfulness", "compare", "views", "explorer", "bertviz_views", "run",
-           "inference")
+READERS = ("analyses/model_attention", "experiments/export", "analyses/faithfulness", "analyses/compare",
+           "publication/views", "explorer/browser", "explorer/bertviz_views", "experiments/run", "method/inference")
 
 
 # ---------------------------------------------------------------------- opening a folder
@@ -127,8 +127,8 @@ def _old_predict(folder: Path, words: list[list[str]], max_length: int) -> tuple
     """What export and faithfulness computed before `Run`: a fresh load, then `train.predict`."""
     from transformers import AutoTokenizer
 
-    from humal_nb.models import HumalForSequenceClassification
-    from humal_nb.train import predict
+    from humal_nb.experiments.train import predict
+    from humal_nb.method.models import HumalForSequenceClassification
 
     model = HumalForSequenceClassification.from_pretrained(folder / runs.MODEL_DIR).eval()
     tokenizer = AutoTokenizer.from_pretrained(folder / runs.MODEL_DIR)
@@ -165,7 +165,7 @@ def test_predict_takes_one_string_or_a_list_or_tuple_of_texts(tiny_run):
 
 
 def test_the_model_is_loaded_once_per_process_and_again_when_saved_again(tiny_run):
-    from humal_nb import run as run_module
+    from humal_nb.experiments import run as run_module
 
     clear_model_cache()
     first = Run.open(tiny_run).load_model()
@@ -198,15 +198,15 @@ def _sources() -> dict[str, str]:
 def test_one_resolve_device_and_one_loader_of_a_saved_run():
     sources = _sources()
     defined = [name for name, text in sources.items() if re.search(r"^def resolve_device\(", text, re.M)]
-    assert defined == ["inference.py"]
+    assert defined == ["method/inference.py"]
     loaders = [name for name, text in sources.items()
                for _ in re.finditer(r"HumalForSequenceClassification\.from_pretrained\(", text)]
-    assert loaders == ["run.py"]
+    assert loaders == ["experiments/run.py"]
 
 
 def test_readers_of_finished_runs_import_no_training_code():
     sources = _sources()
-    training = re.compile(r"^\s*(from humal_nb import [^\n]*\btrain\b|from humal_nb\.train import|import humal_nb\.train)",
-                          re.M)
+    training = re.compile(r"^\s*(from humal_nb\.experiments import [^\n]*\btrain\b|from humal_nb\.experiments\.train "
+                          r"import|import humal_nb\.experiments\.train)", re.M)
     assert [name for name in READERS if training.search(sources[f"{name}.py"])] == []
 

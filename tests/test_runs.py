@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-from humal_nb import runs
+from humal_nb.config import runs
 
 
 def test_atomic_write_gives_the_usual_permissions_and_leaves_no_temporary(tmp_path):

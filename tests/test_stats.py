@@ -1,4 +1,4 @@
-"""humal_nb.stats: paired test, Table III formatting, lowess, data requirement (hand-made numbers)."""
+"""humal_nb.measures.stats: paired test, Table III formatting, lowess, data requirement (hand-made numbers)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from humal_nb.stats import (
+from humal_nb.measures.stats import (
     auc_table,
     data_requirement,
     format_cell,
@@ -172,7 +172,7 @@ def test_lowess_over_repeated_sizes_is_defined_and_order_free():
 
 
 def test_effective_frac_widens_only_when_needed():
-    from humal_nb.stats import effective_frac
+    from humal_nb.measures.stats import effective_frac
 
     assert effective_frac(np.repeat(np.arange(12), 20), 0.2) == 0.2  # 48 points reach past a neighbour
     assert effective_frac(np.repeat([250, 500, 1000], 20), 0.2) == pytest.approx(41 / 60)
@@ -239,7 +239,7 @@ def test_auc_table_keeps_other_varied_parameters_apart():
 
 
 def test_paired_difference_equivalence_and_detectable_effect():
-    from humal_nb import stats
+    from humal_nb.measures import stats
 
     base = np.array([0.60, 0.70, 0.80, 0.90, 0.65, 0.75])
     same = base + np.array([0.001, -0.002, 0.0, 0.002, -0.001, 0.001])
@@ -255,8 +255,8 @@ def test_paired_difference_equivalence_and_detectable_effect():
 def test_budget_curve_lines_use_the_bootstraps_the_budget_cells_ran():
     """Baseline and full-strategy means are over the budget cells' bootstraps (0-1 here), not
     every bootstrap of the setting; a folded summary and one without AUCs work."""
-    from humal_nb import arms
-    from humal_nb.stats import budget_curve
+    from humal_nb.config import arms
+    from humal_nb.measures.stats import budget_curve
 
     rows = [{"strategy": s, "data_size": 250, "imbalance_ratio": 0.01, "bootstrap": b, "status": "finished",
              "rationale_source": "human", "rationale_fraction": f, "auc": auc}

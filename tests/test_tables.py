@@ -1,4 +1,4 @@
-"""humal_nb.tables: Table III from the committed table3 record (numbers recomputed here from
+"""humal_nb.publication.tables: Table III from the committed table3 record (numbers recomputed here from
 summary.csv), the paired differences, and a run pair's tables in LaTeX, Markdown and CSV."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pytest
 from fake_runs import write_pair
 from scipy import stats as scipy_stats
 
-from humal_nb import tables
-from humal_nb.cli import main
-from humal_nb.errors import ParameterError
+from humal_nb.cli.commands import main
+from humal_nb.core.errors import ParameterError
+from humal_nb.publication import tables
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE3 = REPO / "outputs" / "replication" / "table3"

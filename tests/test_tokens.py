@@ -5,8 +5,8 @@ import pytest
 import torch
 from tiny_models import TOKENIZERS, tiny_model
 
-from humal_nb.errors import DataFormatError
-from humal_nb.tokens import collate, encode_texts, padding_of, tokens_to_words, words_to_tokens
+from humal_nb.core.errors import DataFormatError
+from humal_nb.method.tokens import collate, encode_texts, padding_of, tokens_to_words, words_to_tokens
 
 WORDS = [["Unbelievably", "overpriced", "pasta!"], ["great", "food"]]
 HUMAN = [[0.5, 0.5, 0.0], [1.0, 0.0]]

@@ -5,10 +5,10 @@ import math
 import pytest
 from conftest import TINY_PAIR
 
-from humal_nb.config import RunConfig
-from humal_nb.errors import ModelError, ParameterError
-from humal_nb.runs import REQUIRED_METRICS, is_complete, read_json
-from humal_nb.train import run_experiment
+from humal_nb.config.run_config import RunConfig
+from humal_nb.config.runs import REQUIRED_METRICS, is_complete, read_json
+from humal_nb.core.errors import ModelError, ParameterError
+from humal_nb.experiments.train import run_experiment
 
 TINY = {**TINY_PAIR, "epochs": 2, "batch_size": 8, "max_length": 48}  # two epochs: a loss history
 
@@ -56,7 +56,7 @@ def test_saved_model_predicts_new_text_without_human_attention(al_run):
     import torch
     from transformers import AutoTokenizer
 
-    from humal_nb.models import HumalForSequenceClassification
+    from humal_nb.method.models import HumalForSequenceClassification
 
     out, _ = al_run
     model = HumalForSequenceClassification.from_pretrained(out / "model").eval()
@@ -88,7 +88,7 @@ def test_model_whose_attention_cannot_be_read_fails_before_training(tmp_path, mo
     import json
 
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "funnel", "d_model": 32}))  # no reader for funnel
-    monkeypatch.setattr("humal_nb.train.train_model", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr("humal_nb.experiments.train.train_model", lambda *a, **k: pytest.fail("training started"))
     with pytest.raises(ModelError, match="not supported"):
         run_experiment(RunConfig(model=str(tmp_path), **TINY), progress=False)
 
@@ -97,7 +97,7 @@ def test_agreement_reaches_the_generic_format(tmp_path):
     """`agreement` decides which generic-format texts stay, as it does for Yelp-HAT."""
     import json
 
-    from humal_nb.train import load_reviews
+    from humal_nb.experiments.train import load_reviews
 
     rows = [  # text 1: one of two annotators disagrees with the label; text 2: both agree
         {"text_id": 1, "text": "good food and nice staff", "label": 1, "highlights": [0], "annotator_label": 1},
@@ -119,9 +119,9 @@ def test_attention_loss_history_averages_the_rows_with_human_attention():
 
     import torch
 
-    from humal_nb.models import HumalOutput
-    from humal_nb.tokens import EncodedText
-    from humal_nb.train import train_model
+    from humal_nb.experiments.train import train_model
+    from humal_nb.method.models import HumalOutput
+    from humal_nb.method.tokens import EncodedText
 
     class Fixed(torch.nn.Module):  # attention loss 0.5 over rows with human attention, as alignment_loss
         def __init__(self):

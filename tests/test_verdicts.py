@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from humal_nb import stats, worth
+from humal_nb.analyses import worth
+from humal_nb.measures import stats
 
 
 def test_holm_matches_statsmodels_and_leaves_missing_p_values_out():
@@ -80,8 +81,8 @@ def test_a_record_without_flipped_aucs_has_no_shortcut_rows():
 def test_tables_and_figures_of_a_shortcut_record_show_clean_and_flipped_auc(tmp_path):
     """On the committed shortcut pilot: `humal-nb tables` writes the reliance table, `figures` the
     clean-against-flipped figure, and both carry the measured numbers."""
-    from humal_nb import figures, tables
-    from humal_nb.paths import REPO_ROOT
+    from humal_nb.core.paths import REPO_ROOT
+    from humal_nb.publication import figures, tables
 
     pilot = REPO_ROOT / "outputs" / "replication" / "shortcut_pilot"
     written = tables.write_tables(pilot, "csv,markdown", out=tmp_path / "tables")
@@ -102,8 +103,8 @@ def test_tables_and_figures_of_a_shortcut_record_show_clean_and_flipped_auc(tmp_
 def test_table_v_keeps_training_sizes_apart_and_prints_the_rate_in_percent(tmp_path):
     """On the committed replication record (250 and 500 reviews at 1 %): a row per size, the
     high-attention rate in percent with its unit, the CSV's numbers per size."""
-    from humal_nb import tables
-    from humal_nb.paths import REPO_ROOT
+    from humal_nb.core.paths import REPO_ROOT
+    from humal_nb.publication import tables
 
     record = REPO_ROOT / "outputs" / "replication" / "table3"
     tables.write_tables(record, "csv,markdown", out=tmp_path)

@@ -24,8 +24,8 @@ import pytest
 from packaging.requirements import Requirement
 
 import humal_nb
-from humal_nb import package_files
-from humal_nb.paths import PACKAGE_DIR, REPO_ROOT
+from humal_nb.config import package_files
+from humal_nb.core.paths import PACKAGE_DIR, REPO_ROOT
 
 SOURCES = ("pyproject.toml", "README.md", "LICENSE")
 

@@ -8,8 +8,10 @@ import math
 
 import pytest
 
-from humal_nb import records, report, runs
-from humal_nb.paths import REPO_ROOT
+from humal_nb.cli import records
+from humal_nb.config import runs
+from humal_nb.core.paths import REPO_ROOT
+from humal_nb.experiments import report
 
 RECORDS = REPO_ROOT / "outputs" / "replication"
 PAGE = REPO_ROOT / "docs" / "worth-paying-for.md"

@@ -1,6 +1,6 @@
 """Tiny random models and offline tokenizers for the families added after BERT, GPT-2, XLNet.
 
-The configs are `humal_nb.bench_families.TINY` (each family's own transformers config class).
+The configs are `humal_nb.bench.families.TINY` (each family's own transformers config class).
 Tokenizers imitate each family's real one: WordPiece for DistilBERT and MPNet (from
 tiny_models), SentencePiece-style Unigram with [CLS] ... [SEP] for DeBERTa-v3, and byte-level
 BPE without a prefix space (Llama-3, Qwen, ModernBERT) with [CLS] ... [SEP] for ModernBERT and
@@ -17,8 +17,8 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from tokenizers.processors import TemplateProcessing
 from transformers import PreTrainedTokenizerFast
 
-from humal_nb.bench_families import TINY, tiny_config
-from humal_nb.models import HumalConfig, HumalForSequenceClassification
+from humal_nb.bench.families import TINY, tiny_config
+from humal_nb.method.models import HumalConfig, HumalForSequenceClassification
 
 MODEL_TYPES = list(TINY)
 DECODERS = ["llama", "qwen2", "qwen3", "mistral", "gemma", "gemma2", "gemma3_text"]
@@ -83,7 +83,7 @@ def deberta_tokenizer() -> PreTrainedTokenizerFast:
 @functools.cache
 def tokenizer_for(model_type: str):
     """The tiny tokenizer of a model type's family, padding on the family's side."""
-    from humal_nb.attention import family_of
+    from humal_nb.method.attention import family_of
 
     if model_type in DECODERS:
         tokenizer = decoder_tokenizer()

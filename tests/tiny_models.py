@@ -14,7 +14,7 @@ from transformers import (
     XLNetTokenizerFast,
 )
 
-from humal_nb.models import HumalConfig, HumalForSequenceClassification
+from humal_nb.method.models import HumalConfig, HumalForSequenceClassification
 
 CORPUS = [
     "the food was great and the staff friendly",

@@ -18,14 +18,14 @@ and split, chosen by its parameters), `facts` (`data_info`), `rationales` (contr
 the annotation budget), `shortcut` (a planted class token and the flipped test) and `common` (what they share).
 """
 
+from humal_nb.core.errors import DataFormatError, DataNotFoundError, NotEnoughDataError
+from humal_nb.core.names import AGREEMENTS, HUMAN_ATTENTION_MODES, LABEL_BY, LENGTH_GROUPS
 from humal_nb.data.common import REVIEW_COLUMNS, agreement_keeps, length_group_of
 from humal_nb.data.facts import data_info, format_data_info
 from humal_nb.data.generic import load_generic
 from humal_nb.data.rationales import apply_rationales, count_rationales, rationale_subset, withheld_rows
 from humal_nb.data.split import make_split, minority_count
 from humal_nb.data.yelp_hat import YELP_COLUMNS, load_yelp_hat
-from humal_nb.errors import DataFormatError, DataNotFoundError, NotEnoughDataError
-from humal_nb.names import AGREEMENTS, HUMAN_ATTENTION_MODES, LABEL_BY, LENGTH_GROUPS
 
 __all__ = [
     "AGREEMENTS",

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from humal_nb.errors import DataFormatError, ParameterError
-from humal_nb.names import LENGTH_GROUPS
+from humal_nb.core.errors import DataFormatError, ParameterError
+from humal_nb.core.names import LENGTH_GROUPS
 
 REVIEW_COLUMNS = ("review_id", "text", "label", "words", "maps", "human_attention", "length_group", "source")
 

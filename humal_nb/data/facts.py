@@ -7,9 +7,9 @@ from collections import Counter
 from statistics import mean, median
 from typing import Any
 
+from humal_nb.core.names import AGREEMENTS, LENGTH_GROUPS
 from humal_nb.data.common import agreement_keeps, length_group_of
 from humal_nb.data.yelp_hat import _file_keys, _yelp_files, _yelp_reviews
-from humal_nb.names import AGREEMENTS, LENGTH_GROUPS
 
 
 def data_info(data_dir: str | os.PathLike | None = None) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from humal_nb.core.errors import DataFormatError, DataNotFoundError, ParameterError
+from humal_nb.core.names import AGREEMENTS, HIGHLIGHT_FORMATS, HUMAN_ATTENTION_MODES, LABEL_BY
 from humal_nb.data.common import (
     _check_choice,
     _combine_maps,
@@ -27,8 +29,6 @@ from humal_nb.data.common import (
     length_group_of,
     parse_label,
 )
-from humal_nb.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.names import AGREEMENTS, HIGHLIGHT_FORMATS, HUMAN_ATTENTION_MODES, LABEL_BY
 
 _GENERIC_REQUIRED = ("text_id", "text", "highlights")
 

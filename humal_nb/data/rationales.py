@@ -40,8 +40,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from humal_nb.errors import NotEnoughDataError, ParameterError
-from humal_nb.names import (
+from humal_nb.core.errors import NotEnoughDataError, ParameterError
+from humal_nb.core.names import (
     DEFAULT_RATIONALE_FRACTION,
     DEFAULT_RATIONALE_SELECTION,
     DEFAULT_RATIONALE_SOURCE,

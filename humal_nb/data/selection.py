@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from humal_nb.config import RunConfig
+from humal_nb.config.run_config import RunConfig
 from humal_nb.data.generic import load_generic
 from humal_nb.data.split import make_split
 from humal_nb.data.yelp_hat import load_yelp_hat

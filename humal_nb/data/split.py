@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from humal_nb.errors import NotEnoughDataError, ParameterError
-from humal_nb.names import LENGTH_GROUPS
+from humal_nb.core.errors import NotEnoughDataError, ParameterError
+from humal_nb.core.names import LENGTH_GROUPS
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:

@@ -13,6 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from humal_nb.core.errors import DataFormatError, DataNotFoundError
+from humal_nb.core.names import AGREEMENTS, HUMAN_ATTENTION_MODES
+from humal_nb.core.paths import YELP_HAT_URL, resolve_data_dir
 from humal_nb.data.common import (
     _check_choice,
     _combine_maps,
@@ -26,9 +29,6 @@ from humal_nb.data.common import (
     length_group_of,
     parse_label,
 )
-from humal_nb.errors import DataFormatError, DataNotFoundError
-from humal_nb.names import AGREEMENTS, HUMAN_ATTENTION_MODES
-from humal_nb.paths import YELP_HAT_URL, resolve_data_dir
 
 YELP_COLUMNS = ("Input.label", "Input.text", "Answer.Q1Answer", "Answer.html_output")
 _ANSWERS = {"yes": 1, "no": 0}  # `idk` and empty answers never match a label

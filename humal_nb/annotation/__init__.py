@@ -1,0 +1,1 @@
+"""Collecting people's rationales: the word-picking widget and the file it writes."""

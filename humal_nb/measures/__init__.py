@@ -1,0 +1,2 @@
+"""What is measured on a finished model: the paper's attention analyses (sec. V-E) and the
+statistics (paired tests, Holm, intervals) every verdict uses."""
