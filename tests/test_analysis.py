@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from humal_nb.measures import analysis as an
 from humal_nb.method.tokens import tokens_to_words
@@ -277,3 +279,19 @@ def test_attention_summary():
     with pytest.raises(ValueError, match="text 1: human vector has 3 values but its maps have 4 words"):
         an.attention_summary([human[0], np.ones(3)], maps_list, {})
     assert isinstance(an.attention_summary(human, maps_list, {}), pd.DataFrame)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.9, 1.0]) | st.floats(0, 1)),
+                min_size=2, max_size=40))
+def test_average_precision_is_sklearns_to_the_last_bit(pairs):
+    """Ties, repeated scores and any order: the same float as sklearn's average_precision_score."""
+    from sklearn.metrics import average_precision_score
+
+    gold = np.array([g for g, _ in pairs])
+    scores = np.array([s for _, s in pairs])
+    if gold.sum() == 0:
+        gold[0] = 1
+    assert an.average_precision(gold, scores) == float(average_precision_score(gold, scores))
+    assert an.average_precision(gold, scores.astype(np.float32)) == float(
+        average_precision_score(gold, scores.astype(np.float32)))

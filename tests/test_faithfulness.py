@@ -24,6 +24,8 @@ Regenerating is also the live check: the test then compares humal_nb with ferret
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -37,9 +39,10 @@ from tiny_models import TOKENIZERS, tiny_model
 from humal_nb.analyses import compare, faithfulness, model_attention
 from humal_nb.config import runs
 from humal_nb.core.errors import DataFormatError, DataNotFoundError, ParameterError
-from humal_nb.core.names import FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE
+from humal_nb.core.names import BERTVIZ_CACHE_FILE, FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE
 from humal_nb.experiments.run import Run
 from humal_nb.experiments.train import predict
+from humal_nb.explorer import bertviz_views
 from humal_nb.explorer import browser as explorer
 from humal_nb.method import model_cache
 from humal_nb.method.tokens import encode_texts
@@ -341,6 +344,7 @@ def test_a_second_compare_recomputes_nothing(tiny_pair, tmp_path):
             comparison = compare.load_comparison(*pair)
             seen["faith"] = compare.faithfulness(comparison, seed=0, device="cpu", precision="fp32")
             seen["rollout"] = compare.rollout_summary(comparison, precision="fp32")
+            seen["bertviz"] = bertviz_views.report_bertviz_html(comparison)
         finally:
             handle.remove()
         seen["calls"] = len(calls)
@@ -349,8 +353,29 @@ def test_a_second_compare_recomputes_nothing(tiny_pair, tmp_path):
     assert second["faith"].computed == {"baseline": 0, "humal": 0}
     pd.testing.assert_frame_equal(first["faith"].records, second["faith"].records)
     pd.testing.assert_frame_equal(first["rollout"], second["rollout"])
+    assert first["bertviz"] == second["bertviz"]
     for folder in pair:
         assert (folder / FAITHFULNESS_CACHE_FILE).is_file() and (folder / READINGS_CACHE_FILE).is_file()
+        assert (folder / BERTVIZ_CACHE_FILE).is_file()
+    # a warm report's process never loads transformers (nor a model): everything is read from the caches
+    script = (
+        "import sys\n"
+        "from humal_nb.analyses import compare\n"
+        "from humal_nb.experiments import notebooks\n"
+        "from humal_nb.explorer import bertviz_views, browser\n"
+        "from humal_nb.publication import views\n"
+        "notebooks.notebook_setup()\n"
+        f"c = compare.load_comparison({str(pair[0])!r}, {str(pair[1])!r})\n"
+        "faith = compare.faithfulness(c, seed=0, device='cpu', precision='fp32')\n"
+        "browser.example_browser(c, faithfulness=faith)\n"
+        "views.rollout_html(c, precision='fp32')\n"
+        "views.plausibility_faithfulness_html(c, faith)\n"
+        "bertviz_views.report_bertviz_html(c)\n"
+        "assert faith.computed == {'baseline': 0, 'humal': 0}, faith.computed\n"
+        "assert 'transformers' not in sys.modules, 'a warm report loaded transformers'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_the_cache_key_holds_the_precision(tiny_pair, tmp_path, monkeypatch):

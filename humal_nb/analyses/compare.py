@@ -306,9 +306,9 @@ def machine_readings(comparison: Comparison, which: str, progress: bool = False,
     """Every test review's first-layer, last-layer and rollout word attention through one
     run's saved model (`rollout.word_readings`, batched, in `precision`; cached in this process
     and in the run folder, `model_attention.readings`), with a progress bar "rollout: Baseline"
-    (`rollout.progress_as`: in the notebook or console when `progress`, else on the command's
+    (`progress.progress_as`: in the notebook or console when `progress`, else on the command's
     terminal under `$HUMAL_PROGRESS`)."""
-    from humal_nb.method.rollout import progress_as
+    from humal_nb.core.progress import progress_as
 
     words = tuple(tuple(str(w) for w in ws) for ws in comparison.reviews["words"])
     with progress_as(f"rollout: {comparison.names[which]}", progress):

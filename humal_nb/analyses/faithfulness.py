@@ -350,6 +350,9 @@ def iou_table(maps_list: Sequence[analysis.Maps], sources: Mapping[str, Sequence
 
 
 # ---------------------------------------------------------------------- a run's saved model
+VISIBLE_PREFIX = "visible:"  # a cache entry holding how many words of a text the model sees, not a probability
+
+
 class ModelPredictor:
     """P(label 1) of word lists through a finished run's saved model, cached in the run folder.
 
@@ -370,7 +373,7 @@ class ModelPredictor:
 
         self.run = Run.open(run_dir)
         self.run_dir = self.run.folder
-        model_dir = self.run.require_model()
+        model_dir = self.run.require_model(check_files=False)  # checked when the model loads (a cache miss)
         self.device = resolve_device(device)
         check_precision(precision, self.device)
         self.precision = effective_precision(self.device, precision)
@@ -394,8 +397,15 @@ class ModelPredictor:
         self.store.save()
 
     def visible(self, words_list: Sequence[Sequence[str]]) -> list[int]:
-        """Per text, how many leading words the model sees (within max_length)."""
-        return self.run.visible(words_list)
+        """Per text, how many leading words the model sees (within max_length), kept in the
+        cache beside the probabilities (so a warm report loads no tokenizer)."""
+        keys = [VISIBLE_PREFIX + model_cache.text_key(w) for w in words_list]
+        missing = self.store.missing(keys)
+        if missing:
+            counts = self.run.visible([words_list[i] for i in missing])
+            self.cache.update({keys[i]: int(n) for i, n in zip(missing, counts)})
+            self.save()
+        return [int(self.cache[key]) for key in keys]
 
     def __call__(self, words_list: Sequence[Sequence[str]]) -> np.ndarray:
         keys = [model_cache.text_key(w) for w in words_list]

@@ -19,7 +19,7 @@ import numpy as np
 
 from humal_nb.config import runs
 from humal_nb.core.errors import DataFormatError, ParameterError
-from humal_nb.core.names import READINGS_CACHE_FILE
+from humal_nb.core.names import READINGS, READINGS_CACHE_FILE
 from humal_nb.experiments.run import Run, clear_model_cache
 
 
@@ -144,14 +144,15 @@ def readings(run_dir: str, words: tuple[tuple[str, ...], ...], precision: str = 
 def _readings(run_dir: str, words: tuple[tuple[str, ...], ...], precision: str,
               cache: bool) -> dict[str, list[np.ndarray]]:
     from humal_nb.method.model_cache import KeyedCache, cache_fields, cache_key, text_key
-    from humal_nb.method.rollout import READINGS, word_readings
 
     run = Run.open(run_dir)
-    fields = (run.require_model(), "readings", run.config.max_length, "cpu", precision)
+    fields = (run.require_model(check_files=False), "readings", run.config.max_length, "cpu", precision)
     store = KeyedCache(Path(run_dir) / READINGS_CACHE_FILE if cache else None, cache_key(*fields), cache_fields(*fields))
     keys = [text_key(w) for w in words]
     missing = store.missing(keys)
-    if missing:
+    if missing:  # only then the model (and transformers) is loaded
+        from humal_nb.method.rollout import word_readings
+
         computed = word_readings(run.load_model(), run.tokenizer, [list(words[i]) for i in missing],
                                  max_length=run.config.max_length, precision=precision)
         for n, i in enumerate(missing):

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from humal_nb.core.names import COMPARE_NOTEBOOK_FILE, FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE
+from humal_nb.core.names import BERTVIZ_CACHE_FILE, COMPARE_NOTEBOOK_FILE, FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE
 
 #: the pair's parameters over RunConfig's defaults (the quickstart's data, one epoch)
 COMPARE_PAIR: dict[str, Any] = {"data_size": 250, "imbalance_ratio": 0.05, "epochs": 1, "max_length": 128}
@@ -37,7 +37,7 @@ STAGES = (
 )
 OTHER_CELLS = "other cells"
 REST = "kernel start, export, rest"
-CACHES = (FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE)
+CACHES = (FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE, BERTVIZ_CACHE_FILE)
 
 
 def stage_seconds(executed: str | Path) -> dict[str, float]:

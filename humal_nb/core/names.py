@@ -68,6 +68,8 @@ SET_ASIDE_DONE = ".complete"  # in .previous_run/: every output of the finished 
 FAILED_NOTEBOOK = "train_strategy.failed.ipynb"  # a failed attempt's notebook, beside the kept run
 FAITHFULNESS_CACHE_FILE = "faithfulness_cache.json"  # P(1) of reduced reviews (`faithfulness.ModelPredictor`)
 READINGS_CACHE_FILE = "readings_cache.json"  # test reviews' first, last and rollout word attention (`model_attention.readings`)
+BERTVIZ_CACHE_FILE = "bertviz_cache.json"  # the report's bertviz views of example reviews (`bertviz_views.report_bertviz_html`)
+READINGS = ("first", "last", "rollout")  # the word attention readings of a review (`rollout.word_readings`)
 
 # ---------------------------------------------------------------------- a grid's folder
 MANIFEST_FILE = "grid.json"

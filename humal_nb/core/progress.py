@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from humal_nb.core.names import STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED, STATUS_NOT_ENOUGH_DATA
@@ -96,7 +97,6 @@ def grid_progress_text(
     return f"{text}, about {duration_text(sum(finished) / len(finished) * rounds)} left"
 
 
-__all__ = ["PROGRESS_VARIABLE", "VOILA_VARIABLE", "duration_text", "grid_progress_text", "labelled_bar", "progress_bar"]
 
 
 @contextmanager
@@ -113,3 +113,28 @@ def terminal_progress(on: bool) -> Iterator[None]:
             os.environ.pop(PROGRESS_VARIABLE, None)
         else:
             os.environ[PROGRESS_VARIABLE] = before
+
+
+#: the label of the next long step's bar and whether it shows in the notebook (`progress_as`)
+_BAR: ContextVar[tuple[str, bool] | None] = ContextVar("humal_bar", default=None)
+
+
+@contextmanager
+def progress_as(desc: str, progress: bool = False) -> Iterator[None]:
+    """Within it, a long step that asks `bar_label` (rollout's `word_readings`) names its progress
+    bar `desc` (e.g. "rollout: Baseline") and shows it in the notebook or console when `progress`;
+    else only on the command's terminal when `$HUMAL_PROGRESS` is "terminal" (`labelled_bar`)."""
+    token = _BAR.set((desc, progress))
+    try:
+        yield
+    finally:
+        _BAR.reset(token)
+
+
+def bar_label(default: str) -> tuple[str, bool]:
+    """(description, shown in the notebook) of the bar `progress_as` set; `default`, not shown, outside it."""
+    return _BAR.get() or (default, False)
+
+
+__all__ = ["PROGRESS_VARIABLE", "VOILA_VARIABLE", "bar_label", "duration_text", "grid_progress_text", "labelled_bar",
+           "progress_as", "progress_bar"]

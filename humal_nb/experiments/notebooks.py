@@ -64,8 +64,13 @@ def execute_notebook(
     parameters: dict[str, Any],
     progress: bool = False,
     cwd: str | Path | None = None,
+    save_each_cell: bool = True,
 ) -> Path:
     """Execute a notebook with papermill (kernel `python3`) into `output`.
+
+    With `save_each_cell` (training: a long run's notebook shows how far it got), papermill
+    rewrites `output` after every cell; a report's notebook (megabytes of inlined figures) is
+    written once, at its end or at the failed cell.
 
     The kernel runs in `cwd`, by default the user's working folder (`paths.work_folder`: where
     the command started), so relative paths and default outputs are the user's, never the
@@ -86,6 +91,7 @@ def execute_notebook(
             progress_bar=progress,
             cwd=str(cwd or work_folder()),
             extra_arguments=KERNEL_ARGUMENTS,
+            request_save_on_cell_execute=save_each_cell,
         )
     except PapermillExecutionError as exc:
         portable_notebook(output)
@@ -230,8 +236,10 @@ def execute_and_export(
     progress: bool = False,
 ) -> Path:
     """Execute `notebook` into `out_dir` (same file name) and export it to
-    `out_dir/report_name`; with `widget_note`, live widgets are replaced by that note.
+    `out_dir/report_name`; with `widget_note`, live widgets are replaced by that note. The
+    executed notebook is written once (not after every cell: it holds the report's figures).
     Returns the HTML report."""
     out = Path(out_dir)
-    executed = execute_notebook(notebook, out / Path(notebook).name, parameters, progress=progress)
+    executed = execute_notebook(notebook, out / Path(notebook).name, parameters, progress=progress,
+                                save_each_cell=False)
     return export_html(executed, out / report_name, title=title, widget_note=widget_note)

@@ -145,10 +145,13 @@ class Run:
         """Whether the run saved its model (`save_model: true`)."""
         return (self.model_dir / "config.json").is_file()
 
-    def require_model(self) -> Path:
-        """The saved model's folder; DataNotFoundError when the run has none."""
+    def require_model(self, check_files: bool = True) -> Path:
+        """The saved model's folder; DataNotFoundError when the run has none. With `check_files`
+        (before a model loads), its weights and tokenizer are checked too (`readers.check_model_folder`);
+        a reader of the run's caches, which may need no model at all, leaves that to the load."""
         if self.has_model:
-            readers.check_model_folder(self.model_dir)  # its tokenizer files too, before a model loads
+            if check_files:
+                readers.check_model_folder(self.model_dir)  # its tokenizer files too, before a model loads
         else:
             raise DataNotFoundError(
                 f"run folder {str(self.folder)!r} has no saved model ({MODEL_DIR}/): predicting, faithfulness and "

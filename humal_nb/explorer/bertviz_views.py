@@ -20,6 +20,8 @@ import pandas as pd
 from humal_nb.analyses import compare, model_attention
 from humal_nb.analyses.compare import Comparison
 from humal_nb.analyses.model_attention import ReviewAttention
+from humal_nb.core.errors import HumalError
+from humal_nb.core.names import BERTVIZ_CACHE_FILE
 from humal_nb.publication import views
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"  # humal_nb/static
@@ -151,8 +153,7 @@ def report_bertviz_html(comparison: Comparison, n: int = 1, layer: int = -1, max
         words = [str(w) for w in row["words"]]
         cells = []
         for which, name in comparison.names.items():
-            attention = model_attention.review_attention(comparison.run_dir(which), words)
-            view = bertviz_html(attention, "head", layer, libraries=False)
+            view = cached_head_view(comparison.run_dir(which), words, layer)
             cells.append(f'<div style="flex:1 1 0;min-width:0;overflow:auto;">'
                          f"<h4>{views.escape(name)}</h4>{view}</div>")
         blocks.append(
@@ -160,6 +161,27 @@ def report_bertviz_html(comparison: Comparison, n: int = 1, layer: int = -1, max
             f'<div style="display:flex;gap:16px;">{"".join(cells)}</div>'
         )
     return '<div class="humal-bertviz">' + "".join(blocks) + "</div>"
+
+
+def cached_head_view(run_dir: str | Path, words: list[str], layer: int = -1) -> str:
+    """`bertviz_html`'s head view of one review through a run's saved model, without the
+    libraries, kept in the run folder (`bertviz_cache.json`, keyed by the model's files and
+    max_length as `model_cache` keys every cache): a second report runs no model for it."""
+    from humal_nb.experiments.run import Run
+    from humal_nb.method.model_cache import KeyedCache, cache_fields, cache_key, text_key
+
+    try:
+        run = Run.open(run_dir)
+        fields = (run.require_model(check_files=False), "bertviz", run.config.max_length, "cpu", "fp32")
+    except HumalError:  # not a finished run with a model: nothing to key a cache by (reading it says why)
+        return bertviz_html(model_attention.review_attention(run_dir, words), "head", layer, libraries=False)
+    store = KeyedCache(Path(run.folder) / BERTVIZ_CACHE_FILE, cache_key(*fields), cache_fields(*fields))
+    entry = f"{layer}:{text_key(words)}"
+    if entry not in store.entries:
+        store.entries[entry] = bertviz_html(model_attention.review_attention(run.folder, words), "head", layer,
+                                            libraries=False)
+        store.save()
+    return str(store.entries[entry])
 
 
 def _short_examples(comparison: Comparison, n: int, max_words: int) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Attention analysis of paper section V-E: pure numpy/pandas/sklearn, no torch.
+"""Attention analysis of paper section V-E: pure numpy and pandas, no torch.
 
 Every function takes plain inputs: 1-D arrays or lists of floats, one per text, at word
 level unless said otherwise (`tokens.tokens_to_words` turns token attention into word attention).
@@ -28,7 +28,7 @@ Conventions decided here (the paper leaves them open):
   (ddof=0), as in a run's `metrics.json`.
 - **Plausibility** (ERASER, DeYoung et al. 2020): the human consensus holds the words
   that at least `min_share` of the kept annotators highlighted (a single annotator: their
-  map). AUPRC = sklearn's average precision of the machine's word attention against the
+  map). AUPRC = average precision (sklearn's, `average_precision`) of the machine's word attention against the
   consensus, averaged over texts; token F1 compares the consensus with the machine's
   top-k words, k = number of consensus words (the hard-rationale convention; ties go to
   the earlier word). Texts whose consensus is empty or covers every word are not scored
@@ -45,7 +45,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn.metrics import average_precision_score
 
 from humal_nb.core.errors import DataFormatError, ParameterError
 
@@ -325,6 +324,27 @@ def consensus_highlights(maps: Maps, min_share: float = 0.5) -> np.ndarray:
     return (votes >= min_share * arr.shape[0] - 1e-9).astype(np.int64)
 
 
+def average_precision(gold: npt.ArrayLike, scores: npt.ArrayLike) -> float:
+    """Average precision of `scores` against the binary `gold` (at least one 1): the value of
+    `sklearn.metrics.average_precision_score(gold, scores)`, computed the same way step by step
+    (thresholds at the distinct scores, the step integral of precision over recall) so the floats
+    are identical (`tests/test_analysis.py` checks them against sklearn), without its input
+    checks, which cost a millisecond a call (a report scores thousands of texts)."""
+    truth = (np.asarray(gold) == 1).astype(np.float64)
+    values = np.asarray(scores, dtype=np.float64)
+    order = np.argsort(-values, kind="stable")  # descending; ties fall in one threshold either way
+    values, truth = values[order], truth[order]
+    ends = np.r_[np.nonzero(np.diff(values))[0], truth.size - 1]
+    tps = np.cumsum(truth, dtype=np.float64)[ends]
+    fps = 1 + ends.astype(np.float64) - tps
+    predicted = tps + fps
+    precision = np.where(predicted != 0, tps / np.where(predicted != 0, predicted, 1.0), 0.0)
+    recall = tps / tps[-1]
+    precision = np.concatenate((precision[::-1], [1.0]))
+    recall = np.concatenate((recall[::-1], [0.0]))
+    return float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
+
+
 def plausibility(
     machine_list: Sequence[Vector],
     maps_list: Sequence[Maps],
@@ -362,7 +382,7 @@ def plausibility(
         k = int(gold.sum())
         if k == 0 or k == len(gold):
             continue
-        auprcs.append(float(average_precision_score(gold, scores)))
+        auprcs.append(average_precision(gold, scores))
         top = np.argsort(-scores, kind="stable")[:k]
         hits = int(gold[top].sum())
         f1s.append(hits / k)  # precision = recall = hits / k, so F1 = hits / k

@@ -20,15 +20,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from humal_nb.core.errors import ParameterError
 from humal_nb.core.names import DEFAULT_INFERENCE_PRECISION, INFERENCE_PRECISIONS  # noqa: F401 - also inference.<name>
-from humal_nb.method.models import HumalForSequenceClassification
-from humal_nb.method.tokens import EncodedText, collate, padding_of, unpad
+
+if TYPE_CHECKING:  # the models and tokens modules import transformers: loaded where a model runs
+    from humal_nb.method.models import HumalForSequenceClassification
+    from humal_nb.method.tokens import EncodedText
 
 #: told after each batch of `predict_probs`: the texts it held
 BatchCallback = Callable[[int], None]
@@ -105,9 +107,11 @@ def _sorted_batches(
 ) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
     """(indices, collated batch on `device`) of `encoded` sorted longest first (a stable sort),
     without human attention, so a batch pads only to its own longest text."""
+    from humal_nb.method import tokens
+
     by_length = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].input_ids))
     for index in index_batches(by_length, batch_size):
-        batch = collate([encoded[i] for i in index], *padding_of(tokenizer))
+        batch = tokens.collate([encoded[i] for i in index], *tokens.padding_of(tokenizer))
         batch.pop("human_tokens")  # predicting: the model sees no human attention
         yield index, to_device(batch, device)
 
@@ -124,6 +128,8 @@ def predict(
     """Probabilities of label 1 and the last layer's token attention per text (no human input),
     in the order of `encoded`. The texts are batched longest first, so a batch pads little.
     `precision`: the forward pass's arithmetic (`autocast`)."""
+    from humal_nb.method import tokens
+
     model.to(device).eval()
     probs = np.zeros(len(encoded))
     rows: list[np.ndarray] = [np.zeros(0)] * len(encoded)
@@ -131,7 +137,7 @@ def predict(
         with autocast(device, precision):
             out = model(**batch, return_attention=True)
         probs[index] = torch.softmax(out.logits.float(), dim=-1)[:, 1].cpu().numpy()
-        for i, row in zip(index, unpad(out.machine_attention, batch["attention_mask"])):
+        for i, row in zip(index, tokens.unpad(out.machine_attention, batch["attention_mask"])):
             rows[i] = row
     return probs, rows
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -33,27 +32,14 @@ import numpy.typing as npt
 import torch
 
 from humal_nb.config.run_config import DEFAULTS
+from humal_nb.core import names
+from humal_nb.core import progress as progress_mod
 from humal_nb.core.errors import DataFormatError, ModelError
+from humal_nb.core.progress import progress_as  # noqa: F401 - also rollout.progress_as
 from humal_nb.method.attention import Family, backbone_of, family_of
 from humal_nb.method.tokens import collate, encode_texts, padding_of, tokens_to_words
 
-READINGS = ("first", "last", "rollout")  # what `word_readings` returns per text
-#: `word_readings`' progress bar: (its description, shown in the notebook or console); see `progress_as`
-_BAR: ContextVar[tuple[str, bool]] = ContextVar("rollout_bar", default=("rollout", False))
-
-
-@contextmanager
-def progress_as(desc: str, progress: bool = False) -> Iterator[None]:
-    """Within it, `word_readings` names its progress bar `desc` (e.g. "rollout: Baseline") and
-    shows it in the notebook or console when `progress`; else only on the command's terminal
-    when `$HUMAL_PROGRESS` is "terminal" (`progress.labelled_bar`)."""
-    token = _BAR.set((desc, progress))
-    try:
-        yield
-    finally:
-        _BAR.reset(token)
-
-
+READINGS = names.READINGS  # what `word_readings` returns per text
 # ---------------------------------------------------------------------- the matrices
 def _layers(attentions: npt.ArrayLike) -> np.ndarray:
     """[layers, tokens, tokens] head-averaged attention from [layers, heads, T, T] or [layers, T, T]."""
@@ -171,7 +157,7 @@ def word_readings(
     device = next(model.parameters()).device
     out: dict[str, list[np.ndarray]] = {name: [np.zeros(0)] * len(encoded) for name in READINGS}
     order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].input_ids))
-    desc, progress = _BAR.get()
+    desc, progress = progress_mod.bar_label("rollout")
     with eager_attention(backbone), labelled_bar(len(order), desc, progress, unit="review") as bar:
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
