@@ -181,9 +181,11 @@ def _guide_shortcut(table: pd.DataFrame) -> list[str]:
     for _, r in table.iterrows():
         if r["strategy"] == "baseline" or not isinstance(r.get("vs_baseline"), dict):
             continue
+        gain = r["vs_baseline"]["gain"]
+        change = (f"removes {gain:.3f} AUC of the baseline's reliance on it" if gain >= 0
+                  else f"relies {-gain:.3f} AUC more on it than the baseline")
         lines.append(f"With a suspected shortcut ({r['data_size']} x {stats.format_ratio(r['imbalance_ratio'])}), "
-                     f"{_name(r['strategy'])} removes {r['vs_baseline']['gain']:+.3f} AUC of the baseline's reliance on "
-                     f"it ({controls.diff_text(r['vs_baseline'])}): {r['verdict']}.")
+                     f"{_name(r['strategy'])} {change} ({controls.diff_text(r['vs_baseline'])}): {r['verdict']}.")
     return lines
 
 
