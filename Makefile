@@ -20,11 +20,12 @@ test: $(STAMP)
 	$(BIN)/ruff check humal_nb tests
 	$(BIN)/python -m pytest -q
 
-# everyday work: everything but the end-to-end runs (`slow`), the browser tests and the tests that
+# everyday work, on two workers (pytest-xdist): everything but the end-to-end runs (`slow`), the browser
+# tests, the tests that read whole records or start a Python process (`heavy`) and the tests that
 # train a model (`trains`); HUMAL_TEST_NO_TRAINING makes any training here fail its test (tests/conftest.py)
 test-fast: $(STAMP)
 	$(BIN)/ruff check humal_nb tests
-	HUMAL_TEST_NO_TRAINING=1 $(BIN)/python -m pytest -q -m "not slow and not browser and not trains"
+	HUMAL_TEST_NO_TRAINING=1 $(BIN)/python -m pytest -q -n 2 -m "not slow and not browser and not trains and not heavy"
 
 # the property-based tests of the readers and commands (tests/test_fuzz_inputs.py) with many examples
 # each (hypothesis profile `fuzz`; the everyday profile runs a few)

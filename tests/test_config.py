@@ -223,6 +223,7 @@ def test_a_relative_data_dir_variable_is_read_from_where_the_command_runs(tmp_pa
     assert os.environ["HUMAL_OUTPUTS"] == str(Path("~/runs").expanduser())
 
 
+@pytest.mark.heavy
 def test_the_map_mode_has_its_own_name_and_the_old_key_is_still_read(tmp_path, yelp_dir):
     """`combine_maps` is the config mode; `human_attention` (its old name) is read from parameter
     files, grid files and older runs with a warning naming the new one; both at once is refused."""

@@ -53,6 +53,7 @@ def _control_record(tmp_path, rerun_auc_shift: float = 0.0):
     return grid
 
 
+@pytest.mark.heavy
 def test_arms_pair_with_the_main_record_and_the_answers_follow_the_numbers(tmp_path):
     grid = _control_record(tmp_path)
     text = controls.markdown(grid, MAIN)
@@ -97,6 +98,7 @@ def test_docs_controls_block_is_written_from_the_committed_files():
         assert metrics["parameters"]["epochs"] == 10 and metrics["parameters"]["max_length"] == 256
 
 
+@pytest.mark.heavy
 def test_the_replication_command_and_the_old_module_form_print_the_same_block(capsys):
     import subprocess
     import sys

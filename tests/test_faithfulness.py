@@ -329,6 +329,7 @@ def _forward_calls() -> tuple[list[str], object]:
     return calls, torch.nn.modules.module.register_module_forward_hook(hook)
 
 
+@pytest.mark.heavy
 def test_a_second_compare_recomputes_nothing(tiny_pair, tmp_path):
     """Faithfulness and rollout of a pair, then again in a fresh process state (models and
     in-memory caches forgotten): the second time no model runs, and the caches are written

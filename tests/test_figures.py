@@ -75,6 +75,7 @@ def test_fig4_is_drawn_where_a_grid_has_three_sizes(tmp_path: Path) -> None:
     assert_vector(tmp_path / "out" / "fig4_auc_vs_size_r0.05.svg")
 
 
+@pytest.mark.heavy
 def test_run_pair_figures_and_heatmaps(tmp_path: Path) -> None:
     run = write_pair(tmp_path)
     written = figures.write_figures(run, out=tmp_path / "figs", formats="pdf,svg,png", reviews=["r2", "nope"])

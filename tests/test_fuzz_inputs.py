@@ -83,6 +83,7 @@ def _record_with(name: str, text: str) -> Path:
     return folder
 
 
+@pytest.mark.heavy
 @given(data=st.data())
 def test_tables_from_a_damaged_summary(data, pristine, capsys):
     folder = _record_with("summary.csv", data.draw(damaged((RECORD / "summary.csv").read_text())))
@@ -105,6 +106,7 @@ def test_tables_from_a_damaged_grid_json(data, pristine, capsys):
         shutil.rmtree(folder.parent)
 
 
+@pytest.mark.heavy
 @given(data=st.data())
 def test_tables_from_a_damaged_cell_metrics(data, capsys):
     name = f"{CELL}/metrics.json"
@@ -146,6 +148,7 @@ def test_a_damaged_attention_json(data, pair, capsys):
         shutil.rmtree(folder.parent)
 
 
+@pytest.mark.heavy
 @given(data=st.data())
 def test_a_damaged_parameter_or_grid_file(data):
     for preset, load in (("quickstart.yaml", config.load_run_config), ("table3_yelp.yaml", grid_file.load_grid)):

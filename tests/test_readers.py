@@ -94,6 +94,7 @@ def test_out_naming_a_file_is_refused(tmp_path, capsys):
     assert (tmp_path / "taken").read_text() == "mine"
 
 
+@pytest.mark.heavy
 def test_figures_paired_with_a_record_at_other_settings_is_refused(tmp_path, capsys):
     controls = _copy("controls", tmp_path)
     code, _, err = _cli(["figures", str(RECORDS / "batching_check"), "--paired-with", str(RECORDS / "table3"),

@@ -54,6 +54,7 @@ def test_readme_block_is_written_from_the_files(grid, block):
     assert written == replication.markdown(grid).strip()
 
 
+@pytest.mark.heavy
 def test_another_records_block_leaves_the_main_blocks_alone(tmp_path):
     """`--block gpu` rewrites that block only; a README without it gets an error naming the lines to add."""
     empty = tmp_path / "grid"

@@ -267,6 +267,7 @@ def test_latex_cells_and_captions(tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("pdflatex") is None,
                     reason="no pdflatex here: the LaTeX tables are checked by the parser test "
                            "(test_every_latex_table_parses_with_booktabs_rules_and_full_rows) only")
+@pytest.mark.heavy
 def test_every_latex_table_compiles_within_the_text_width(latex_files: list[Path], tmp_path: Path) -> None:
     for path in latex_files:
         document = tmp_path / f"{path.parent.name}_{path.stem}.tex"

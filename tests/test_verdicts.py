@@ -78,6 +78,7 @@ def test_a_record_without_flipped_aucs_has_no_shortcut_rows():
     assert worth.shortcut_table(summary).empty
 
 
+@pytest.mark.heavy
 def test_tables_and_figures_of_a_shortcut_record_show_clean_and_flipped_auc(tmp_path):
     """On the committed shortcut pilot: `humal-nb tables` writes the reliance table, `figures` the
     clean-against-flipped figure, and both carry the measured numbers."""

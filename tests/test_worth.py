@@ -18,6 +18,7 @@ PAGE = REPO_ROOT / "docs" / "worth-paying-for.md"
 NEW_RECORDS = [name for name in ("shortcut_pilot", "shortcut", "rationales") if (RECORDS / name / "summary.csv").is_file()]
 
 
+@pytest.mark.heavy
 def test_the_page_is_written_from_the_committed_records():
     begin, end = records.markers("worth")
     written = PAGE.read_text().split(begin, 1)[1].split(end, 1)[0].strip()

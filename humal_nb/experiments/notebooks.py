@@ -64,13 +64,14 @@ def execute_notebook(
     parameters: dict[str, Any],
     progress: bool = False,
     cwd: str | Path | None = None,
-    save_each_cell: bool = True,
+    report: bool = False,
 ) -> Path:
     """Execute a notebook with papermill (kernel `python3`) into `output`.
 
-    With `save_each_cell` (training: a long run's notebook shows how far it got), papermill
-    rewrites `output` after every cell; a report's notebook (megabytes of inlined figures) is
-    written once, at its end or at the failed cell.
+    A training notebook is rewritten after every cell (a long run's notebook shows how far it
+    got) and its kernel shut down gracefully; a `report`'s notebook (megabytes of inlined
+    figures) is written once, at its end or at the failed cell, and its kernel stopped at once
+    after its last cell (every output is already in the notebook).
 
     The kernel runs in `cwd`, by default the user's working folder (`paths.work_folder`: where
     the command started), so relative paths and default outputs are the user's, never the
@@ -91,7 +92,8 @@ def execute_notebook(
             progress_bar=progress,
             cwd=str(cwd or work_folder()),
             extra_arguments=KERNEL_ARGUMENTS,
-            request_save_on_cell_execute=save_each_cell,
+            request_save_on_cell_execute=not report,
+            shutdown_kernel="immediate" if report else "graceful",
         )
     except PapermillExecutionError as exc:
         portable_notebook(output)
@@ -240,6 +242,5 @@ def execute_and_export(
     executed notebook is written once (not after every cell: it holds the report's figures).
     Returns the HTML report."""
     out = Path(out_dir)
-    executed = execute_notebook(notebook, out / Path(notebook).name, parameters, progress=progress,
-                                save_each_cell=False)
+    executed = execute_notebook(notebook, out / Path(notebook).name, parameters, progress=progress, report=True)
     return export_html(executed, out / report_name, title=title, widget_note=widget_note)

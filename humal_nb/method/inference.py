@@ -142,7 +142,7 @@ def predict(
     return probs, rows
 
 
-@torch.no_grad()
+@torch.inference_mode()  # no autograd bookkeeping at all: the same numbers as no_grad, a little faster
 def predict_probs(
     model: HumalForSequenceClassification,
     tokenizer: Any,
