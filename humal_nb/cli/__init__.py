@@ -2,16 +2,7 @@
 
 `humal_nb.cli:main` is the console script."""
 
-from __future__ import annotations
+from humal_nb.core.moved import lazy_names
 
-import importlib
-from typing import Any
-
-#: names that import from this package: they live in `humal_nb.cli.commands` (loaded on first use)
-_NAMES = ['main', 'build_parser']
-
-
-def __getattr__(attr: str) -> Any:
-    if attr in _NAMES:
-        return getattr(importlib.import_module("humal_nb.cli.commands"), attr)
-    raise AttributeError(f"module 'humal_nb.cli' has no attribute {attr!r}")
+#: the names of the module this package was before the layers, loaded from `humal_nb.cli.commands` on first use
+__getattr__ = lazy_names(__name__, "humal_nb.cli.commands", ('main', 'build_parser'))

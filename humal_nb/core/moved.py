@@ -14,7 +14,9 @@ import importlib.machinery
 import importlib.util
 import sys
 import warnings
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 #: old module (under humal_nb.) -> its home now (under humal_nb.)
 MOVED: dict[str, str] = {
@@ -102,3 +104,19 @@ def install() -> None:
     """Put the finder of moved modules first on `sys.meta_path` (once)."""
     if not any(isinstance(finder, _MovedFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _MovedFinder())
+
+
+def lazy_names(package: str, home: str, names: tuple[str, ...] | None = None) -> Callable[[str], Any]:
+    """A package's module `__getattr__` that gives the names a module of it had before it became a
+    package: `names`, or every name in `home`'s `__all__`, loaded from `home` on first use. A
+    submodule's name is left to the import system (`from humal_nb.explorer import views`)."""
+    import importlib.util
+
+    def __getattr__(attr: str) -> Any:
+        if not attr.startswith("_") and importlib.util.find_spec(f"{package}.{attr}") is None:
+            module = importlib.import_module(home)
+            if attr in (names if names is not None else module.__all__):
+                return getattr(module, attr)
+        raise AttributeError(f"module {package!r} has no attribute {attr!r}")
+
+    return __getattr__
