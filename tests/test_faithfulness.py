@@ -379,6 +379,21 @@ def test_a_second_compare_recomputes_nothing(tiny_pair, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_the_cache_key_ignores_the_model_card_but_not_the_weights(tiny_pair, tmp_path):
+    """A rewritten model card (every run writes one) keeps the caches; changed weights or
+    config do not."""
+    import shutil
+
+    folder = shutil.copytree(tiny_pair[0], tmp_path / "run")
+    model_dir = folder / runs.MODEL_DIR
+    key = model_cache.cache_key(model_dir, "faithfulness", 12, "cpu", "fp32")
+    (model_dir / "README.md").write_text("---\nlicense: mit\n---\nAnother card.\n")
+    assert model_cache.cache_key(model_dir, "faithfulness", 12, "cpu", "fp32") == key
+    config = model_dir / "config.json"
+    config.write_text(config.read_text() + " ")
+    assert model_cache.cache_key(model_dir, "faithfulness", 12, "cpu", "fp32") != key
+
+
 def test_the_cache_key_holds_the_precision(tiny_pair, tmp_path, monkeypatch):
     """fp32 and bf16 probabilities are cached apart: `auto` on a CPU with native bf16 (here
     said to have it) reads nothing that fp32 wrote, and is stored as what it ran in."""

@@ -9,7 +9,8 @@ Two files sit beside the run's `model/`:
 
 Each holds `{"key": ..., "about": ..., "entries": {text key: value}}`. The key is a digest
 of everything that changes a value (`cache_fields`): the model's files (a digest of their
-bytes), the run's max_length, the device type and the effective precision
+bytes; the model card `README.md` is left out, as it changes nothing the model computes and is
+rewritten by every run, so a retrained model with the same weights reads its caches), the run's max_length, the device type and the effective precision
 (`inference.effective_precision`: `auto` is stored as what it ran in), and the file's format
 version; `about` holds those fields in words (`stored_fields`), e.g. for `humal-nb tables` to
 read the precision that `humal-nb compare` ran in. A file with another key is not read
@@ -30,10 +31,12 @@ from typing import Any
 from humal_nb.config import runs
 
 FORMAT = 1  # bump when what an entry holds changes
+NOT_COMPUTING = frozenset({"README.md"})  # files of model/ that change no value (the model card)
 
 
 def _stamp(model_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(model_dir.iterdir()) if p.is_file())
+    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(model_dir.iterdir())
+                 if p.is_file() and p.name not in NOT_COMPUTING)
 
 
 @functools.lru_cache(maxsize=8)
@@ -48,7 +51,8 @@ def _digest(model_dir: str, stamp: tuple) -> str:
 
 
 def model_digest(model_dir: str | Path) -> str:
-    """SHA-256 of a saved model's files (names and bytes); computed once per process until they change."""
+    """SHA-256 of a saved model's files (names and bytes; the model card is left out); computed once
+    per process until they change."""
     folder = Path(model_dir).resolve()
     return _digest(str(folder), _stamp(folder))
 
