@@ -45,3 +45,44 @@ def test_each_new_record_summary_agrees_with_its_cells(name):
     assert on_disk == set(finished["cell"])
     for _, row in summary[summary["status"] == "pending"].iterrows():
         assert not (isinstance(row["auc"], float) and math.isfinite(row["auc"])), row["cell"]
+
+
+def _comparison(gain: float, holm_p: float, wins: int = 8, pairs: int = 10) -> dict:
+    return {"pairs": pairs, "wins": wins, "gain": gain, "holm_p": holm_p}
+
+
+def test_the_decision_guide_leads_with_what_the_verdicts_show():
+    """Each line of the guide opens with what its verdicts say: people's worth paying for only
+    where they beat every cheaper source measured; a shortcut line names only the arms that
+    were shown to cut reliance."""
+    import pandas as pd
+
+    from humal_nb.analyses import worth
+
+    def arm(key, verdict, baseline_verdict="no gain over the baseline"):
+        return {"data_size": 250, "imbalance_ratio": 0.01, "strategy": key, "vs_human": _comparison(0.2, 0.01),
+                "vs_human_verdict": verdict, "vs_baseline_verdict": baseline_verdict}
+
+    beaten = "people's rationales beat it"
+    every = pd.DataFrame([arm("al+random", beaten), arm("al+lexicon", beaten)])
+    assert "people's rationales are worth paying for" in worth._guide_rare(every)[0]
+    assert "None of the cheaper sources was shown to beat the baseline" in worth._guide_rare(every)[0]
+    some = pd.DataFrame([arm("al+random", beaten), arm("al+lexicon", "inconclusive at n = 10", "beats the baseline")])
+    line = worth._guide_rare(some)[0]
+    assert "beat some cheaper sources" in line and "not shown against a lexicon's free ones" in line
+    assert "a lexicon's free rationales beat the baseline" in line
+    assert worth._guide_rare(pd.DataFrame([arm("al+random", "inconclusive")]))[0].startswith(
+        "**A rare minority class (1 %): no cheaper source")
+
+    shortcut = pd.DataFrame([
+        {"data_size": 250, "imbalance_ratio": 0.5, "strategy": "baseline"},
+        {"data_size": 250, "imbalance_ratio": 0.5, "strategy": "al", "vs_baseline": _comparison(0.15, 0.01),
+         "verdict": "relies less than the baseline"},
+        {"data_size": 250, "imbalance_ratio": 0.5, "strategy": "al+lexicon", "vs_baseline": _comparison(-0.3, 1.0, 1),
+         "verdict": "inconclusive at n = 10"},
+    ])
+    line = worth._guide_shortcut(shortcut)[0]
+    assert line.startswith("**A suspected shortcut (250 x 50%): people's rationales cut the baseline's reliance")
+    assert "people's rationales cut it by 0.150 AUC" in line and "lexicon rationales raised it by 0.300 AUC" in line
+    shortcut.loc[1, "verdict"] = "inconclusive at n = 10"
+    assert "no arm was shown to cut" in worth._guide_shortcut(shortcut)[0]

@@ -147,23 +147,42 @@ def _row(table: pd.DataFrame, key: str, ratio: float) -> pd.Series | None:
     return None if part.empty else part.iloc[0]
 
 
+def _brief(c: dict) -> str:
+    """'+0.238 AUC, ahead in 19 of 20 pairs, Holm p = 1.3e-06': a comparison in one clause."""
+    if not c["pairs"]:
+        return "no pairs yet"
+    return f"{c['gain']:+.3f} AUC, ahead in {c['wins']} of {c['pairs']} pairs, Holm p = {c['holm_p']:.2g}"
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+_CHEAPER = (("al+random", "randomly placed"), ("al+random_outside", "random-outside"), ("al+uniform", "uniform"),
+            ("al+lexicon", "a lexicon's free"))
+
+
 def _guide_rare(table: pd.DataFrame) -> list[str]:
-    lines = []
-    for key, name in (("al+random", "randomly placed"), ("al+random_outside", "randomly placed outside people's"),
-                      ("al+lexicon", "a lexicon's free")):
-        r = _row(table, key, 0.01)
-        if r is None or not isinstance(r.get("vs_human"), dict):
-            continue
-        verdict = r["vs_human_verdict"]
-        if verdict == "people's rationales beat it":
-            lines.append(f"With a rare minority class (1 %), people's rationales beat {name} rationales "
-                         f"({controls.diff_text(r['vs_human'])}): the gain needs people's attention, not just any.")
-        elif verdict.startswith("does as well"):
-            lines.append(f"With a rare minority class (1 %), {name} rationales do as well as people's: "
-                         f"{verdict}.")
-        else:
-            lines.append(f"With a rare minority class (1 %), people's against {name} rationales is {verdict}.")
-    return lines
+    found = [(name, r) for key, name in _CHEAPER if (r := _row(table, key, 0.01)) is not None
+             and isinstance(r.get("vs_human"), dict)]
+    if not found:
+        return []
+    beaten = [f"{name} ones ({_brief(r['vs_human'])})" for name, r in found
+              if r["vs_human_verdict"] == "people's rationales beat it"]
+    open_ = [f"{name} ones ({_brief(r['vs_human'])}: {r['vs_human_verdict']})" for name, r in found
+             if r["vs_human_verdict"] != "people's rationales beat it"]
+    helped = [name for name, r in found if r["vs_baseline_verdict"] == "beats the baseline"]
+    if beaten and not open_:
+        lead = ("**A rare minority class (1 %): people's rationales are worth paying for.** They beat every "
+                f"cheaper source measured: {_listed(beaten)}.")
+    elif beaten:
+        lead = (f"**A rare minority class (1 %): people's rationales beat some cheaper sources:** {_listed(beaten)}; "
+                f"not shown against {_listed(open_)}.")
+    else:
+        lead = f"**A rare minority class (1 %): no cheaper source was shown to fall behind people's:** {_listed(open_)}."
+    tail = (f" Of the cheaper sources, {_listed(helped)} rationales beat the baseline." if helped else
+            " None of the cheaper sources was shown to beat the baseline.")
+    return [lead + tail]
 
 
 def _guide_moderate(summary: pd.DataFrame, table: pd.DataFrame) -> list[str]:
@@ -171,32 +190,58 @@ def _guide_moderate(summary: pd.DataFrame, table: pd.DataFrame) -> list[str]:
     if r is None:
         return []
     share = controls.gain_share(summary, int(r["data_size"]), 0.05, "al+random")
-    return [f"With a moderate imbalance (5 %), random rationales give {controls.share_text(share)} of HuMAL-AL's "
-            f"gain: {controls.mostly(share)}; paying for people's rationales buys "
-            f"{controls.diff_text(r['vs_human'])} AUC over random ones ({r['vs_human_verdict']})."]
+    c = r["vs_human"]
+    bought = "and beat them" if r["vs_human_verdict"] == "people's rationales beat it" else "and were not shown to beat them"
+    line = (f"**A moderate imbalance (5 %): {controls.mostly(share).removeprefix('here ')}.** Random rationales "
+            f"give {controls.share_text(share)} of HuMAL-AL's gain; people's rationales add {c['gain']:+.3f} AUC over "
+            f"random ones (ahead in {c['wins']} of {c['pairs']} pairs, Holm p = {c['holm_p']:.2g}) {bought}")
+    lexicon = _row(table, "al+lexicon", 0.05)
+    if lexicon is not None and isinstance(lexicon.get("vs_human"), dict):
+        than = ("beat" if lexicon["vs_human_verdict"] == "people's rationales beat it" else "were not shown to beat")
+        line += f"; they {than} a lexicon's free ones ({_brief(lexicon['vs_human'])})"
+    return [line + "."]
+
+
+def _reliance_clause(r: pd.Series) -> str:
+    c = r["vs_baseline"]
+    name = controls.arm_text(r["strategy"])
+    change = f"cut it by {c['gain']:.3f} AUC" if c["gain"] >= 0 else f"raised it by {-c['gain']:.3f} AUC"
+    return f"{name} {change} (lower in {c['wins']} of {c['pairs']} pairs, Holm p = {c['holm_p']:.2g})"
 
 
 def _guide_shortcut(table: pd.DataFrame) -> list[str]:
+    if table.empty or "vs_baseline" not in table.columns:
+        return []
     lines = []
-    for _, r in table.iterrows():
-        if r["strategy"] == "baseline" or not isinstance(r.get("vs_baseline"), dict):
+    for (size, ratio), part in table.groupby(["data_size", "imbalance_ratio"], sort=False):
+        part = part[part["vs_baseline"].map(lambda v: isinstance(v, dict))]
+        if part.empty:
             continue
-        gain = r["vs_baseline"]["gain"]
-        change = (f"removes {gain:.3f} AUC of the baseline's reliance on it" if gain >= 0
-                  else f"relies {-gain:.3f} AUC more on it than the baseline")
-        lines.append(f"With a suspected shortcut ({r['data_size']} x {stats.format_ratio(r['imbalance_ratio'])}), "
-                     f"{_name(r['strategy'])} {change} ({controls.diff_text(r['vs_baseline'])}): {r['verdict']}.")
+        shown = [controls.arm_text(k) for k in part.loc[part["verdict"] == "relies less than the baseline", "strategy"]]
+        where = f"{size} x {stats.format_ratio(ratio)}"
+        lead = (f"**A suspected shortcut ({where}): {_listed(shown)} cut the baseline's reliance on it.**" if shown
+                else f"**A suspected shortcut ({where}): no arm was shown to cut the baseline's reliance on it.**")
+        lines.append(f"{lead} Set against the baseline's reliance on the planted token, "
+                     f"{'; '.join(_reliance_clause(r) for _, r in part.iterrows())}.")
     return lines
+
+
+def _budget_name(key: str) -> str:
+    return controls.arm_text(key).removeprefix("people's rationales, ")
 
 
 def _guide_budget(budget: pd.DataFrame) -> list[str]:
     if budget.empty:
         return []
-    lines = []
-    for _, r in budget[(budget["fraction"] > 0) & (budget["fraction"] < 1)].iterrows():
-        lines.append(f"On a budget (250 x 1 %), {controls.arm_text(r['strategy'])} keep {controls.share_text(r)} of "
-                     f"HuMAL-AL's gain ({r['n']} bootstraps).")
-    return lines
+    arms_only = budget[(budget["fraction"] > 0) & (budget["fraction"] < 1)]
+    if arms_only.empty:
+        return []
+    kept = [f"{_budget_name(r['strategy'])} keep {controls.share_text(r)} ({r['n']} bootstraps)" for _, r in arms_only.iterrows()]
+    most = [_budget_name(r["strategy"]) for _, r in arms_only.iterrows() if r["share"] >= controls.MOST]
+    lead = (f"**On a budget (250 x 1 %): {_listed(most)} keep most (>= {100 * controls.MOST:.0f} %) of HuMAL-AL's "
+            "gain.**" if most else f"**On a budget (250 x 1 %): no share below 100 % keeps most "
+            f"(>= {100 * controls.MOST:.0f} %) of HuMAL-AL's gain.**")
+    return [f"{lead} Of HuMAL-AL's gain, {'; '.join(kept)}."]
 
 
 def markdown(records: str | Path) -> str:
