@@ -230,6 +230,16 @@ def _budget_name(key: str) -> str:
     return controls.arm_text(key).removeprefix("people's rationales, ")
 
 
+def _closest(arms_only: pd.DataFrame) -> str:
+    """' (the closest: 10 % of reviews, 79.7 %)': the budget arm nearest the bar, to one decimal
+    (the tables round shares to whole percent)."""
+    finite = arms_only[np.isfinite(arms_only["share"].astype(float))]
+    if finite.empty:
+        return ""
+    best = finite.loc[finite["share"].astype(float).idxmax()]
+    return f" (the closest: {_budget_name(best['strategy'])}, {100 * best['share']:.1f} %)"
+
+
 def _guide_budget(budget: pd.DataFrame) -> list[str]:
     if budget.empty:
         return []
@@ -240,7 +250,7 @@ def _guide_budget(budget: pd.DataFrame) -> list[str]:
     most = [_budget_name(r["strategy"]) for _, r in arms_only.iterrows() if r["share"] >= controls.MOST]
     lead = (f"**On a budget (250 x 1 %): {_listed(most)} keep most (>= {100 * controls.MOST:.0f} %) of HuMAL-AL's "
             "gain.**" if most else f"**On a budget (250 x 1 %): no share below 100 % keeps most "
-            f"(>= {100 * controls.MOST:.0f} %) of HuMAL-AL's gain.**")
+            f"(>= {100 * controls.MOST:.0f} %) of HuMAL-AL's gain{_closest(arms_only)}.**")
     return [f"{lead} Of HuMAL-AL's gain, {'; '.join(kept)}."]
 
 
