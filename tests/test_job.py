@@ -179,3 +179,24 @@ def test_a_restore_killed_half_way_loses_nothing(yelp_run, tmp_path):
     assert runs.set_aside_finished_run(out) == kept
     runs.restore_finished_run(out, kept)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_a_finished_rerun_keeps_the_baselines_compare_caches(tmp_path):
+    """The previous baseline's caches move into the new baseline/ (keyed by the weights, so a
+    changed model does not read them); a cache the new run already wrote is not replaced."""
+    out = tmp_path / "out"
+    kept = out / runs.PREVIOUS_RUN_DIR
+    (kept / runs.BASELINE_DIR).mkdir(parents=True)
+    (out / runs.BASELINE_DIR).mkdir()
+    for name in runs.CACHE_FILES:
+        (kept / runs.BASELINE_DIR / name).write_text(f"old {name}")
+    (out / runs.BASELINE_DIR / runs.READINGS_CACHE_FILE).write_text("new")
+    runs.drop_set_aside(out, kept)
+    assert not kept.exists()
+    assert (out / runs.BASELINE_DIR / runs.FAITHFULNESS_CACHE_FILE).read_text() == "old faithfulness_cache.json"
+    assert (out / runs.BASELINE_DIR / runs.BERTVIZ_CACHE_FILE).read_text() == "old bertviz_cache.json"
+    assert (out / runs.BASELINE_DIR / runs.READINGS_CACHE_FILE).read_text() == "new"
+    lone = tmp_path / "lone"  # no baseline in the new run: nothing to carry, the set-aside still goes
+    (lone / runs.PREVIOUS_RUN_DIR / runs.BASELINE_DIR).mkdir(parents=True)
+    runs.drop_set_aside(lone, lone / runs.PREVIOUS_RUN_DIR)
+    assert list(lone.iterdir()) == []

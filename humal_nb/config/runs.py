@@ -23,14 +23,17 @@ from humal_nb.config import readers
 from humal_nb.core.names import (  # noqa: F401 - a run folder's file names, used as runs.<NAME>
     ATTENTION_FILE,
     BASELINE_DIR,
+    BERTVIZ_CACHE_FILE,
     COMPARE_NOTEBOOK_FILE,
     COMPARE_REPORT_FILE,
     ERROR_FILE,
     EXECUTED_NOTEBOOK,
     FAILED_NOTEBOOK,
+    FAITHFULNESS_CACHE_FILE,
     METRICS_FILE,
     MODEL_DIR,
     PREVIOUS_RUN_DIR,
+    READINGS_CACHE_FILE,
     REPORT_FILE,
     SET_ASIDE_DONE,
 )
@@ -160,6 +163,23 @@ def restore_finished_run(out: Path, kept: Path) -> Path | None:
     _move_outputs(kept, out)
     shutil.rmtree(kept)
     return failed
+
+
+#: what `humal-nb compare` keeps beside a model, keyed by its weights (`method.model_cache`)
+CACHE_FILES = (FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE, BERTVIZ_CACHE_FILE)
+
+
+def drop_set_aside(out: Path, kept: Path) -> None:
+    """After a run has finished: remove the set-aside previous run `kept`, first moving its
+    baseline's compare caches into the new `baseline/` where it has none (the HuMAL run's own
+    caches never left the folder). A cache whose key no longer matches is not read, so a
+    retrained baseline with the same weights reads them and a changed one replaces them."""
+    old, new = kept / BASELINE_DIR, out / BASELINE_DIR
+    if old.is_dir() and new.is_dir():
+        for name in CACHE_FILES:
+            if (old / name).is_file() and not (new / name).exists():
+                (old / name).replace(new / name)
+    shutil.rmtree(kept)
 
 
 def _move_outputs(src: Path, dst: Path) -> None:

@@ -13,7 +13,6 @@ put back if the new one fails (`runs.set_aside_finished_run`).
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +89,7 @@ def run_notebook(
             raise _moved(exc, failed, out) from None
         raise
     if kept is not None:
-        shutil.rmtree(kept)
+        runs.drop_set_aside(out, kept)
     if html:
         notebooks.export_html(notebook, out / REPORT_FILE, title=f"HuMAL run: {config.strategy}, {out.name}")
     return out
