@@ -86,3 +86,21 @@ def test_the_decision_guide_leads_with_what_the_verdicts_show():
     assert "people's rationales cut it by 0.150 AUC" in line and "lexicon rationales raised it by 0.300 AUC" in line
     shortcut.loc[1, "verdict"] = "inconclusive at n = 10"
     assert "no arm was shown to cut" in worth._guide_shortcut(shortcut)[0]
+
+
+def test_each_budget_rule_is_set_against_stratified_at_its_share():
+    """minority_first and the batch mean at 10 % are each compared with the stratified 10 % arm
+    on matched bootstraps, Holm over those two alone; the stratified arms carry no comparison."""
+    from humal_nb.analyses import controls
+    from humal_nb.measures import stats
+
+    summary = controls.combined_summary(RECORDS / "controls", RECORDS / "table3", RECORDS / "rationales")
+    budget = controls.budget_table(summary).set_index("strategy")
+    ruled = budget["vs_plain"].dropna()
+    assert set(ruled.index) == {"al+f0.1+minority_first", "al+f0.1+batch"}
+    assert all(isinstance(v, float) for v in budget.loc[["al+f0.1", "al+f0.3"], "vs_plain"])  # NaN: none
+    raw = [ruled[k]["p_value"] for k in ruled.index]
+    assert [ruled[k]["holm_p"] for k in ruled.index] == pytest.approx(list(stats.holm(raw)))
+    first = controls.compare_arms(summary, 250, 0.01, "al+f0.1+minority_first", "al+f0.1")
+    assert ruled["al+f0.1+minority_first"]["gain"] == first["gain"] and first["pairs"] == 10
+    assert "against stratified" in controls.budget_markdown(budget.reset_index())

@@ -271,7 +271,15 @@ def budget_table(summary: pd.DataFrame, size: int = 250, ratio: float = 0.01) ->
                         "share": 0.0 if key == "baseline" else 1.0, "share_low": np.nan, "share_high": np.nan})
         else:
             row.update(gain_share(summary, size, ratio, key))
+            plain = arms.arm_key("al", "human", parts["rationale_fraction"])
+            if key != plain and plain in wide.columns:  # another rule at the same share: against the plain one
+                row["vs_plain"] = compare_arms(summary, size, ratio, key, plain)
         rows.append(row)
+    adjust([r["vs_plain"] for r in rows if "vs_plain" in r])
+    for r in rows:
+        if "vs_plain" in r:
+            r["vs_plain_verdict"] = verdict(r["vs_plain"], "beats stratified", "does as well as stratified",
+                                            "stratified")
     return pd.DataFrame(rows)
 
 
@@ -283,9 +291,15 @@ def share_text(r: pd.Series | dict) -> str:
 
 
 def budget_markdown(budget: pd.DataFrame) -> str:
-    lines = ["| reviews with people's rationale | chosen | attention loss averaged over | n | AUC: mean (std) | "
-             "gain over baseline | share of HuMAL-AL's gain [95 % CI] |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    """The budget table; where an arm changes the rule at a share (minority class first, the loss
+    averaged over the batch), two more columns set it against the stratified arm at that share
+    (loss averaged over the reviews with a rationale), Holm over those comparisons."""
+    rules = "vs_plain" in budget.columns
+    head = ("| reviews with people's rationale | chosen | attention loss averaged over | n | AUC: mean (std) | "
+            "gain over baseline | share of HuMAL-AL's gain [95 % CI] |")
+    if rules:
+        head += " this rule minus stratified at the same share: mean (95 % lower bound) | against stratified |"
+    lines = [head, "| --- " * head.count(" | ") + "| --- |"]
     for _, r in budget.iterrows():
         budget_arm = 0 < r["fraction"] < 1
         what = "none (baseline)" if r["fraction"] == 0 else f"{100 * r['fraction']:g} %"
@@ -293,8 +307,12 @@ def budget_markdown(budget: pd.DataFrame) -> str:
         mean = ("the batch" if r["loss_mean"] == "batch" else "reviews with a rationale") if budget_arm else ""
         gain = f"{r['gain']:+.3f}" if budget_arm and np.isfinite(r["gain"]) else ""
         share = share_text(r) if budget_arm else ("100 %" if r["fraction"] == 1 else "")
-        lines.append(f"| {what} | {chosen} | {mean} | {r['n']} | {stats.format_cell(r['mean_auc'], r['std_auc'])} | "
-                     f"{gain} | {share} |")
+        line = (f"| {what} | {chosen} | {mean} | {r['n']} | {stats.format_cell(r['mean_auc'], r['std_auc'])} | "
+                f"{gain} | {share} |")
+        if rules:
+            vs = r.get("vs_plain")
+            line += f" {diff_text(vs)} | {r['vs_plain_verdict']} |" if isinstance(vs, dict) else "  |  |"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -367,8 +385,11 @@ def markdown(controls_dir: str | Path, main_dir: str | Path, *more: str | Path) 
         arms_markdown(table, summary) if not table.empty else "No arm has finished yet.",
     ]
     if not budget.empty:
+        rules = ("; an arm with another rule is set against the stratified arm at its share on matched "
+                 "bootstraps, by the rules below but with Holm's adjustment over these rule comparisons alone"
+                 if "vs_plain" in budget.columns else "")
         parts += ["**The annotation budget** (HuMAL-AL with people's rationales on a share of the training "
-                  "reviews, the rest trained on cross-entropy only; 250 x 1 %):", budget_markdown(budget)]
+                  f"reviews, the rest trained on cross-entropy only; 250 x 1 %{rules}):", budget_markdown(budget)]
     parts += ["**The answers, as measured here.** " + RULES,
               "\n".join(f"- {a}" for a in answers(table, budget, summary))]
     return "\n\n".join(parts)

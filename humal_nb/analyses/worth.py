@@ -251,7 +251,25 @@ def _guide_budget(budget: pd.DataFrame) -> list[str]:
     lead = (f"**On a budget (250 x 1 %): {_listed(most)} keep most (>= {100 * controls.MOST:.0f} %) of HuMAL-AL's "
             "gain.**" if most else f"**On a budget (250 x 1 %): no share below 100 % keeps most "
             f"(>= {100 * controls.MOST:.0f} %) of HuMAL-AL's gain{_closest(arms_only)}.**")
-    return [f"{lead} Of HuMAL-AL's gain, {'; '.join(kept)}."]
+    line = f"{lead} Of HuMAL-AL's gain, {'; '.join(kept)}."
+    rules = arms_only[arms_only["vs_plain"].map(lambda v: isinstance(v, dict))] if "vs_plain" in arms_only else []
+    if len(rules):
+        said = [f"{_rule_name(r)} gives {r['vs_plain']['gain']:+.3f} AUC (ahead in {r['vs_plain']['wins']} of "
+                f"{r['vs_plain']['pairs']} pairs, Holm p = {r['vs_plain']['holm_p']:.2g})" for _, r in rules.iterrows()]
+        better = [_rule_name(r) for _, r in rules.iterrows() if r["vs_plain_verdict"] == "beats stratified"]
+        verdict = (f"{_listed(better)} beat{'s' if len(better) == 1 else ''} it" if better
+                   else "none was shown to beat it")
+        line += (" Against the plain rule at the same share (stratified, the loss averaged over the reviews with a "
+                 f"rationale), {_listed(said)}: {verdict}.")
+    return [line]
+
+
+def _rule_name(r: pd.Series) -> str:
+    first = r["selection"] == "minority_first"
+    rule = "the minority class first" if first else ""
+    if r["loss_mean"] == "batch":
+        rule += " with the loss averaged over the batch" if first else "averaging the loss over the batch"
+    return f"{rule} ({100 * r['fraction']:g} %)"
 
 
 def markdown(records: str | Path) -> str:
