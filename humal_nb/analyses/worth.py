@@ -147,11 +147,14 @@ def _row(table: pd.DataFrame, key: str, ratio: float) -> pd.Series | None:
     return None if part.empty else part.iloc[0]
 
 
+def _pairs(c: dict, word: str = "ahead") -> str:
+    """'ahead in 19 of 20 pairs, Holm p = 1.3e-06'."""
+    return f"{word} in {c['wins']} of {c['pairs']} pairs, Holm p = {c['holm_p']:.2g}"
+
+
 def _brief(c: dict) -> str:
     """'+0.238 AUC, ahead in 19 of 20 pairs, Holm p = 1.3e-06': a comparison in one clause."""
-    if not c["pairs"]:
-        return "no pairs yet"
-    return f"{c['gain']:+.3f} AUC, ahead in {c['wins']} of {c['pairs']} pairs, Holm p = {c['holm_p']:.2g}"
+    return f"{c['gain']:+.3f} AUC, {_pairs(c)}" if c["pairs"] else "no pairs yet"
 
 
 def _listed(items: list[str]) -> str:
@@ -194,7 +197,7 @@ def _guide_moderate(summary: pd.DataFrame, table: pd.DataFrame) -> list[str]:
     bought = "and beat them" if r["vs_human_verdict"] == "people's rationales beat it" else "and were not shown to beat them"
     line = (f"**A moderate imbalance (5 %): {controls.mostly(share).removeprefix('here ')}.** Random rationales "
             f"give {controls.share_text(share)} of HuMAL-AL's gain; people's rationales add {c['gain']:+.3f} AUC over "
-            f"random ones (ahead in {c['wins']} of {c['pairs']} pairs, Holm p = {c['holm_p']:.2g}) {bought}")
+            f"random ones ({_pairs(c)}) {bought}")
     lexicon = _row(table, "al+lexicon", 0.05)
     if lexicon is not None and isinstance(lexicon.get("vs_human"), dict):
         than = ("beat" if lexicon["vs_human_verdict"] == "people's rationales beat it" else "were not shown to beat")
@@ -206,7 +209,7 @@ def _reliance_clause(r: pd.Series) -> str:
     c = r["vs_baseline"]
     name = controls.arm_text(r["strategy"])
     change = f"cut it by {c['gain']:.3f} AUC" if c["gain"] >= 0 else f"raised it by {-c['gain']:.3f} AUC"
-    return f"{name} {change} (lower in {c['wins']} of {c['pairs']} pairs, Holm p = {c['holm_p']:.2g})"
+    return f"{name} {change} ({_pairs(c, 'lower')})"
 
 
 def _guide_shortcut(table: pd.DataFrame) -> list[str]:
@@ -254,8 +257,8 @@ def _guide_budget(budget: pd.DataFrame) -> list[str]:
     line = f"{lead} Of HuMAL-AL's gain, {'; '.join(kept)}."
     rules = arms_only[arms_only["vs_plain"].map(lambda v: isinstance(v, dict))] if "vs_plain" in arms_only else []
     if len(rules):
-        said = [f"{_rule_name(r)} gives {r['vs_plain']['gain']:+.3f} AUC (ahead in {r['vs_plain']['wins']} of "
-                f"{r['vs_plain']['pairs']} pairs, Holm p = {r['vs_plain']['holm_p']:.2g})" for _, r in rules.iterrows()]
+        said = [f"{_rule_name(r)} gives {r['vs_plain']['gain']:+.3f} AUC ({_pairs(r['vs_plain'])})"
+                for _, r in rules.iterrows()]
         better = [_rule_name(r) for _, r in rules.iterrows() if r["vs_plain_verdict"] == "beats stratified"]
         verdict = (f"{_listed(better)} beat{'s' if len(better) == 1 else ''} it" if better
                    else "none was shown to beat it")

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from humal_nb.core.names import BERTVIZ_CACHE_FILE, COMPARE_NOTEBOOK_FILE, FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE
+from humal_nb.core.names import CACHE_FILES, COMPARE_NOTEBOOK_FILE
 
 #: the pair's parameters over RunConfig's defaults (the quickstart's data, one epoch)
 #: (the small pair's n_test 20 and batch_size 16 replaced by the quickstart's 200 and 32)
@@ -39,7 +39,6 @@ STAGES = (
 )
 OTHER_CELLS = "other cells"
 REST = "kernel start, export, rest"
-CACHES = (FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE, BERTVIZ_CACHE_FILE)
 
 
 def stage_seconds(executed: str | Path) -> dict[str, float]:
@@ -61,7 +60,7 @@ def stage_seconds(executed: str | Path) -> dict[str, float]:
 def clear_caches(*run_dirs: Path) -> None:
     """Remove the compare caches of these run folders (the next report is cold)."""
     for folder in run_dirs:
-        for name in CACHES:
+        for name in CACHE_FILES:
             (folder / name).unlink(missing_ok=True)
 
 

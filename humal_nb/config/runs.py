@@ -24,6 +24,7 @@ from humal_nb.core.names import (  # noqa: F401 - a run folder's file names, use
     ATTENTION_FILE,
     BASELINE_DIR,
     BERTVIZ_CACHE_FILE,
+    CACHE_FILES,
     COMPARE_NOTEBOOK_FILE,
     COMPARE_REPORT_FILE,
     ERROR_FILE,
@@ -163,10 +164,6 @@ def restore_finished_run(out: Path, kept: Path) -> Path | None:
     _move_outputs(kept, out)
     shutil.rmtree(kept)
     return failed
-
-
-#: what `humal-nb compare` keeps beside a model, keyed by its weights (`method.model_cache`)
-CACHE_FILES = (FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE, BERTVIZ_CACHE_FILE)
 
 
 def drop_set_aside(out: Path, kept: Path) -> None:

@@ -69,6 +69,7 @@ FAILED_NOTEBOOK = "train_strategy.failed.ipynb"  # a failed attempt's notebook, 
 FAITHFULNESS_CACHE_FILE = "faithfulness_cache.json"  # P(1) of reduced reviews (`faithfulness.ModelPredictor`)
 READINGS_CACHE_FILE = "readings_cache.json"  # test reviews' first, last and rollout word attention (`model_attention.readings`)
 BERTVIZ_CACHE_FILE = "bertviz_cache.json"  # the report's bertviz views of example reviews (`bertviz_views.report_bertviz_html`)
+CACHE_FILES = (FAITHFULNESS_CACHE_FILE, READINGS_CACHE_FILE, BERTVIZ_CACHE_FILE)  # `humal-nb compare`'s, keyed by the weights
 READINGS = ("first", "last", "rollout")  # the word attention readings of a review (`rollout.word_readings`)
 
 # ---------------------------------------------------------------------- a grid's folder
